@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 namespace phalanx::net {
@@ -115,12 +116,39 @@ std::string IpAddress::to_string() const {
   if (v4_) {
     in_addr v4{htonl(v4_host_order())};
     inet_ntop(AF_INET, &v4, buf, sizeof(buf));
-  } else {
-    in6_addr v6;
-    std::memcpy(v6.s6_addr, bytes_.data(), 16);
-    inet_ntop(AF_INET6, &v6, buf, sizeof(buf));
+    return buf;
   }
-  return buf;
+  // RFC 5952 as Go prints it: the longest run (leftmost on ties) of two or more zero groups
+  // becomes "::", groups in lowercase hex; never the dotted tail glibc uses for ::a.b.c.d.
+  uint16_t groups[8];
+  for (int i = 0; i < 8; ++i) groups[i] = uint16_t(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
+  int best_start = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0) ++j;
+    if (j - i > best_len && j - i >= 2) {
+      best_start = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best_start) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "%x", groups[i]);
+    out += hex;
+  }
+  return out;
 }
 
 Cidr::Cidr(const IpAddress& addr, int prefix_len) : prefix_len_(prefix_len) {
