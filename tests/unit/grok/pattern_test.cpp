@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "grok/pattern.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace phalanx::grok {
+namespace {
+
+using Fields = std::map<std::string, std::string>;
+
+const PatternLibrary& base() {
+  static const PatternLibrary lib;
+  return lib;
+}
+
+Pattern compile(std::string_view text) {
+  auto p = Pattern::compile(base(), text);
+  EXPECT_TRUE(p) << text << ": " << p.error().message();
+  return std::move(p).value();
+}
+
+// Runs a pattern; nullopt-like empty map plus matched flag.
+bool run(const Pattern& p, std::string_view line, Fields& fields) {
+  Captures caps;
+  fields.clear();
+  if (!p.match(line, caps)) return false;
+  EXPECT_EQ(caps.size(), p.semantics().size());
+  for (size_t i = 0; i < caps.size(); ++i)
+    fields[p.semantics()[i]] = std::string(caps[i]);
+  return true;
+}
+
+struct MatchCase {
+  const char* what;
+  std::string pattern;
+  std::string line;
+  bool matched;
+  Fields fields;
+};
+
+TEST(PatternTest, Match) {
+  const MatchCase cases[] = {
+      {"unanchored search", "%{INT:n}", "abc 42 def", true, {{"n", "42"}}},
+      {"anchors still work", "^%{INT:n}$", "abc 42", false, {}},
+      {"leftmost match wins", "%{WORD:w}", "foo bar", true, {{"w", "foo"}}},
+      {"leftmost-first, not leftmost-longest",
+       "(?:%{INT:short}|%{INT:long}\\.%{INT:frac})",
+       "pi=3.14",
+       true,
+       {{"short", "3"}, {"long", ""}, {"frac", ""}}},
+      {"empty capture", "a%{DATA:x}b", "ab", true, {{"x", ""}}},
+      {"DATA is non-greedy",
+       "%{DATA:a} %{GREEDYDATA:b}",
+       "x y z",
+       true,
+       {{"a", "x"}, {"b", "y z"}}},
+      {"GREEDYDATA is greedy",
+       "%{GREEDYDATA:a} %{DATA:b}$",
+       "x y z",
+       true,
+       {{"a", "x y"}, {"b", "z"}}},
+      {"non-participating group gives empty",
+       "%{INT:a}(?: %{WORD:b})?",
+       "7",
+       true,
+       {{"a", "7"}, {"b", ""}}},
+      {"repeated name takes the last group even when it did not participate",
+       "(?:%{INT:n}|%{WORD:n})",
+       "123",
+       true,
+       {{"n", ""}}},
+      {"repeated name, last alternative taken",
+       "(?:%{INT:n}|%{WORD:n})",
+       "abc",
+       true,
+       {{"n", "abc"}}},
+      {"literal leftover never matches", "%{INT:bytes:int}", "5", false, {}},
+      {"literal leftover matches itself",
+       "x%{INT:bytes:int}%{INT:n}",
+       "x%{INT:bytes:int}7",
+       true,
+       {{"n", "7"}}},
+      {"no semantic never matches", "%{INT}", "123", false, {}},
+      {"plain groups are not semantics", "(\\d+)", "123", false, {}},
+      {"inner semantics",
+       "%{SYSLOGPROG}",
+       "sshd[42]: hi",
+       true,
+       {{"program", "sshd"}, {"pid", "42"}}},
+      {"empty line", "^%{DATA:x}$", "", true, {{"x", ""}}},
+  };
+  for (const auto& c : cases) {
+    Pattern p = compile(c.pattern);
+    Fields got;
+    EXPECT_EQ(run(p, c.line, got), c.matched) << c.what;
+    EXPECT_EQ(p.matches(c.line), c.matched) << c.what;
+    if (c.matched) {
+      EXPECT_EQ(got, c.fields) << c.what;
+    }
+  }
+}
+
+TEST(PatternTest, Encoding) {
+  const MatchCase cases[] = {
+      // Valid UTF-8 is matched per character, like Go: "." takes the whole "é".
+      {"valid utf-8, dot is one character",
+       "^%{WORD:a}.%{WORD:b}$",
+       "foo\xC3\xA9"
+       "bar",
+       true,
+       {{"a", "foo"}, {"b", "bar"}}},
+      {"valid utf-8 in captures",
+       "user=%{NOTSPACE:u}",
+       "user=J\xC3\xBCrgen x",
+       true,
+       {{"u", "J\xC3\xBCrgen"}}},
+      {"MONTH knows M\xC3\xA4rz",
+       "%{MONTH:m} %{MONTHDAY:d}",
+       "M\xC3\xA4rz 3",
+       true,
+       {{"m", "M\xC3\xA4rz"}, {"d", "3"}}},
+      // Invalid UTF-8: every byte is a character, as Go's U+FFFD substitution gives.
+      {"invalid byte matches dot",
+       "^%{WORD:a}.%{WORD:b}$",
+       "foo\xFF"
+       "bar",
+       true,
+       {{"a", "foo"}, {"b", "bar"}}},
+      {"invalid bytes in NOTSPACE",
+       "user=%{NOTSPACE:u} name=%{WORD:n}",
+       "user=\xFF\xFE\xC3 name=bob",
+       true,
+       {{"u", "\xFF\xFE\xC3"}, {"n", "bob"}}},
+      {"GREEDYDATA spans invalid bytes",
+       "msg=%{GREEDYDATA:m}",
+       "msg=a\x80"
+       "b\xC0\xAF"
+       "c",
+       true,
+       {{"m",
+         "a\x80"
+         "b\xC0\xAF"
+         "c"}}},
+      {"NUL and control bytes",
+       "%{IPV4:ip}",
+       std::string("\0\x01\x02 10.0.0.1 \0", 15),
+       true,
+       {{"ip", "10.0.0.1"}}},
+      {"quoted string with latin-1 user agent",
+       "%{QS:agent}$",
+       "GET / \"Mozilla \xE9t\xE9\"",
+       true,
+       {{"agent", "\"Mozilla \xE9t\xE9\""}}},
+  };
+  for (const auto& c : cases) {
+    Pattern p = compile(c.pattern);
+    Fields got;
+    EXPECT_EQ(run(p, c.line, got), c.matched) << c.what;
+    if (c.matched) {
+      EXPECT_EQ(got, c.fields) << c.what;
+    }
+  }
+}
+
+TEST(PatternTest, HugeLines) {
+  std::string line(1 << 20, 'x');
+  line += " from 192.168.1.20 port 22";
+  line += std::string(1 << 20, 'y');
+  Pattern p = compile("from %{IP:ip} port %{INT:port}%{GREEDYDATA:rest}");
+  Captures caps;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(p.match(line, caps));
+  EXPECT_EQ(caps[0], "192.168.1.20");
+  EXPECT_EQ(caps[1], "22");
+  EXPECT_EQ(caps[2].size(), size_t{1} << 20);
+  // A hostile 2 MB line that never matches stays linear (no backtracking blow-up).
+  std::string junk(2 << 20, 'a');
+  Pattern q = compile("^(%{WORD:w} ?)+%{INT:n}$");
+  EXPECT_FALSE(q.match(junk, caps));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(elapsed, std::chrono::seconds(20));
+}
+
+TEST(PatternTest, CapturesBufferIsReusable) {
+  Pattern big = compile("%{COMBINEDAPACHELOG}");
+  Pattern small = compile("%{INT:n}");
+  Captures caps;
+  const std::string line =
+      "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 10 \"-\" \"ua\"";
+  ASSERT_TRUE(big.match(line, caps));
+  EXPECT_EQ(caps.size(), big.semantics().size());
+  ASSERT_TRUE(small.match("n=5", caps));
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_EQ(caps[0], "5");
+  ASSERT_TRUE(big.match(line, caps));
+  EXPECT_EQ(caps.size(), big.semantics().size());
+}
+
+TEST(PatternTest, CompileErrors) {
+  struct Case {
+    std::string pattern;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"", "compiling grok pattern '': expanding grok pattern: empty pattern"},
+      {"%{NOPE:x}", "compiling grok pattern '%{NOPE:x}': unknown grok pattern 'NOPE'"},
+      {"(%{INT:n}", "compiling grok pattern '(%{INT:n}': missing )"},
+      {"%{INT:n}(?=x)", "compiling grok pattern '%{INT:n}(?=x)': invalid perl operator: (?="},
+      {"%{INT:n}\\1", "invalid escape sequence: \\1"},
+  };
+  for (const auto& c : cases) {
+    auto p = Pattern::compile(base(), c.pattern);
+    ASSERT_FALSE(p) << c.pattern;
+    EXPECT_NE(p.error().message().find(c.error), std::string::npos)
+        << c.pattern << " gave: " << p.error().message();
+  }
+  auto named = Pattern::compile_named(base(), "NOPE");
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().message(), "compiling grok pattern 'NOPE': unknown grok pattern 'NOPE'");
+}
+
+TEST(PatternTest, CompileNamedAndAccessors) {
+  auto p = Pattern::compile_named(base(), "SYSLOGPROG");
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_EQ(p->source(), "SYSLOGPROG");
+  EXPECT_EQ(p->semantics(), (std::vector<std::string>{"program", "pid"}));
+  EXPECT_EQ(p->regex().find("%{"), std::string::npos);
+  Pattern copy = *p;  // copies share the compiled regexes
+  Captures caps;
+  ASSERT_TRUE(copy.match("cron[7]", caps));
+  EXPECT_EQ(caps[0], "cron");
+  EXPECT_EQ(caps[1], "7");
+}
+
+TEST(PatternTest, ConcurrentMatching) {
+  Pattern p = compile("%{SYSLOGBASE} %{GREEDYDATA:message}");
+  const auto& names = p.semantics();
+  const size_t host_at = std::find(names.begin(), names.end(), "logsource") - names.begin();
+  const size_t pid_at = std::find(names.begin(), names.end(), "pid") - names.begin();
+  ASSERT_LT(pid_at, names.size());
+  ASSERT_LT(host_at, names.size());
+  auto worker = [&](int id, int* failures) {
+    Captures caps;
+    for (int i = 1; i <= 300; ++i) {  // POSINT: pid 0 does not parse
+      std::string line = "Oct 10 13:55:36 host" + std::to_string(id) + " sshd[" +
+                         std::to_string(i) + "]: msg " + std::to_string(i);
+      if (!p.match(line, caps) || caps[host_at] != "host" + std::to_string(id) ||
+          caps[pid_at] != std::to_string(i))
+        ++*failures;
+      if (p.match("garbage", caps)) ++*failures;
+    }
+  };
+  int failures[4] = {};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back(worker, t, &failures[t]);
+  for (auto& t : threads)
+    t.join();
+  for (int f : failures)
+    EXPECT_EQ(f, 0);
+}
+
+}  // namespace
+}  // namespace phalanx::grok

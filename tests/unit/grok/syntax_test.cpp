@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "grok/syntax.h"
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <string>
+#include <vector>
+
+namespace phalanx::grok {
+namespace {
+
+struct RefCase {
+  std::string pattern;
+  std::vector<std::string> refs;  // "NAME" or "NAME:sem", in order
+};
+
+TEST(SyntaxTest, FindReferences) {
+  const RefCase cases[] = {
+      {"", {}},
+      {"plain text", {}},
+      {"%{INT}", {"INT"}},
+      {"%{INT:n}", {"INT:n"}},
+      {"a %{IP:src} b %{WORD:w}c", {"IP:src", "WORD:w"}},
+      // Not references: left as literal text.
+      {"%{INT:bytes:int}", {}},
+      {"%{IP:src-ip}", {}},
+      {"%{DATA:amavis_message-id}", {}},
+      {"%{}", {}},
+      {"%{:x}", {}},
+      {"%{INT:}", {}},
+      {"%{INT", {}},
+      {"%{IN T}", {}},
+      {"%INT}", {}},
+      // A broken reference does not hide a good one right after it.
+      {"%{%{INT:n}}", {"INT:n"}},
+      {"%{INT:a:b}%{WORD}", {"WORD"}},
+      {"\\%{INT}", {"INT"}},  // grok does not honour a backslash before %
+      {"%{A_1:b_2}%{_}", {"A_1:b_2", "_"}},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> got;
+    for (const Reference& r : find_references(c.pattern)) {
+      got.push_back(r.semantic.empty() ? std::string(r.name)
+                                       : std::string(r.name) + ":" + std::string(r.semantic));
+      EXPECT_EQ(c.pattern.substr(r.begin, 2), "%{");
+      EXPECT_EQ(c.pattern[r.end - 1], '}');
+    }
+    EXPECT_EQ(got, c.refs) << c.pattern;
+  }
+}
+
+TEST(SyntaxTest, CaptureGroupOffsetsAgreeWithRe2) {
+  struct Case {
+    std::string regex;
+    std::vector<size_t> offsets;
+  };
+  const Case cases[] = {
+      {"abc", {}},
+      {"(a)(b)", {0, 3}},
+      {"(?:a)(b)", {5}},
+      {"(?i)(a)", {4}},
+      {"(?P<x>a)(b)", {0, 8}},
+      {R"(\(a\)(b))", {5}},
+      {"[(](a)", {3}},
+      {"[^(](a)", {4}},
+      {"[]()](a)", {5}},
+      {"[^]()](a)", {6}},
+      {R"([\]()](a))", {6}},
+      {"[[:alpha:](](a)", {12}},
+      {R"(\Q(x)\E(a))", {7}},
+      {R"(\Q(x))", {}},
+      {"((a)|(b))*", {0, 1, 5}},
+      {R"([\\](a))", {4}},
+      {"a{2}(b)", {4}},
+      {"(?s:.)(a)", {6}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(capture_group_offsets(c.regex), c.offsets) << c.regex;
+    RE2 re(c.regex);
+    ASSERT_TRUE(re.ok()) << c.regex << ": " << re.error();
+    EXPECT_EQ(static_cast<size_t>(re.NumberOfCapturingGroups()), c.offsets.size()) << c.regex;
+  }
+}
+
+TEST(SyntaxTest, ValidUtf8) {
+  struct Case {
+    std::string text;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"", true},
+      {"plain ascii line, longer than eight bytes", true},
+      {"caf\xC3\xA9", true},           // é
+      {"\xE2\x82\xAC 12", true},       // €
+      {"\xF0\x9F\x98\x80", true},      // U+1F600
+      {"\xF4\x8F\xBF\xBF", true},      // U+10FFFF
+      {std::string("a\0b", 3), true},  // NUL is valid
+      {"\xFF", false},                 // never valid
+      {"abcdefgh\x80", false},         // lone continuation after the fast path
+      {"\xC3", false},                 // truncated
+      {"\xC3(", false},                // bad continuation
+      {"\xC0\xAF", false},             // overlong '/'
+      {"\xE0\x80\xAF", false},         // overlong
+      {"\xED\xA0\x80", false},         // surrogate U+D800
+      {"\xF4\x90\x80\x80", false},     // above U+10FFFF
+      {"\xF0\x8F\xBF\xBF", false},     // overlong 4-byte
+      {"0123456\xE2\x82", false},      // truncated at the end
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(is_valid_utf8(c.text), c.valid) << c.text;
+}
+
+}  // namespace
+}  // namespace phalanx::grok

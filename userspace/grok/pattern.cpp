@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "grok/pattern.h"
+
+#include <algorithm>
+
+#include "grok/syntax.h"
+
+namespace phalanx::grok {
+
+RE2::Options re2_options(RE2::Options::Encoding encoding, const CompileOptions& compile) {
+  RE2::Options opts;
+  opts.set_encoding(encoding);
+  // Errors are returned to the caller; RE2 must not print them (nor DFA budget notices on
+  // hostile lines).
+  opts.set_log_errors(false);
+  opts.set_max_mem(compile.max_mem);
+  return opts;
+}
+
+namespace {
+
+Error re2_error(const std::string& source, const RE2& re) {
+  std::string msg = "compiling grok pattern '" + source + "': " + re.error();
+  if (!re.error_arg().empty() && re.error().find(re.error_arg()) == std::string::npos)
+    msg += ": " + re.error_arg();
+  return Error(std::move(msg));
+}
+
+}  // namespace
+
+Result<Pattern> Pattern::compile(const PatternLibrary& library, std::string_view pattern,
+                                 const CompileOptions& options) {
+  auto expansion = library.expand(pattern);
+  if (!expansion) {
+    return expansion.error().context("compiling grok pattern '" + std::string(pattern) + "'");
+  }
+  return build(std::string(pattern), std::move(expansion).value(), options);
+}
+
+Result<Pattern> Pattern::compile_named(const PatternLibrary& library, std::string_view name,
+                                       const CompileOptions& options) {
+  auto expansion = library.expand_named(name);
+  if (!expansion) {
+    return expansion.error().context("compiling grok pattern '" + std::string(name) + "'");
+  }
+  return build(std::string(name), std::move(expansion).value(), options);
+}
+
+Result<Pattern> Pattern::build(std::string source, Expansion expansion,
+                               const CompileOptions& options) {
+  auto impl = std::make_shared<Impl>();
+  impl->source = std::move(source);
+  impl->regex = std::move(expansion.regex);
+  for (const Semantic& s : expansion.semantics) {
+    impl->names.push_back(s.name);
+    impl->groups.push_back(s.group);
+    impl->submatches = std::max(impl->submatches, s.group + 1);
+  }
+  impl->utf8 = std::make_unique<RE2>(impl->regex, re2_options(RE2::Options::EncodingUTF8, options));
+  if (!impl->utf8->ok()) return re2_error(impl->source, *impl->utf8);
+  // The group numbering was computed from the text; RE2 must agree or captures would be
+  // attributed to the wrong fields.
+  if (impl->utf8->NumberOfCapturingGroups() != expansion.group_count) {
+    return Error("compiling grok pattern '" + impl->source + "': counted " +
+                 std::to_string(expansion.group_count) + " capture groups, RE2 counts " +
+                 std::to_string(impl->utf8->NumberOfCapturingGroups()));
+  }
+  impl->latin1 =
+      std::make_unique<RE2>(impl->regex, re2_options(RE2::Options::EncodingLatin1, options));
+  if (!impl->latin1->ok()) return re2_error(impl->source, *impl->latin1);
+  return Pattern(std::move(impl));
+}
+
+const RE2& Pattern::regex_for(std::string_view line) const {
+  return is_valid_utf8(line) ? *impl_->utf8 : *impl_->latin1;
+}
+
+bool Pattern::match(std::string_view line, Captures& out) const {
+  const Impl& impl = *impl_;
+  if (impl.names.empty()) return false;
+  const RE2& re = regex_for(line);
+  // RE2::Match already runs the DFA first and hands only the matched span to the submatch
+  // engine, so a separate DFA pre-check would only add a pass (measured: +5% on matching
+  // lines, +15% on non-matching ones). Asking for no more groups than the highest semantic
+  // one keeps the submatch engine's per-thread state small.
+  out.groups_.resize(static_cast<size_t>(impl.submatches));
+  if (!re.Match(line, 0, line.size(), RE2::UNANCHORED, out.groups_.data(), impl.submatches))
+    return false;
+  out.values_.resize(impl.groups.size());
+  for (size_t i = 0; i < impl.groups.size(); ++i) {
+    const re2::StringPiece& g = out.groups_[static_cast<size_t>(impl.groups[i])];
+    out.values_[i] =
+        g.data() == nullptr ? std::string_view() : std::string_view(g.data(), g.size());
+  }
+  return true;
+}
+
+bool Pattern::matches(std::string_view line) const {
+  if (impl_->names.empty()) return false;
+  return regex_for(line).Match(line, 0, line.size(), RE2::UNANCHORED, nullptr, 0);
+}
+
+}  // namespace phalanx::grok

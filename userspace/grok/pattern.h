@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// A compiled grok pattern: one RE2 regex plus the mapping from semantic names to capture
+// groups. Matching is an unanchored, leftmost-first search, as CrowdSec's grok does.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "grok/pattern_library.h"
+
+namespace phalanx::grok {
+
+// The output of Pattern::match: one value per semantic of the pattern, in the order of
+// Pattern::semantics(); a group that did not take part in the match gives "". Values point
+// into the matched line and are valid while it is. Reuse one Captures across calls (one per
+// thread): once its buffers have grown to the largest pattern, matching does not allocate.
+class Captures {
+ public:
+  size_t size() const { return values_.size(); }
+  std::string_view operator[](size_t i) const { return values_[i]; }
+  std::span<const std::string_view> values() const { return values_; }
+
+ private:
+  friend class Pattern;
+  std::vector<re2::StringPiece> groups_;  // RE2's submatch buffer
+  std::vector<std::string_view> values_;
+};
+
+// Tuning of compiled patterns.
+struct CompileOptions {
+  // RE2 memory budget per compiled regex: its program plus its lazily built DFA cache, which
+  // only grows as lines need it. Patterns with wide bounded repeats (HOSTNAME's {0,62}, hence
+  // IPORHOST, nginx and apache access-log groks) need many DFA states; below their working
+  // set RE2 keeps resetting the cache and falls back to its NFA, 10-25x slower (nginx access
+  // pattern on the hub's test logs: 25 us/line at RE2's 8 MiB default, 1 us/line from 24 MiB).
+  // It is also the most a hostile stream of lines can make one pattern's cache grow to.
+  int64_t max_mem = int64_t{32} << 20;
+};
+
+// An immutable compiled grok pattern. Copies share the compiled regexes.
+//
+// Text encoding: a line that is valid UTF-8 is matched by a UTF-8 RE2 regex, which behaves
+// exactly like Go's regexp on valid UTF-8. Any other line (binary, Latin-1, truncated
+// sequences) is matched by a second, Latin-1 compiled copy of the same regex, in which every
+// byte is one character: an invalid byte then matches ".", "\S", "[^x]" like the U+FFFD that
+// Go's regexp substitutes for it, so garbage bytes never make a line unparseable (with RE2's
+// UTF-8 mode, "." would not match them at all). See README.md for the trade-offs.
+//
+// Thread-safety: all const member functions may be called concurrently.
+class Pattern {
+ public:
+  // Compiles a grok pattern (a parser's `grok: pattern:`) against the library. Errors:
+  // expansion errors (unknown or recursive names, empty pattern) and regexes RE2 rejects,
+  // as "compiling grok pattern '<pattern>': <RE2 message>: <offending text>".
+  static Result<Pattern> compile(const PatternLibrary& library, std::string_view pattern,
+                                 const CompileOptions& options = {});
+  // Compiles the library's definition of `name` (a parser's `grok: name:`). Errors: as
+  // compile(), and an unknown name.
+  static Result<Pattern> compile_named(const PatternLibrary& library, std::string_view name,
+                                       const CompileOptions& options = {});
+
+  // The pattern as written (or the name for compile_named).
+  const std::string& source() const { return impl_->source; }
+  // The expanded RE2 regex.
+  const std::string& regex() const { return impl_->regex; }
+  // The semantic names, in order of first appearance; Captures follow this order.
+  const std::vector<std::string>& semantics() const { return impl_->names; }
+
+  // Searches `line` (unanchored, leftmost-first) and fills `out`. Returns false when the
+  // regex does not match, and always when the pattern has no semantic at all (such a grok
+  // never counts as a match in CrowdSec). `out` is unspecified after a false return.
+  bool match(std::string_view line, Captures& out) const;
+  // Same answer as match() without extracting captures (DFA only; cheaper).
+  bool matches(std::string_view line) const;
+
+ private:
+  struct Impl {
+    std::string source;
+    std::string regex;
+    std::vector<std::string> names;
+    std::vector<int> groups;  // capture group of each semantic
+    int submatches = 0;       // groups RE2 must report: the highest semantic group + 1
+    std::unique_ptr<RE2> utf8;
+    std::unique_ptr<RE2> latin1;
+  };
+  explicit Pattern(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  static Result<Pattern> build(std::string source, Expansion expansion,
+                               const CompileOptions& options);
+  const RE2& regex_for(std::string_view line) const;
+
+  std::shared_ptr<const Impl> impl_;
+  friend class PatternSet;
+};
+
+// The RE2 options every grok regex (and pattern set) is compiled with.
+RE2::Options re2_options(RE2::Options::Encoding encoding, const CompileOptions& options);
+
+}  // namespace phalanx::grok
