@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where detection content comes from, for the CLI commands that run it (explain, replay):
+// a hub directory (--hub, with optional --collection filters), a config directory (--config,
+// laid out as parsers/<stage>/…, patterns/, data/), or Phalanx's own content by default.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "core/result.h"
+#include "expr/data_files.h"
+#include "expr/program.h"
+#include "expr/stash.h"
+#include "parser/enrichers.h"
+#include "parser/pipeline.h"
+
+namespace phalanx::cli {
+
+struct ContentOptions {
+  std::string hub_dir;
+  std::string config_dir;
+  std::vector<std::string> collections;  // hub collections; empty with --hub: every parser
+  std::optional<int> year;               // pin the year of year-less timestamps
+  std::string geoip_city_path;
+  std::string geoip_asn_path;
+};
+
+// Everything needed to parse lines: the pipeline and the services its nodes use.
+struct Content {
+  std::string description;  // "hub /x (3 collections)", for summaries
+  std::shared_ptr<expr::DataFiles> data_files;
+  std::unique_ptr<parser::Pipeline> pipeline;
+  std::unique_ptr<parser::Enrichers> enrichers;
+  std::unique_ptr<expr::LruStash> stash;
+  Diagnostics diagnostics;
+};
+
+// The directory of Phalanx's own content: $PHALANX_CONTENT_DIR, else the installed share
+// directory, else the source tree's scenarios/ (for runs from a build directory).
+std::string default_content_dir();
+
+// Loads content. Load problems are kept in Content::diagnostics (the valid nodes still load);
+// errors: unknown collection, unreadable directories, GeoIP databases that cannot be opened.
+Result<Content> load_content(const ContentOptions& options);
+
+// One parser worker's state over loaded content.
+class LineParser {
+ public:
+  explicit LineParser(Content& content);
+  // Parses one raw line as the acquisition of a file would deliver it in cat mode.
+  Result<bool> parse(parser::Event& evt, parser::ParseObserver* observer = nullptr);
+  // A fresh event for `raw` with labels.type = type, read from `src`.
+  static parser::Event make_event(std::string_view raw, std::string_view type, std::string_view src,
+                                  ZonedTime now);
+
+ private:
+  Content& content_;
+  expr::RunContext run_;
+  parser::ParseContext ctx_;
+};
+
+}  // namespace phalanx::cli

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "parser/node.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "expr/stash.h"
+#include "parser/enrichers.h"
+
+namespace phalanx::parser {
+namespace {
+
+using expr::Value;
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto log = phalanx::log::get("parser");
+  return log;
+}
+
+Result<Value> run(const expr::Program& program, EventObject& obj, ParseContext& ctx) {
+  const Value vars[] = {Value::object(&obj)};
+  return program.run(vars, *ctx.run);
+}
+
+// The string a static or grok expression yields, following the hub's conversions: strings as
+// is, ints in decimal, floats with %f; nil yields nothing. Other kinds are an error.
+Result<std::optional<std::string>> to_static_string(const Value& v) {
+  switch (v.kind()) {
+    case expr::Kind::kString:
+      return std::optional<std::string>(std::string(v.as_string()));
+    case expr::Kind::kInt:
+      return std::optional<std::string>(std::to_string(v.as_int()));
+    case expr::Kind::kFloat:
+      return std::optional<std::string>(fmt::format("{:f}", v.as_float()));
+    case expr::Kind::kNil:
+      return std::optional<std::string>();
+    case expr::Kind::kMap:
+    case expr::Kind::kArray:
+      // The hub warns and skips containers rather than failing the event.
+      return std::optional<std::string>();
+    default:
+      return Error(fmt::format("unexpected return type {} for a static value", v.type_name()));
+  }
+}
+
+void set_target(Event& evt, TargetField field, const std::string& key, std::string_view value) {
+  switch (field) {
+    case TargetField::kStrTime:
+      evt.str_time.assign(value);
+      break;
+    case TargetField::kStrTimeFormat:
+      evt.str_time_format.assign(value);
+      break;
+    case TargetField::kMarshaledTime:
+      evt.marshaled_time.assign(value);
+      break;
+    case TargetField::kWhitelistReason:
+      evt.whitelist_reason.assign(value);
+      break;
+    case TargetField::kLineRaw:
+      evt.line.raw.assign(value);
+      break;
+    case TargetField::kLineSrc:
+      evt.line.src.assign(value);
+      break;
+    case TargetField::kLineModule:
+      evt.line.module.assign(value);
+      break;
+    case TargetField::kParsed:
+      evt.parsed.set(key, value);
+      break;
+    case TargetField::kMeta:
+      evt.meta.set(key, value);
+      break;
+    case TargetField::kEnriched:
+      evt.enriched.set(key, value);
+      break;
+    case TargetField::kLabels:
+      evt.line.labels.set(key, value);
+      break;
+    case TargetField::kUnsupported:
+      break;
+  }
+}
+
+}  // namespace
+
+Result<std::pair<TargetField, std::string>> resolve_target(std::string_view path) {
+  if (path.starts_with("evt.")) path.remove_prefix(4);
+  struct Simple {
+    std::string_view path;
+    TargetField field;
+  };
+  static constexpr Simple kSimple[] = {
+      {"StrTime", TargetField::kStrTime},
+      {"StrTimeFormat", TargetField::kStrTimeFormat},
+      {"MarshaledTime", TargetField::kMarshaledTime},
+      {"WhitelistReason", TargetField::kWhitelistReason},
+      {"Line.Raw", TargetField::kLineRaw},
+      {"Line.Src", TargetField::kLineSrc},
+      {"Line.Module", TargetField::kLineModule},
+  };
+  for (const auto& s : kSimple) {
+    if (path == s.path) return std::pair{s.field, std::string()};
+  }
+  struct Prefixed {
+    std::string_view prefix;
+    TargetField field;
+  };
+  static constexpr Prefixed kMaps[] = {
+      {"Parsed.", TargetField::kParsed},
+      {"Meta.", TargetField::kMeta},
+      {"Enriched.", TargetField::kEnriched},
+      {"Line.Labels.", TargetField::kLabels},
+  };
+  for (const auto& p : kMaps) {
+    if (path.starts_with(p.prefix) && path.size() > p.prefix.size()) {
+      return std::pair{p.field, std::string(path.substr(p.prefix.size()))};
+    }
+  }
+  // Overflow fields belong to overflow events (postoverflows); they are not writable on the
+  // event model of the parser stages.
+  if (path.starts_with("Overflow.")) return std::pair{TargetField::kUnsupported, std::string()};
+  return Error("unknown target '" + std::string(path) + "'");
+}
+
+Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& evt, EventObject& obj,
+                           ParseContext& ctx) {
+  for (const auto& st : statics) {
+    std::string value;
+    if (!st.value.empty()) {
+      value = st.value;
+    } else if (st.expression) {
+      auto out = run(*st.expression, obj, ctx);
+      if (!out) {
+        logger()->debug("static expression failed: {}", out.error().message());
+        continue;
+      }
+      PHALANX_TRY(auto converted, to_static_string(*out));
+      if (!converted) continue;
+      value = std::move(*converted);
+    }
+    // Empty values are skipped, except for ParseDate, which then falls back to "now".
+    if (value.empty() && !(st.kind == StaticKind::kMethod && st.key == "ParseDate")) continue;
+    switch (st.kind) {
+      case StaticKind::kMethod:
+        if (ctx.enrichers != nullptr) ctx.enrichers->apply(st.key, value, evt);
+        break;
+      case StaticKind::kParsed:
+        evt.parsed.set(st.key, value);
+        break;
+      case StaticKind::kMeta:
+        evt.meta.set(st.key, value);
+        break;
+      case StaticKind::kEnriched:
+        evt.enriched.set(st.key, value);
+        break;
+      case StaticKind::kTarget:
+        set_target(evt, st.target, st.target_key, value);
+        break;
+    }
+  }
+  return ok();
+}
+
+bool Node::check_whitelist(Event& evt, EventObject& obj, ParseContext& ctx) const {
+  if (!wl_ips_.empty() || !wl_cidrs_.empty()) {
+    // Log events are checked by their source_ip; overflow sources are checked by the
+    // postoverflow stage once overflows exist.
+    if (auto ip = net::IpAddress::parse(evt.meta.get("source_ip"))) {
+      if (std::find(wl_ips_.begin(), wl_ips_.end(), *ip) != wl_ips_.end()) return true;
+      for (const auto& cidr : wl_cidrs_) {
+        if (cidr.contains(*ip)) return true;
+      }
+    }
+  }
+  for (const auto& program : wl_expressions_) {
+    auto out = run(program, obj, ctx);
+    if (out && out->truthy()) return true;
+  }
+  return false;
+}
+
+bool Node::run_grok(Event& evt, EventObject& obj, ParseContext& ctx, bool& node_state) const {
+  // Captures point into the matched text; anything but Line.Raw is copied to the context's
+  // buffer first, because storing captures into Parsed may move the source string.
+  std::string_view target;
+  std::string& buffer = ctx.grok_input;
+  buffer.clear();
+  if (grok_on_raw_) {
+    target = evt.line.raw;
+  } else if (!grok_apply_on_.empty()) {
+    if (const std::string* v = evt.parsed.find(grok_apply_on_)) {
+      buffer.assign(*v);
+      target = buffer;
+    } else {
+      node_state = false;  // the field is missing: the node fails, but the grok still runs on ""
+    }
+  } else if (grok_expression_) {
+    auto out = run(*grok_expression_, obj, ctx);
+    if (!out) {
+      node_state = false;
+    } else if (out->is_string()) {
+      buffer.assign(out->as_string());
+    } else if (out->is_int()) {
+      buffer = std::to_string(out->as_int());
+    } else if (out->is_float()) {
+      buffer = fmt::format("{:f}", out->as_float());
+    }
+    target = buffer;
+  }
+  if (!grok_->match(target, ctx.captures)) {
+    node_state = false;
+    return false;
+  }
+  const auto& names = grok_->semantics();
+  for (size_t i = 0; i < names.size(); ++i)
+    evt.parsed.set(names[i], ctx.captures[i]);
+  return true;
+}
+
+void Node::run_stash(Event& evt, EventObject& obj, ParseContext& ctx) const {
+  (void)evt;
+  if (ctx.run == nullptr || ctx.run->stash == nullptr) return;
+  for (const auto& s : stash_) {
+    auto key = run(s.key, obj, ctx);
+    auto value = run(s.value, obj, ctx);
+    if (!key || !value || !key->is_string() || !value->is_string()) {
+      logger()->debug("node {}: stash {}: key or value is not a string", name_, s.name);
+      continue;
+    }
+    ctx.run->stash->set(s.name, key->as_string(), value->as_string(), s.ttl);
+  }
+}
+
+Result<bool> Node::process(Event& evt, EventObject& obj, ParseContext& ctx,
+                           const std::vector<std::string>& stages) const {
+  bool node_state = true;
+  if (filter_) {
+    auto out = run(*filter_, obj, ctx);
+    // A runtime error or a non-bool result counts as false.
+    if (!out || !out->truthy()) return false;
+  }
+
+  const bool whitelisted = has_whitelist() && check_whitelist(evt, obj, ctx);
+  if (whitelisted && !evt.whitelisted) {
+    evt.whitelisted = true;
+    evt.whitelist_reason = wl_reason_;
+  }
+
+  bool grok_ok = false;
+  if (grok_) {
+    grok_ok = run_grok(evt, obj, ctx, node_state);
+    if (grok_ok) PHALANX_CHECK(apply_statics(grok_statics_, evt, obj, ctx));
+  }
+  if (grok_ok || !grok_) run_stash(evt, obj, ctx);
+
+  // Children run even when this node's grok failed; see spec §4.3 step 5.
+  for (const auto& child : children_) {
+    PHALANX_TRY(bool child_ok, child.process(evt, obj, ctx, stages));
+    if (child_ok) {
+      node_state = true;
+      if (next_stage_) break;
+    } else if (!grok_ok) {
+      node_state = false;
+    }
+  }
+  if (!node_state) return false;
+
+  // A whitelist node applies its statics only to events it actually whitelisted.
+  if (!statics_.empty() && (whitelisted || !has_whitelist())) {
+    PHALANX_CHECK(apply_statics(statics_, evt, obj, ctx));
+  }
+  if (next_stage_) {
+    auto it = std::find(stages.begin(), stages.end(), evt.stage);
+    if (it != stages.end() && it + 1 != stages.end()) evt.stage = *(it + 1);
+  }
+  return true;
+}
+
+}  // namespace phalanx::parser
