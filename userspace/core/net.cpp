@@ -32,7 +32,6 @@ Result<IpAddress> IpAddress::parse(std::string_view text) {
   }
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
-  IpAddress out;
   if (text.find(':') == std::string_view::npos) {
     in_addr v4{};
     if (inet_pton(AF_INET, buf, &v4) != 1) {
