@@ -75,7 +75,7 @@ void BM_Parse_Hub_Ssh(benchmark::State& state) {
       "PHALANX_BENCH_SSH_LOG", "syslog");
 }
 void BM_Parse_Hub_Nginx(benchmark::State& state) {
-  run(state, {.hub_dir = hub_dir(), .collections = {"crowdsecurity/nginx"}},
+  run(state, {.hub_dir = hub_dir(), .collections = {"crowdsecurity/linux", "crowdsecurity/nginx"}},
       "PHALANX_BENCH_NGINX_LOG", "nginx");
 }
 
