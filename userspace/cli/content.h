@@ -26,6 +26,7 @@ struct ContentOptions {
   std::optional<int> year;               // pin the year of year-less timestamps
   std::string geoip_city_path;
   std::string geoip_asn_path;
+  bool show_warnings = false;  // print load warnings one by one
 };
 
 // Everything needed to parse lines: the pipeline and the services its nodes use.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,18 @@ class ExplainObserver final : public parser::ParseObserver {
     }
     runs_[std::string(stage)].push_back(std::move(run));
     previous_ = evt;
+  }
+
+  // The first stage in which no node succeeded (where the event was dropped).
+  std::string first_failed_stage(const std::vector<std::string>& stages) const {
+    for (const auto& stage : stages) {
+      const auto* list = runs(stage);
+      const bool any_ok =
+          list != nullptr &&
+          std::any_of(list->begin(), list->end(), [](const NodeRun& r) { return r.success; });
+      if (!any_ok) return stage;
+    }
+    return "?";
   }
 
   const std::vector<NodeRun>* runs(const std::string& stage) const {
@@ -143,7 +156,7 @@ nlohmann::json to_json(const Explained& e, const ExplainObserver& obs, const par
 int run_explain(const ExplainOptions& opts) {
   auto content = load_content(opts.content);
   if (!content) return fail("explain: " + content.error().message());
-  report_diagnostics(content->diagnostics);
+  report_diagnostics(content->diagnostics, opts.content.show_warnings);
   std::vector<std::string> lines;
   if (!opts.line.empty()) lines.push_back(opts.line);
   if (!opts.file.empty()) {
@@ -170,7 +183,7 @@ int run_explain(const ExplainOptions& opts) {
       e.error = parsed.error().message();
     } else {
       e.parsed = *parsed;
-      if (!e.parsed) e.dropped_at = evt.stage;
+      if (!e.parsed) e.dropped_at = obs.first_failed_stage(content->pipeline->stages());
     }
     e.final_event = std::move(evt);
     if (opts.json) {

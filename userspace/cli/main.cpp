@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   if (!phalanx::log::set_level(log_level)) {
     return phalanx::cli::usage_error("unknown log level '" + log_level + "'");
   }
+  const bool verbose_load = log_level == "info" || log_level == "debug" || log_level == "trace";
+  explain.content.show_warnings = verbose_load;
+  replay.content.show_warnings = verbose_load;
   if (explain_cmd->parsed()) {
     explain.json = explain_output == "json";
     explain.content.year = explain_year;

@@ -83,10 +83,19 @@ std::string json_string(std::string_view text) {
   return out;
 }
 
-size_t report_diagnostics(const Diagnostics& diags) {
+size_t report_diagnostics(const Diagnostics& diags, bool warnings) {
+  size_t hidden = 0;
   for (const auto& d : diags.items()) {
-    std::cerr << (d.severity == Diagnostic::Severity::kError ? "error: " : "warning: ")
-              << d.to_string() << "\n";
+    const bool error = d.severity == Diagnostic::Severity::kError;
+    if (!error && !warnings) {
+      ++hidden;
+      continue;
+    }
+    std::cerr << (error ? "error: " : "warning: ") << d.to_string() << "\n";
+  }
+  if (hidden > 0) {
+    std::cerr << fmt::format("{} warning(s) while loading content (--log-level info lists them)\n",
+                             hidden);
   }
   return diags.error_count();
 }

@@ -27,8 +27,9 @@ std::string printable(std::string_view text, size_t max_len = 400);
 // the JSON writer fail.
 std::string json_string(std::string_view text);
 
-// Prints load diagnostics to stderr ("error: file:line: 'item': message"); returns the number
+// Prints load diagnostics to stderr ("error: file:line: 'item': message"): every error, and
+// the warnings when `warnings` is set (otherwise one line counting them). Returns the number
 // of errors.
-size_t report_diagnostics(const Diagnostics& diags);
+size_t report_diagnostics(const Diagnostics& diags, bool warnings);
 
 }  // namespace phalanx::cli

@@ -53,7 +53,7 @@ void print_summary(const Counters& c, double seconds, const std::string& what) {
 int run_replay(const ReplayOptions& opts) {
   auto content = load_content(opts.content);
   if (!content) return fail("replay: " + content.error().message());
-  report_diagnostics(content->diagnostics);
+  report_diagnostics(content->diagnostics, opts.content.show_warnings);
   std::ifstream in(opts.file, std::ios::binary);
   if (!in) return fail("replay: cannot read " + opts.file);
 
