@@ -10,6 +10,8 @@ packages=(
   # detection engine
   libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libmaxminddb-dev libpugixml-dev
+  # XDP program (bpf/) and its userspace side
+  bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
