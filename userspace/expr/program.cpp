@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "expr/program.h"
+
+#include <array>
+
+#include "expr/builtins.h"
+#include "expr/compiler.h"
+
+namespace phalanx::expr {
+namespace detail {
+namespace {
+
+// A path var.a.b["c"] rooted at a variable, as a list of names; empty when not a path.
+std::vector<std::string> path_of(const Ast& a, const std::vector<std::string>& variables) {
+  if (a.kind == AstKind::kIdent) {
+    for (const std::string& v : variables) {
+      if (v == a.text) return {a.text};
+    }
+    return {};
+  }
+  if (a.kind != AstKind::kMember || a.optional || a.kids[1]->kind != AstKind::kString) return {};
+  std::vector<std::string> path = path_of(*a.kids[0], variables);
+  if (!path.empty()) path.push_back(a.kids[1]->text);
+  return path;
+}
+
+void collect_conjuncts(const Ast& a, std::vector<const Ast*>& out) {
+  if (a.kind == AstKind::kBinary && a.text == "&&") {
+    for (const auto& kid : a.kids)
+      collect_conjuncts(*kid, out);
+    return;
+  }
+  out.push_back(&a);
+}
+
+std::optional<EqualityConstraint> constraint_of(const Ast& a,
+                                                const std::vector<std::string>& variables) {
+  if (a.kind != AstKind::kBinary) return std::nullopt;
+  const Ast& l = *a.kids[0];
+  const Ast& r = *a.kids[1];
+  EqualityConstraint c;
+  if (a.text == "==") {
+    if (r.kind == AstKind::kString) {
+      c.path = path_of(l, variables);
+      c.values = {r.text};
+    } else if (l.kind == AstKind::kString) {
+      c.path = path_of(r, variables);
+      c.values = {l.text};
+    }
+  } else if (a.text == "in" && r.kind == AstKind::kArray) {
+    for (const auto& item : r.kids) {
+      if (item->kind != AstKind::kString) return std::nullopt;
+      c.values.push_back(item->text);
+    }
+    c.path = path_of(l, variables);
+  }
+  // A bare variable (evt == 'x') is no routing key: require at least one field.
+  if (c.path.size() < 2) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+std::vector<EqualityConstraint> extract_constraints(const Ast& root,
+                                                    const std::vector<std::string>& variables) {
+  std::vector<const Ast*> conjuncts;
+  collect_conjuncts(root, conjuncts);
+  std::vector<EqualityConstraint> out;
+  for (const Ast* c : conjuncts) {
+    if (auto constraint = constraint_of(*c, variables)) out.push_back(std::move(*constraint));
+  }
+  return out;
+}
+
+const FunctionSpec* find_builtin(std::string_view name) {
+  for (auto table : {expr_builtins(), string_helpers(), json_helpers(), net_helpers(),
+                     data_helpers(), misc_helpers()}) {
+    for (const FunctionSpec& spec : table) {
+      if (spec.name == name) return &spec;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace detail
+
+Result<Program> compile(std::string_view source, const CompileOptions& options) {
+  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
+  auto compiled = std::make_shared<detail::CompiledProgram>();
+  compiled->source = std::string(source);
+  compiled->var_count = options.variables.size();
+  detail::Compiler compiler(options, *compiled);
+  PHALANX_TRY(compiled->root, compiler.compile(*ast));
+  compiled->constraints = detail::extract_constraints(*ast, options.variables);
+  Program program;
+  program.impl_ = std::move(compiled);
+  return program;
+}
+
+Result<Value> Program::run(std::span<const Value> vars, RunContext& ctx) const {
+  if (!impl_) return Error("running expression: not compiled");
+  if (vars.size() != impl_->var_count) {
+    return Error("running expression: expected " + std::to_string(impl_->var_count) +
+                 " variables, got " + std::to_string(vars.size()));
+  }
+  // Locals live on the stack for the common case, so a run does not allocate.
+  constexpr size_t kInlineSlots = 12;
+  std::array<Value, kInlineSlots> inline_slots;
+  std::vector<Value> heap_slots;
+  Value* slots = inline_slots.data();
+  if (impl_->slot_count > kInlineSlots) {
+    heap_slots.resize(impl_->slot_count);
+    slots = heap_slots.data();
+  }
+  detail::Frame frame{vars, &ctx, slots};
+  return impl_->root->eval(frame);
+}
+
+bool Program::is_constant() const {
+  return impl_ && impl_->root->constant() != nullptr;
+}
+
+std::optional<Value> Program::constant_value() const {
+  if (!is_constant()) return std::nullopt;
+  return *impl_->root->constant();
+}
+
+const std::vector<EqualityConstraint>& Program::equality_constraints() const {
+  static const std::vector<EqualityConstraint> kNone;
+  return impl_ ? impl_->constraints : kNone;
+}
+
+const std::string& Program::source() const {
+  static const std::string kEmpty;
+  return impl_ ? impl_->source : kEmpty;
+}
+
+std::vector<std::string> builtin_function_names() {
+  std::vector<std::string> names = {"all",      "any",           "none",    "one",    "filter",
+                                    "map",      "count",         "sum",     "find",   "findIndex",
+                                    "findLast", "findLastIndex", "groupBy", "sortBy", "reduce"};
+  for (auto table : {detail::expr_builtins(), detail::string_helpers(), detail::json_helpers(),
+                     detail::net_helpers(), detail::data_helpers(), detail::misc_helpers()}) {
+    for (const auto& spec : table)
+      names.emplace_back(spec.name);
+  }
+  return names;
+}
+
+}  // namespace phalanx::expr
