@@ -19,8 +19,8 @@ struct RunOptions {
   // Year given to year-less log timestamps. The hub re-bases its asserts every January, so a
   // snapshot is checked with the year it was written for.
   std::optional<int> year;
-  std::string geoip_city_path;  // optional GeoLite2 databases
-  std::string geoip_asn_path;
+  std::string geoip_city_path{};  // optional GeoLite2 databases
+  std::string geoip_asn_path{};
 };
 
 enum class Status { kPass, kFail, kSkip, kError };
