@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// XdpObject: RAII owner of the loaded XDP blocklist (the bpftool skeleton of
+// bpf/xdp_blocklist.bpf.c). The ELF is embedded in the skeleton; maps and the program are reached
+// through skel().maps.x / skel().progs.x, never by string name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bpf/xdp_blocklist.h"
+#include "core/result.h"
+
+struct xdp_blocklist;  // generated: xdp_blocklist.skel.h
+
+namespace phalanx::xdp {
+
+// How to size and pin the maps. Sizes are max_entries; the hash maps are preallocated.
+struct LoadOptions {
+  // bpffs directory the maps are pinned in by name. Maps already pinned there are reused (so a
+  // restarted bouncer keeps enforcing the same state); they must have the same sizes. Empty: no
+  // pinning (tests, benchmarks).
+  std::string pin_dir = PHX_PIN_DIR_DEFAULT;
+  uint32_t max_ban_v4 = 1U << 21;
+  uint32_t max_ban_v6 = 1U << 18;
+  uint32_t max_range_v4 = 1U << 16;
+  uint32_t max_range_v6 = 1U << 16;
+  uint32_t max_allow_v4 = 1U << 12;
+  uint32_t max_allow_v6 = 1U << 12;
+};
+
+// Owns the skeleton: destroying it closes this process's handles (pinned maps survive).
+// Move-only. Thread-safety: none; map writes through the fds are safe from any thread.
+class XdpObject {
+ public:
+  // Opens the embedded object, sizes the maps, pins or reuses them, verifies and loads the
+  // program. Errors: "loading xdp blocklist: ..." carrying errno (EPERM without CAP_BPF, ENOSYS
+  // without bpf(), EINVAL when pinned maps do not match, ...).
+  static Result<XdpObject> open_and_load(const LoadOptions& options);
+
+  XdpObject(XdpObject&& other) noexcept;
+  XdpObject& operator=(XdpObject&& other) noexcept;
+  XdpObject(const XdpObject&) = delete;
+  XdpObject& operator=(const XdpObject&) = delete;
+  ~XdpObject();
+
+  xdp_blocklist& skel() const { return *skel_; }
+  // The xdp_blocklist program, for attaching or BPF_PROG_TEST_RUN.
+  int prog_fd() const;
+  // Removes every map's pin file (for an explicit uninstall); a no-op for unpinned maps.
+  Result<void> unpin_maps();
+
+ private:
+  explicit XdpObject(xdp_blocklist* skel) : skel_(skel) {}
+  xdp_blocklist* skel_ = nullptr;
+};
+
+}  // namespace phalanx::xdp

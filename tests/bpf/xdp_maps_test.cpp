@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+// phalanx_xdp_maps against the loaded program: batch writes and deletes, the prefilter's
+// maintenance (stale bits, rebuild, bypass), expiry refresh, counters over repeated runs, and
+// pinning with reuse by a second loader.
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bouncer-xdp/keys.h"
+#include "xdp_blocklist.skel.h"
+#include "xdp_fixture.h"
+
+namespace phalanx::xdp::test {
+namespace {
+
+constexpr long kBpfFsMagic = 0xcafe4a11;
+
+std::string v4_text(uint32_t i) {
+  return "10." + std::to_string((i >> 16) & 0xff) + "." + std::to_string((i >> 8) & 0xff) + "." +
+         std::to_string(i & 0xff);
+}
+
+Frame v4_frame(const std::string& src) {
+  return Frame().eth().ipv4(src).udp();
+}
+Frame v6_frame(const std::string& src) {
+  return Frame().eth().ipv6(src).udp();
+}
+
+using XdpMapsTest = XdpTest;
+
+TEST_F(XdpMapsTest, BatchBanDropsThenBatchUnbanPasses) {
+  std::vector<BanRequest> bans;
+  for (uint32_t i = 1; i <= 1000; ++i)
+    bans.push_back({cidr(v4_text(i)), make_entry(PHX_ORIGIN_CAPI, live())});
+  for (uint32_t i = 1; i <= 100; ++i)
+    bans.push_back({cidr("2001:db8::" + std::to_string(i)), make_entry(PHX_ORIGIN_CAPI, live())});
+  bans.push_back({cidr("172.16.0.0/12"), make_entry(PHX_ORIGIN_LISTS, live())});
+  bans.push_back({cidr("2001:db8:aaaa::/48"), make_entry(PHX_ORIGIN_LISTS, live())});
+
+  auto stats = maps_->ban_batch(bans);
+  ASSERT_TRUE(stats.has_value()) << stats.error().message();
+  EXPECT_EQ(stats->applied, bans.size());
+  EXPECT_LT(stats->syscalls, bans.size()) << "batch syscalls should cover many elements each";
+
+  for (const char* src : {"10.0.0.1", "10.0.3.232", "172.31.255.1"})
+    EXPECT_EQ(run(v4_frame(src)), XDP_DROP) << src;
+  for (const char* src : {"2001:db8::64", "2001:db8:aaaa:1::1"})
+    EXPECT_EQ(run(v6_frame(src)), XDP_DROP) << src;
+  EXPECT_EQ(run(v4_frame("10.0.3.233")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_DROP).packets, 5U);
+
+  std::vector<net::Cidr> targets;
+  for (const auto& b : bans)
+    targets.push_back(b.target);
+  targets.push_back(cidr("203.0.113.9"));  // never banned: counted as missing
+  auto removed = maps_->unban_batch(targets);
+  ASSERT_TRUE(removed.has_value()) << removed.error().message();
+  EXPECT_EQ(removed->applied, bans.size());
+  EXPECT_EQ(removed->missing, 1U);
+  EXPECT_EQ(run(v4_frame("10.0.0.1")), XDP_PASS);
+  EXPECT_EQ(run(v6_frame("2001:db8:aaaa:1::1")), XDP_PASS);
+}
+
+TEST_F(XdpMapsTest, StaleBitsCostALookupUntilRebuild) {
+  ASSERT_TRUE(maps_->ban(cidr("192.0.2.7"), make_entry(PHX_ORIGIN_CSCLI, live())).has_value());
+  ASSERT_TRUE(maps_->ban(cidr("192.0.2.8"), make_entry(PHX_ORIGIN_CSCLI, live())).has_value());
+  ASSERT_TRUE(maps_->unban(cidr("192.0.2.7")).has_value());
+
+  EXPECT_EQ(run(v4_frame("192.0.2.7")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_MISS).packets, 1U);  // stale bit
+
+  auto fill = maps_->rebuild_prefilter();
+  ASSERT_TRUE(fill.has_value()) << fill.error().message();
+  EXPECT_EQ(fill->v4, 2.0 / (64.0 * PHX_PF_V4_WORDS)) << "only 192.0.2.8's two bits are left";
+  EXPECT_EQ(fill->v6, 0.0);
+  EXPECT_EQ(run(v4_frame("192.0.2.7")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_PREFILTER).packets, 1U);
+  EXPECT_EQ(run(v4_frame("192.0.2.8")), XDP_DROP) << "rebuild lost a live entry's bits";
+}
+
+TEST_F(XdpMapsTest, RebuildKeepsRangesAndV6) {
+  ASSERT_TRUE(maps_->ban(cidr("198.18.0.0/15"), make_entry(PHX_ORIGIN_LISTS, live())).has_value());
+  ASSERT_TRUE(
+      maps_->ban(cidr("2001:db8:1::/48"), make_entry(PHX_ORIGIN_LISTS, live())).has_value());
+  ASSERT_TRUE(maps_->ban(cidr("2001:db8::5"), make_entry(PHX_ORIGIN_LISTS, live())).has_value());
+  maps_->prefilter().store(PrefilterImage());  // wipe, as if the bitmap were lost
+  EXPECT_EQ(run(v4_frame("198.19.4.4")), XDP_PASS);
+
+  ASSERT_TRUE(maps_->rebuild_prefilter().has_value());
+  EXPECT_EQ(run(v4_frame("198.19.4.4")), XDP_DROP);
+  EXPECT_EQ(run(v6_frame("2001:db8:1:2::3")), XDP_DROP);
+  EXPECT_EQ(run(v6_frame("2001:db8::5")), XDP_DROP);
+}
+
+TEST_F(XdpMapsTest, EntryWithoutPrefilterBitsIsSkipped) {
+  // Written behind the library's back: proves the program really skips lookups on a clear bit.
+  const phx_v4_key key = v4_key(cidr("192.0.2.50").network());
+  const phx_entry value = make_entry(PHX_ORIGIN_CSCLI, live());
+  ASSERT_EQ(bpf_map_update_elem(maps_->fds().ban_v4, &key, &value, BPF_ANY), 0);
+  EXPECT_EQ(run(v4_frame("192.0.2.50")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_PREFILTER).packets, 1U);
+
+  maps_->prefilter().saturate();  // bypass: every source takes the lookups
+  EXPECT_EQ(run(v4_frame("192.0.2.50")), XDP_DROP);
+  EXPECT_EQ(run(v4_frame("192.0.2.51")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_MISS).packets, 1U);
+  const PrefilterFill fill = maps_->prefilter().fill();
+  EXPECT_EQ(fill.v4, 1.0);
+  EXPECT_EQ(fill.v6, 1.0);
+}
+
+TEST_F(XdpMapsTest, RebanRefreshesExpiry) {
+  const net::Cidr target = cidr("192.0.2.9");
+  ASSERT_TRUE(maps_->ban(target, make_entry(PHX_ORIGIN_CROWDSEC, expired())).has_value());
+  EXPECT_EQ(run(v4_frame("192.0.2.9")), XDP_PASS);
+  ASSERT_TRUE(maps_->ban(target, make_entry(PHX_ORIGIN_CROWDSEC, live())).has_value());
+  EXPECT_EQ(run(v4_frame("192.0.2.9")), XDP_DROP);
+}
+
+TEST_F(XdpMapsTest, UnbanAndUnallowReportMissingEntries) {
+  auto r = maps_->unban(cidr("192.0.2.1"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ENOENT);
+  EXPECT_NE(r.error().message().find("192.0.2.1"), std::string::npos);
+  auto range = maps_->unban(cidr("10.0.0.0/8"));
+  ASSERT_FALSE(range.has_value());
+  EXPECT_EQ(range.error().code(), ENOENT);
+  ASSERT_TRUE(
+      maps_->allow(cidr("2001:db8::/32"), make_entry(PHX_ORIGIN_LOCAL, live())).has_value());
+  EXPECT_TRUE(maps_->unallow(cidr("2001:db8::/32")).has_value());
+  EXPECT_EQ(maps_->unallow(cidr("2001:db8::/32")).error().code(), ENOENT);
+}
+
+TEST_F(XdpMapsTest, FullMapIsAnError) {
+  std::vector<BanRequest> bans;
+  for (uint32_t i = 0; i < small_maps().max_ban_v4 + 10; ++i)
+    bans.push_back({cidr(v4_text(i)), make_entry(PHX_ORIGIN_CAPI, live())});
+  auto stats = maps_->ban_batch(bans);
+  ASSERT_FALSE(stats.has_value());
+  EXPECT_EQ(stats.error().code(), E2BIG) << stats.error().message();
+}
+
+TEST_F(XdpMapsTest, CountersSumRepeatedRunsAndReset) {
+  ASSERT_TRUE(maps_->ban(cidr("192.0.2.1"), make_entry(PHX_ORIGIN_CAPI, live())).has_value());
+  const Frame frame = v4_frame("192.0.2.1");
+  EXPECT_EQ(run(frame, 1000), XDP_DROP);
+  const phx_counter c = counters().at(PHX_ORIGIN_CAPI, PHX_FAMILY_V4, PHX_VERDICT_DROP);
+  EXPECT_EQ(c.packets, 1000U);
+  EXPECT_EQ(c.bytes, 1000U * frame.bytes().size());
+  ASSERT_TRUE(reset_counters(maps_->fds().counters).has_value());
+  EXPECT_EQ(counters().total().packets, 0U);
+}
+
+TEST_F(XdpMapsTest, KeysRoundTrip) {
+  EXPECT_EQ(address_of(v4_key(cidr("192.0.2.1").network())).to_string(), "192.0.2.1");
+  EXPECT_EQ(address_of(v6_key(cidr("2001:db8::1").network())).to_string(), "2001:db8::1");
+  EXPECT_EQ(cidr_of(lpm_v4_key(cidr("10.1.0.0/16"))).to_string(), "10.1.0.0/16");
+  EXPECT_EQ(cidr_of(lpm_v6_key(cidr("2001:db8::/32"))).to_string(), "2001:db8::/32");
+  // Network byte order, as the program reads it from the packet.
+  const phx_v4_key k = v4_key(cidr("1.2.3.4").network());
+  const auto* b = reinterpret_cast<const uint8_t*>(&k.addr);
+  EXPECT_EQ(b[0], 1);
+  EXPECT_EQ(b[3], 4);
+}
+
+// Pins into a fresh directory on a bpffs (PHALANX_BPFFS_DIR, default /sys/fs/bpf), loads a
+// second object from the same pins and checks both programs see one state.
+TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
+  const char* env = std::getenv("PHALANX_BPFFS_DIR");
+  const std::string bpffs = env != nullptr ? env : "/sys/fs/bpf";
+  struct statfs fs {};
+  if (statfs(bpffs.c_str(), &fs) != 0 || static_cast<long>(fs.f_type) != kBpfFsMagic)
+    GTEST_SKIP() << "no bpffs mounted at " << bpffs << " (set PHALANX_BPFFS_DIR)";
+  LoadOptions options = small_maps();
+  options.pin_dir = bpffs + "/phalanx-test-" + std::to_string(getpid());
+
+  auto first = XdpObject::open_and_load(options);
+  if (!first && bpf_unavailable(first.error()))
+    GTEST_SKIP() << "BPF unavailable here: " << first.error().message();
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  EXPECT_TRUE(std::filesystem::exists(options.pin_dir + "/phx_ban_v4"));
+  EXPECT_TRUE(std::filesystem::exists(options.pin_dir + "/phx_pfilter_v4"));
+  {
+    auto maps = BlocklistMaps::open(map_fds(*first));
+    ASSERT_TRUE(maps.has_value());
+    ASSERT_TRUE(maps->ban(cidr("192.0.2.77"), make_entry(PHX_ORIGIN_CSCLI, PHX_EXPIRY_NEVER)));
+  }
+
+  auto second = XdpObject::open_and_load(options);
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  auto r = run_program(second->prog_fd(), v4_frame("192.0.2.77").bytes());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->action, XDP_DROP) << "second loader did not reuse the pinned ban and prefilter";
+
+  LoadOptions bigger = options;
+  bigger.max_ban_v4 *= 2;
+  EXPECT_FALSE(XdpObject::open_and_load(bigger).has_value()) << "size mismatch must not reuse";
+
+  EXPECT_TRUE(second->unpin_maps().has_value());
+  EXPECT_FALSE(std::filesystem::exists(options.pin_dir + "/phx_ban_v4"));
+  std::filesystem::remove(options.pin_dir);
+}
+
+}  // namespace
+}  // namespace phalanx::xdp::test
