@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/yaml.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -10,13 +12,12 @@
 namespace phalanx {
 
 std::string Diagnostic::to_string() const {
+  // fmt rather than chained operator+: g++ 12 at -O3 reports a false -Wrestrict on the latter.
   std::string out;
   if (!file.empty()) {
-    out += file;
-    if (line > 0) out += ":" + std::to_string(line);
-    out += ": ";
+    out = line > 0 ? fmt::format("{}:{}: ", file, line) : fmt::format("{}: ", file);
   }
-  if (!item.empty()) out += "'" + item + "': ";
+  if (!item.empty()) out += fmt::format("'{}': ", item);
   out += message;
   return out;
 }
