@@ -68,7 +68,7 @@ class ExplainObserver final : public parser::ParseObserver {
           std::any_of(list->begin(), list->end(), [](const NodeRun& r) { return r.success; });
       if (!any_ok) return stage;
     }
-    return "?";
+    return "";
   }
 
   const std::vector<NodeRun>* runs(const std::string& stage) const {
@@ -91,6 +91,7 @@ struct Explained {
 
 std::string verdict(const Explained& e) {
   if (!e.error.empty()) return "error: " + e.error;
+  if (!e.parsed && e.dropped_at.empty()) return "dropped: no parser is loaded";
   if (!e.parsed) return "dropped: no node succeeded in stage " + e.dropped_at;
   if (e.final_event.whitelisted) return "whitelisted: " + e.final_event.whitelist_reason;
   return "parsed: the event goes on to the scenarios";

@@ -46,6 +46,8 @@ class Diagnostics {
     return n;
   }
   const std::vector<Diagnostic>& items() const { return items_; }
+  // The most recent diagnostic; there must be one.
+  Diagnostic& last() { return items_.back(); }
   bool empty() const { return items_.empty(); }
 
  private:

@@ -133,15 +133,18 @@ Fields asn_fields(const MMDB_lookup_result_s& r) {
   return Fields{{"ASNNumber", num}, {"ASNumber", num}, {"ASNOrg", org}};
 }
 
+// Depth of the IPv4 subtree (::a.b.c.d) in an IPv6 tree: the 96 zero bits above the address.
+constexpr int kIpv4SubtreeDepth = 96;
+
 // The network of the record, printed as Go's net.IPNet.String() (what CrowdSec stores).
 std::string network_text(const MMDB_s& mmdb, const net::IpAddress& ip, const Lookup& l) {
   int bits = l.result.netmask;
   if (l.v4 && mmdb.metadata.ip_version == 6) {
-    // libmaxminddb counts an IPv4 lookup's netmask from the root of the IPv6 tree (::a.b.c.d).
-    // A record above the IPv4 subtree (shorter than /96) is reported as an IPv6 network of ::,
-    // as Go's maxminddb reader does.
-    if (bits < 96) return net::Cidr(net::IpAddress::from_v6({}), bits).to_string();
-    bits -= 96;
+    // libmaxminddb counts an IPv4 lookup's netmask from the root of the IPv6 tree (::a.b.c.d is
+    // /(96+n)), while Go's reader counts it in IPv4 bits (/n). A record above the IPv4 subtree
+    // (shorter than /96) is reported as an IPv6 network of ::, as Go's reader does.
+    if (bits < kIpv4SubtreeDepth) return net::Cidr(net::IpAddress::from_v6({}), bits).to_string();
+    bits -= kIpv4SubtreeDepth;
   }
   return net::Cidr(ip, bits).to_string();
 }

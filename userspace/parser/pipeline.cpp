@@ -2,6 +2,7 @@
 #include "parser/pipeline.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 
@@ -17,6 +18,25 @@ namespace {
 bool is_stage_name(const std::string& name) {
   return name.size() > 4 && name[0] == 's' && std::isdigit(static_cast<unsigned char>(name[1])) &&
          std::isdigit(static_cast<unsigned char>(name[2])) && name[3] == '-';
+}
+
+// YAML errors read "file:line:col: cause"; move the line into the diagnostic's own field so
+// that the file is not printed twice.
+void split_position(Diagnostics& diags) {
+  Diagnostic& d = diags.last();
+  const std::string prefix = d.file + ":";
+  if (!d.message.starts_with(prefix)) return;
+  const std::string_view rest = std::string_view(d.message).substr(prefix.size());
+  int line = 0;
+  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), line);
+  if (ec != std::errc() || line <= 0) return;
+  d.line = line;
+  d.message = std::string(rest.substr(ptr - rest.data()));
+  if (d.message.starts_with(":")) d.message.erase(0, 1);
+  // Keep the column with the cause: "col 5: cause".
+  if (!d.message.empty() && std::isdigit(static_cast<unsigned char>(d.message[0]))) {
+    d.message = "column " + d.message;
+  }
 }
 
 }  // namespace
@@ -70,6 +90,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineOptions& options, Diagnos
                                      : yaml::load_string(item.content, item.path);
     if (!docs) {
       diags.error(item.path, 0, "", docs.error().message());
+      split_position(diags);
       continue;
     }
     std::vector<YAML::Node> roots;
