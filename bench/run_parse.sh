@@ -19,6 +19,12 @@ export PHALANX_HUB_DIR=${PHALANX_HUB_DIR:-$(pwd)/../shared/hub}
 echo "parse throughput, one core, $lines generated lines per log (seed $seed), median of $reps"
 ./build-bench/bench/parse/parse_bench --benchmark_repetitions="$reps" \
   --benchmark_report_aggregates_only=true --benchmark_min_time=2 2>&1 |
-  awk '/_median/ { for (i = 1; i <= NF; i++) if ($i ~ /items_per_second/) ips = $i;
-                   sub(/items_per_second=/, "", ips); printf "%-28s %12s lines/s  %s\n", $1, ips, $0 ~ /parsed_ratio/ ? "" : "" }
+  awk '/_median/ {
+         ips = ""; ratio = "";
+         for (i = 1; i <= NF; i++) {
+           if ($i ~ /^items_per_second=/) { ips = $i; sub(/items_per_second=/, "", ips); sub(/\/s$/, "", ips) }
+           if ($i ~ /^parsed_ratio=/) { ratio = $i; sub(/parsed_ratio=/, "", ratio) }
+         }
+         name = $1; sub(/^BM_Parse_/, "", name); sub(/_median$/, "", name);
+         printf "%-16s %10s lines/s   (%.0f%% of lines parsed)\n", name, ips, ratio * 100 }
        /ERROR|error/ { print }'
