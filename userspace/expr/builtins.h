@@ -40,6 +40,9 @@ std::span<const FunctionSpec> misc_helpers();
 // nullptr when unknown.
 const FunctionSpec* find_builtin(std::string_view name);
 
+// Appends v to out, recursing into arrays (shared by the flatten builtin and Flatten helper).
+void flatten_into(const Value& v, Array& out);
+
 // A call node for a builtin or a host function.
 NodePtr make_call(const FunctionSpec* spec, std::vector<NodePtr> args, int column);
 NodePtr make_host_call(const HostFunction* fn, std::vector<NodePtr> args, int column);

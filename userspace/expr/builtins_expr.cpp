@@ -390,15 +390,6 @@ Result<Value> fn_concat(Args a, RunContext&) {
   return Value::array(std::move(out));
 }
 
-void flatten_into(const Value& v, Array& out) {
-  if (v.is_array()) {
-    for (const Value& item : v.as_array())
-      flatten_into(item, out);
-  } else {
-    out.push_back(v);
-  }
-}
-
 Result<Value> fn_flatten(Args a, RunContext&) {
   if (!a[0].is_array()) return Error("cannot flatten " + go_type_name(a[0]));
   Array out;
@@ -477,6 +468,15 @@ constexpr FunctionSpec kExprBuiltins[] = {
 
 std::span<const FunctionSpec> expr_builtins() {
   return kExprBuiltins;
+}
+
+void flatten_into(const Value& v, Array& out) {
+  if (v.is_array()) {
+    for (const Value& item : v.as_array())
+      flatten_into(item, out);
+  } else {
+    out.push_back(v);
+  }
 }
 
 }  // namespace phalanx::expr::detail

@@ -150,15 +150,6 @@ Result<Value> fn_distinct(Args a, RunContext&) {
   return Value::array(std::move(out));
 }
 
-void flatten_into(const Value& v, Array& out) {
-  if (v.is_array()) {
-    for (const Value& item : v.as_array())
-      flatten_into(item, out);
-  } else {
-    out.push_back(v);
-  }
-}
-
 Result<Value> fn_flatten(Args a, RunContext&) {
   Array out;
   for (const Value& v : a)
