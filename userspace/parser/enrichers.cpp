@@ -2,11 +2,13 @@
 #include "parser/enrichers.h"
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "enrich/date.h"
 #include "enrich/geoip.h"
 #include "enrich/rdns.h"
+#include "expr/json.h"
 
 namespace phalanx::parser {
 namespace {
@@ -48,10 +50,19 @@ void Enrichers::apply(std::string_view method, std::string_view value, Event& ev
   } else if (method == "reverse_dns") {
     merge(enrich::ReverseDns(options_.reverse_dns).enrich(value), evt);
   } else if (method == "UnmarshalJSON") {
-    // The method form stores the document under Unmarshaled; hub parsers use the expr helper
-    // UnmarshalJSON(str, evt.Unmarshaled, key) instead, which the expr module implements.
-    log::get("parser")->debug("UnmarshalJSON as a method is not supported; use the function");
+    unmarshal_json(evt);
   }
+}
+
+void Enrichers::unmarshal_json(Event& evt) const {
+  // The method form decodes the raw line (not the static's value) into evt.Unmarshaled, as the
+  // hub's enricher does; hub parsers mostly use the UnmarshalJSON(str, map, key) function.
+  const auto doc = nlohmann::json::parse(evt.line.raw, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    log::get("parser")->debug("UnmarshalJSON: the line is not a JSON object");
+    return;
+  }
+  evt.unmarshaled = expr::from_json(doc);
 }
 
 void Enrichers::parse_date(std::string_view value, Event& evt) const {

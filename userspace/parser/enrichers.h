@@ -48,6 +48,7 @@ class Enrichers {
 
   void parse_date(std::string_view value, Event& evt) const;
   void geoip(std::string_view method, std::string_view value, Event& evt) const;
+  void unmarshal_json(Event& evt) const;
 
   EnricherOptions options_;
   std::unique_ptr<enrich::GeoIpDatabases> geoip_;

@@ -175,6 +175,22 @@ TimePoint utc(int y, unsigned mo, unsigned d, int h, int mi, int s) {
   return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s);
 }
 
+TEST_F(StaticsTest, UnmarshalJsonMethodDecodesTheRawLine) {
+  constexpr const char* kJsonParser = R"(
+name: json
+statics:
+  - method: UnmarshalJSON
+    value: "1"
+  - meta: user
+    expression: evt.Unmarshaled.user.name
+)";
+  auto r = run_single(kJsonParser, log_event(R"({"user": {"name": "alice"}, "n": 3})"));
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.event.meta.get("user"), "alice");
+  auto bad = run_single(kJsonParser, log_event("not json"));
+  ASSERT_TRUE(bad.success);
+  EXPECT_FALSE(bad.event.meta.contains("user"));
+}
 TEST_F(StaticsTest, ParseDateWithPinnedYear) {
   pinned_year_ = 2019;
   Event evt = log_event("x");
