@@ -4,10 +4,14 @@
 // pinning with reuse by a second loader.
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -170,14 +174,55 @@ TEST_F(XdpMapsTest, KeysRoundTrip) {
   EXPECT_EQ(b[3], 4);
 }
 
+// Unmounts and removes a directory mounted by private_bpffs() when the test ends.
+struct BpffsGuard {
+  std::string dir;
+  ~BpffsGuard() {
+    if (dir.empty()) return;
+    umount2(dir.c_str(), MNT_DETACH);
+    rmdir(dir.c_str());
+  }
+};
+
+// Mounts a bpffs on a fresh directory inside a new private mount namespace of this process.
+// Returns the directory, or "" with the reason (not root, no CAP_SYS_ADMIN, no bpffs).
+std::string private_bpffs(std::string& why) {
+  if (unshare(CLONE_NEWNS) != 0) {
+    why = std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    return "";
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    why = std::string("making mounts private: ") + std::strerror(errno);
+    return "";
+  }
+  char dir[] = "/tmp/phalanx-bpffs-XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    why = std::string("mkdtemp: ") + std::strerror(errno);
+    return "";
+  }
+  if (mount("bpf", dir, "bpf", 0, nullptr) != 0) {
+    why = std::string("mounting bpffs: ") + std::strerror(errno);
+    rmdir(dir);
+    return "";
+  }
+  return dir;
+}
+
 // Pins into a fresh directory on a bpffs (PHALANX_BPFFS_DIR, default /sys/fs/bpf), loads a
 // second object from the same pins and checks both programs see one state.
 TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
   const char* env = std::getenv("PHALANX_BPFFS_DIR");
-  const std::string bpffs = env != nullptr ? env : "/sys/fs/bpf";
+  std::string bpffs = env != nullptr ? env : "/sys/fs/bpf";
+  BpffsGuard guard;
   struct statfs fs {};
-  if (statfs(bpffs.c_str(), &fs) != 0 || static_cast<long>(fs.f_type) != kBpfFsMagic)
-    GTEST_SKIP() << "no bpffs mounted at " << bpffs << " (set PHALANX_BPFFS_DIR)";
+  if (statfs(bpffs.c_str(), &fs) != 0 || static_cast<long>(fs.f_type) != kBpfFsMagic) {
+    // No bpffs here: mount a private one in a mount namespace of this test process only, so
+    // nothing is left on the host whatever happens.
+    std::string why;
+    bpffs = private_bpffs(why);
+    if (bpffs.empty()) GTEST_SKIP() << "no bpffs at /sys/fs/bpf and none can be mounted: " << why;
+    guard.dir = bpffs;
+  }
   LoadOptions options = small_maps();
   options.pin_dir = bpffs + "/phalanx-test-" + std::to_string(getpid());
 
