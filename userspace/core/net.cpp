@@ -120,7 +120,8 @@ std::string IpAddress::to_string() const {
   // RFC 5952 as Go prints it: the longest run (leftmost on ties) of two or more zero groups
   // becomes "::", groups in lowercase hex; never the dotted tail glibc uses for ::a.b.c.d.
   uint16_t groups[8];
-  for (int i = 0; i < 8; ++i) groups[i] = uint16_t(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
+  for (int i = 0; i < 8; ++i)
+    groups[i] = uint16_t(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
   int best_start = -1, best_len = 0;
   for (int i = 0; i < 8;) {
     if (groups[i] != 0) {
@@ -128,7 +129,8 @@ std::string IpAddress::to_string() const {
       continue;
     }
     int j = i;
-    while (j < 8 && groups[j] == 0) ++j;
+    while (j < 8 && groups[j] == 0)
+      ++j;
     if (j - i > best_len && j - i >= 2) {
       best_start = i;
       best_len = j - i;

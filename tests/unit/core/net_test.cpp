@@ -17,10 +17,10 @@ TEST(IpAddressTest, ParsesAndFormats) {
       {"::", "::"},
       {"::ffff:192.0.2.7", "192.0.2.7"},  // v4-mapped reads as IPv4, as in Go
       {"fe80::1:2", "fe80::1:2"},
-      {"::102:300", "::102:300"},          // Go prints hex, not glibc's "::1.2.3.0"
+      {"::102:300", "::102:300"},  // Go prints hex, not glibc's "::1.2.3.0"
       {"2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"},
-      {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},  // the longer run wins
-      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},  // leftmost on ties
+      {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},           // the longer run wins
+      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},     // leftmost on ties
       {"2001:db8:1:1:1:1:0:1", "2001:db8:1:1:1:1:0:1"},  // a single zero group stays
       {"1::", "1::"},
   };
