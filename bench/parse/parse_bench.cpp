@@ -55,7 +55,7 @@ void run(benchmark::State& state, const ContentOptions& opts, const char* log_en
   const phalanx::ZonedTime now{phalanx::SystemClock::instance().now(), 0};
   size_t i = 0, parsed = 0;
   for (auto _ : state) {
-    auto evt = LineParser::make_event(lines[i], type, "/var/log/bench.log", now);
+    auto evt = phalanx::parser::make_line_event(lines[i], type, "/var/log/bench.log", now);
     auto ok = parser.parse(evt);
     parsed += ok && *ok;
     if (++i == lines.size()) i = 0;

@@ -62,7 +62,7 @@ TEST_P(GoldenParsers, LinesParseAsExpected) {
       raw = raw_node.as<std::string>();
     }
     SCOPED_TRACE("line " + std::to_string(index++) + ": " + raw.substr(0, 200));
-    parser::Event evt = cli::LineParser::make_event(raw, type, "/var/log/golden.log", now);
+    parser::Event evt = parser::make_line_event(raw, type, "/var/log/golden.log", now);
     auto ok = lp.parse(evt);
     ASSERT_TRUE(ok) << ok.error().message();
     const YAML::Node expect = line["expect"];

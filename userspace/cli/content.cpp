@@ -64,17 +64,4 @@ Result<bool> LineParser::parse(parser::Event& evt, parser::ParseObserver* observ
   return content_.pipeline->parse(evt, ctx_, observer);
 }
 
-parser::Event LineParser::make_event(std::string_view raw, std::string_view type,
-                                     std::string_view src, ZonedTime now) {
-  parser::Event evt;
-  evt.expect_mode = parser::ExpectMode::kTimeMachine;
-  evt.line.raw.assign(raw);
-  evt.line.src.assign(src);
-  evt.line.module = "file";
-  evt.line.time = now;
-  evt.time = now;
-  evt.line.labels.set("type", type);
-  return evt;
-}
-
 }  // namespace phalanx::cli

@@ -51,11 +51,8 @@ Result<Content> load_content(const ContentOptions& options);
 class LineParser {
  public:
   explicit LineParser(Content& content);
-  // Parses one raw line as the acquisition of a file would deliver it in cat mode.
+  // Runs an event (see parser::make_line_event) through the pipeline.
   Result<bool> parse(parser::Event& evt, parser::ParseObserver* observer = nullptr);
-  // A fresh event for `raw` with labels.type = type, read from `src`.
-  static parser::Event make_event(std::string_view raw, std::string_view type, std::string_view src,
-                                  ZonedTime now);
 
  private:
   Content& content_;

@@ -177,7 +177,7 @@ int run_explain(const ExplainOptions& opts) {
     Explained e;
     e.raw = raw;
     parser::Event evt =
-        LineParser::make_event(raw, opts.type, opts.file.empty() ? "-" : opts.file, now);
+        parser::make_line_event(raw, opts.type, opts.file.empty() ? "-" : opts.file, now);
     ExplainObserver obs(evt);
     auto parsed = parser.parse(evt, &obs);
     if (!parsed) {

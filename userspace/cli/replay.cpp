@@ -65,7 +65,7 @@ int run_replay(const ReplayOptions& opts) {
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
     if (raw.empty()) continue;
     ++c.read;
-    parser::Event evt = LineParser::make_event(raw, opts.type, opts.file, now);
+    parser::Event evt = parser::make_line_event(raw, opts.type, opts.file, now);
     auto ok = parser.parse(evt);
     if (!ok) {
       ++c.errors;

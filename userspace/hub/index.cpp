@@ -2,12 +2,10 @@
 #include "hub/index.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace phalanx::hub {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -46,18 +44,6 @@ std::string_view item_type_name(ItemType type) {
   return "item";
 }
 
-std::string stage_of_path(std::string_view path) {
-  for (fs::path p = fs::path(path).parent_path(); !p.empty() && p != p.root_path();
-       p = p.parent_path()) {
-    const std::string name = p.filename().string();
-    if (name.size() > 4 && name[0] == 's' && std::isdigit(static_cast<unsigned char>(name[1])) &&
-        std::isdigit(static_cast<unsigned char>(name[2])) && name[3] == '-') {
-      return name;
-    }
-  }
-  return "";
-}
-
 Result<Index> Index::load(const std::string& dir) {
   const std::string path = dir + "/.index.json";
   std::ifstream in(path);
@@ -94,11 +80,7 @@ Result<Item> Index::find(ItemType type, std::string_view name) const {
   if (it == table.end()) {
     return Error("unknown " + std::string(item_type_name(type)) + " '" + std::string(name) + "'");
   }
-  Item item{type, std::string(name), dir_ + "/" + it->second.path, it->second.stage};
-  if (item.stage.empty() && type != ItemType::kScenario && type != ItemType::kCollection) {
-    item.stage = stage_of_path(item.path);
-  }
-  return item;
+  return Item{type, std::string(name), dir_ + "/" + it->second.path, it->second.stage};
 }
 
 Result<void> Index::expand(std::string_view name, Selection& out,

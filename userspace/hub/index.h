@@ -20,7 +20,7 @@ struct Item {
   ItemType type = ItemType::kParser;
   std::string name;   // "crowdsecurity/sshd-logs"
   std::string path;   // absolute path of the item file
-  std::string stage;  // parsers and postoverflows: "s01-parse"; empty otherwise
+  std::string stage;  // parsers and postoverflows: "s01-parse" (from the index); else empty
 };
 
 // The items a set of collections resolves to, each list in dependency order without duplicates.
@@ -58,8 +58,5 @@ class Index {
 };
 
 std::string_view item_type_name(ItemType type);
-
-// The stage of an item path: the name of its nearest "sNN-…" ancestor directory, or "".
-std::string stage_of_path(std::string_view path);
 
 }  // namespace phalanx::hub

@@ -61,7 +61,8 @@ Result<parser::ParserItem> resolve_parser(const hub::Index& index, const TestCas
   if (ref.ends_with(".yaml") || ref.ends_with(".yml")) {
     for (const fs::path& base : {fs::path(tc.dir), fs::path(index.dir())}) {
       const fs::path p = (base / ref).lexically_normal();
-      if (fs::exists(p)) return parser::ParserItem{hub::stage_of_path(p.string()), p.string(), {}};
+      if (fs::exists(p))
+        return parser::ParserItem{parser::stage_of_path(p.string()), p.string(), {}};
     }
     return Error("parser file '" + ref + "' not found");
   }
@@ -225,14 +226,7 @@ TestResult Runner::run(const std::string& test_dir) const {
   while (std::getline(in, raw)) {
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
     if (raw.empty()) continue;  // cat mode skips empty lines
-    parser::Event evt;
-    evt.expect_mode = parser::ExpectMode::kTimeMachine;
-    evt.line.raw = raw;
-    evt.line.src = tc.log_file;
-    evt.line.module = "file";
-    evt.line.time = now;
-    evt.time = now;
-    evt.line.labels.set("type", tc.log_type);
+    parser::Event evt = parser::make_line_event(raw, tc.log_type, tc.log_file, now);
     for (const auto& [k, v] : tc.labels)
       evt.line.labels.set(k, v);
     (void)pipeline->parse(evt, ctx, &dump);  // a failed event is simply not parsed further

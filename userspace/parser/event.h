@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/time.h"
 #include "expr/value.h"
@@ -45,5 +46,10 @@ struct Event {
   // Set by the parser: true when every stage had a successful node.
   bool process = false;
 };
+
+// The event a file source delivers for one line in cat (time-machine) mode: raw line,
+// labels.type, source path, module "file", ingest time `now`.
+Event make_line_event(std::string_view raw, std::string_view type, std::string_view src,
+                      ZonedTime now);
 
 }  // namespace phalanx::parser

@@ -152,6 +152,19 @@ Result<Value> EventObject::call(std::string_view method, std::span<const Value> 
   return expr::Object::call(method, args);
 }
 
+Event make_line_event(std::string_view raw, std::string_view type, std::string_view src,
+                      ZonedTime now) {
+  Event evt;
+  evt.expect_mode = ExpectMode::kTimeMachine;
+  evt.line.raw.assign(raw);
+  evt.line.src.assign(src);
+  evt.line.module = "file";
+  evt.line.time = now;
+  evt.time = now;
+  evt.line.labels.set("type", type);
+  return evt;
+}
+
 Value snapshot_event(const Event& event) {
   auto copy = std::make_unique<Event>(event);
   copy->unmarshaled = deep_copy(event.unmarshaled);

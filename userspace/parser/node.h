@@ -30,6 +30,13 @@ struct ParseContext {
   std::string grok_input;  // a copy of a Parsed field being grokked (captures point into it)
 };
 
+// A stash cache that a parser's `stash:` entries declare: its capacity and default TTL.
+struct StashSpec {
+  std::string name;
+  size_t size = 100;
+  Duration ttl{};
+};
+
 // Event fields a `target:` static can write (the hub walks Go field names; these are the
 // string fields and string maps of the event).
 enum class TargetField {
@@ -82,9 +89,7 @@ class Node {
   }
 
   std::string name_;
-  std::string file_;
   bool next_stage_ = false;
-  bool debug_ = false;
   std::optional<expr::Program> filter_;
 
   std::string wl_reason_;

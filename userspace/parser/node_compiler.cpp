@@ -164,9 +164,7 @@ bool NodeCompiler::compile_stash(const NodeConfig& config, Node& node) {
 std::optional<Node> NodeCompiler::compile(const NodeConfig& config) {
   Node node;
   node.name_ = config.name;
-  node.file_ = config.file;
   node.next_stage_ = config.next_stage;
-  node.debug_ = config.debug;
   bool ok = true;
   for (const auto& d : config.data) {
     if (d.dest_file.empty() || d.type.empty()) continue;

@@ -24,12 +24,6 @@ void register_pattern_syntax(const NodeConfig& node, grok::PatternLibrary& patte
 
 class NodeCompiler {
  public:
-  struct StashSpec {
-    std::string name;
-    size_t size = 100;
-    Duration ttl{};
-  };
-
   NodeCompiler(const grok::PatternLibrary& patterns, expr::DataFiles& data_files,
                const std::vector<expr::HostFunction>& functions, Diagnostics& diags);
 

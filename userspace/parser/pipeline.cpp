@@ -15,11 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_stage_name(const std::string& name) {
-  return name.size() > 4 && name[0] == 's' && std::isdigit(static_cast<unsigned char>(name[1])) &&
-         std::isdigit(static_cast<unsigned char>(name[2])) && name[3] == '-';
-}
-
 // YAML errors read "file:line:col: cause"; move the line into the diagnostic's own field so
 // that the file is not printed twice.
 void split_position(Diagnostics& diags) {
@@ -41,6 +36,18 @@ void split_position(Diagnostics& diags) {
 
 }  // namespace
 
+std::string stage_of_path(std::string_view path) {
+  for (fs::path p = fs::path(path).parent_path(); !p.empty() && p != p.root_path();
+       p = p.parent_path()) {
+    const std::string name = p.filename().string();
+    if (name.size() > 4 && name[0] == 's' && std::isdigit(static_cast<unsigned char>(name[1])) &&
+        std::isdigit(static_cast<unsigned char>(name[2])) && name[3] == '-') {
+      return name;
+    }
+  }
+  return "";
+}
+
 Result<std::vector<ParserItem>> discover_parsers(const std::string& dir) {
   std::vector<ParserItem> out;
   std::error_code ec;
@@ -50,13 +57,8 @@ Result<std::vector<ParserItem>> discover_parsers(const std::string& dir) {
     if (!entry.is_regular_file()) continue;
     const auto ext = entry.path().extension();
     if (ext != ".yaml" && ext != ".yml") continue;
-    for (fs::path p = entry.path().parent_path(); !p.empty() && p != p.root_path();
-         p = p.parent_path()) {
-      if (is_stage_name(p.filename().string())) {
-        out.push_back({p.filename().string(), entry.path().string()});
-        break;
-      }
-    }
+    std::string stage = stage_of_path(entry.path().string());
+    if (!stage.empty()) out.push_back({std::move(stage), entry.path().string(), {}});
   }
   std::sort(out.begin(), out.end(), [](const ParserItem& a, const ParserItem& b) {
     const auto an = fs::path(a.path).filename(), bn = fs::path(b.path).filename();
@@ -117,9 +119,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineOptions& options, Diagnos
     pipeline->stage_names_.push_back(name);
     pipeline->stages_.push_back({name, std::move(nodes)});
   }
-  for (const auto& s : compiler.stash_specs()) {
-    pipeline->stash_specs_.push_back({s.name, s.size, s.ttl});
-  }
+  pipeline->stash_specs_ = compiler.stash_specs();
   return pipeline;
 }
 

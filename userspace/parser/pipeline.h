@@ -28,6 +28,10 @@ struct ParserItem {
   std::string content;  // YAML text; when empty, the file at `path` is read
 };
 
+// The stage of a parser file: the name of its nearest ancestor directory shaped like "sNN-…"
+// ("parsers/s01-parse/author/x.yaml" → "s01-parse"), or "" when there is none.
+std::string stage_of_path(std::string_view path);
+
 // Lists the parser files (*.yaml, *.yml) below `dir`. The stage of a file is the name of its
 // nearest ancestor directory shaped like "sNN-…" (parsers/s01-parse/x.yaml and the hub layout
 // parsers/s01-parse/author/x.yaml both work). Errors: unreadable directory.
@@ -76,11 +80,6 @@ class Pipeline {
   struct Stage {
     std::string name;
     std::vector<Node> nodes;
-  };
-  struct StashSpec {
-    std::string name;
-    size_t size;
-    Duration ttl;
   };
   friend class NodeCompiler;
 
