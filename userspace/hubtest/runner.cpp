@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "hubtest/runner.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,6 +11,7 @@
 #include "expr/stash.h"
 #include "parser/enrichers.h"
 #include "parser/pipeline.h"
+#include "scenario/detector.h"
 
 namespace phalanx::hubtest {
 namespace fs = std::filesystem;
@@ -54,20 +56,20 @@ class DumpObserver final : public parser::ParseObserver {
   std::map<std::string, std::map<std::string, expr::Array>> dump_;
 };
 
-// Resolves a test's parser reference: a hub name, or a path relative to the test directory
-// or to the hub root.
-Result<parser::ParserItem> resolve_parser(const hub::Index& index, const TestCase& tc,
-                                          const std::string& ref) {
+// Resolves a test's item reference: a hub name, or a path relative to the test directory or
+// to the hub root.
+Result<hub::Item> resolve_item(const hub::Index& index, const TestCase& tc, hub::ItemType type,
+                               const std::string& ref) {
   if (ref.ends_with(".yaml") || ref.ends_with(".yml")) {
+    // "/scenarios/x.yaml" is relative to the hub root too.
+    const std::string rel = ref.starts_with("/") ? ref.substr(1) : ref;
     for (const fs::path& base : {fs::path(tc.dir), fs::path(index.dir())}) {
-      const fs::path p = (base / ref).lexically_normal();
-      if (fs::exists(p))
-        return parser::ParserItem{parser::stage_of_path(p.string()), p.string(), {}};
+      const fs::path p = (base / rel).lexically_normal();
+      if (fs::exists(p)) return hub::Item{type, ref, p.string(), parser::stage_of_path(p.string())};
     }
-    return Error("parser file '" + ref + "' not found");
+    return Error(std::string(hub::item_type_name(type)) + " file '" + ref + "' not found");
   }
-  PHALANX_TRY(auto item, index.find(hub::ItemType::kParser, ref));
-  return parser::ParserItem{item.stage, item.path, {}};
+  return index.find(type, ref);
 }
 
 // The node the hub's runner injects for override_statics: first in s00-raw, always entered.
@@ -111,15 +113,16 @@ std::string rewrite_assert(const std::string& line) {
 }
 
 // Evaluates one assertion; on failure, also evaluates the left-hand side for the report.
-std::optional<AssertFailure> check_assert(const std::string& line, const Value& results) {
+std::optional<AssertFailure> check_assert(const std::string& file, const std::string& line,
+                                          const Value& results) {
   const expr::CompileOptions opts{.variables = {"results"}};
   const std::string source = rewrite_assert(line);
   auto program = expr::compile(source, opts);
-  if (!program) return AssertFailure{line, "compile error: " + program.error().message()};
+  if (!program) return AssertFailure{file, line, "compile error: " + program.error().message()};
   const Value vars[] = {results};
   auto out = program->run(vars);
   if (out && out->is_bool() && out->as_bool()) return std::nullopt;
-  AssertFailure failure{line, ""};
+  AssertFailure failure{file, line, ""};
   if (!out) {
     failure.actual = "error: " + out.error().message();
   } else if (!out->is_bool()) {
@@ -150,77 +153,140 @@ std::string_view status_name(Status status) {
   return "?";
 }
 
+namespace {
+
+// Whether a test depends on what only the GeoLite2 databases provide: it runs a geoip-enrich
+// parser (the hub's, or a copy pointing at test databases that cannot be downloaded here) and
+// its assertions or scenarios read geo fields.
+bool needs_geoip(const TestCase& tc, const std::vector<std::string>& scenario_texts) {
+  const bool enriches = std::any_of(tc.parsers.begin(), tc.parsers.end(), [](const auto& p) {
+    return p.find("geoip-enrich") != std::string::npos;
+  });
+  return enriches && (mentions_geoip(tc.parser_asserts) || mentions_geoip(tc.scenario_asserts) ||
+                      mentions_geoip(scenario_texts));
+}
+
+// A data file a scenario or parser names but the hub snapshot does not ship (the hub's runner
+// downloads them from their source_url, which is not reachable here).
+std::optional<std::string> missing_data_file(const Diagnostics& diags) {
+  for (const auto& d : diags.items()) {
+    if (d.severity == Diagnostic::Severity::kError &&
+        d.message.find("loading data file") != std::string::npos &&
+        d.message.find("No such file") != std::string::npos) {
+      return d.message;
+    }
+  }
+  return std::nullopt;
+}
+
+// The `results` of scenario.assert: the bucket dump, sorted descending by scenario and sources
+// as the hub's runner does.
+Value scenario_results(std::vector<parser::Event> dump) {
+  auto sort_key = [](const parser::Event& e) {
+    std::string key = e.overflow->alert() ? e.overflow->alert()->scenario : std::string();
+    bool first = true;
+    for (const auto& [value, src] : e.overflow->sources) {
+      if (!first) key += "@";
+      key += value;
+      first = false;
+    }
+    return key;
+  };
+  std::stable_sort(dump.begin(), dump.end(), [&](const parser::Event& a, const parser::Event& b) {
+    return sort_key(a) > sort_key(b);
+  });
+  expr::Array results;
+  results.reserve(dump.size());
+  for (const auto& e : dump)
+    results.push_back(parser::snapshot_event(e));
+  return Value::array(std::move(results));
+}
+
+}  // namespace
+
 TestResult Runner::run(const std::string& test_dir) const {
   TestResult result;
   result.name = fs::path(test_dir).filename().string();
   auto loaded = load_test_case(test_dir);
-  if (!loaded) {
+  auto error = [&](std::string reason) {
     result.status = Status::kError;
-    result.reason = loaded.error().message();
+    result.reason = std::move(reason);
     return result;
-  }
+  };
+  if (!loaded) return error(loaded.error().message());
   const TestCase& tc = *loaded;
-  result.scenario_part_pending = !tc.scenarios.empty();
   auto skip = [&](std::string reason) {
     result.status = Status::kSkip;
     result.reason = std::move(reason);
     return result;
   };
   if (tc.appsec) return skip("needs the AppSec (WAF) engine");
-  if (tc.ignore_parsers || tc.parser_asserts.empty()) {
-    return skip(tc.scenarios.empty() ? "no parser assertions"
-                                     : "scenario assertions only (no parser assertions)");
-  }
-  if (options_.geoip_city_path.empty() && mentions_geoip(tc.parser_asserts)) {
-    return skip("needs the GeoLite2 databases (not available)");
-  }
+  const bool check_parsers = !tc.ignore_parsers && !tc.parser_asserts.empty();
+  const bool check_scenarios = !tc.scenarios.empty();
+  if (!check_parsers && !check_scenarios) return skip("no parser or scenario assertions");
 
   parser::PipelineOptions popts;
   popts.pattern_dirs = {index_.patterns_dir()};
   popts.data_files = std::make_shared<expr::DataFiles>(index_.data_dir());
+  parser::PipelineOptions post_opts = popts;
   for (const auto& ref : tc.parsers) {
-    auto item = resolve_parser(index_, tc, ref);
-    if (!item) {
-      result.status = Status::kError;
-      result.reason = item.error().message();
-      return result;
-    }
-    popts.items.push_back(std::move(*item));
+    auto item = resolve_item(index_, tc, hub::ItemType::kParser, ref);
+    if (!item) return error(item.error().message());
+    popts.items.push_back({item->stage, item->path, {}});
   }
   if (!tc.override_statics.empty()) {
     popts.items.push_back({"s00-raw", "00_overrides.yaml", overrides_yaml(tc)});
   }
+  for (const auto& ref : tc.postoverflows) {
+    auto item = resolve_item(index_, tc, hub::ItemType::kPostoverflow, ref);
+    if (!item) return error(item.error().message());
+    post_opts.items.push_back({item->stage, item->path, {}});
+  }
+  scenario::LoadOptions sopts{.items = {}, .data_files = popts.data_files, .functions = {}};
+  std::vector<std::string> scenario_texts;
+  for (const auto& ref : tc.scenarios) {
+    auto item = resolve_item(index_, tc, hub::ItemType::kScenario, ref);
+    if (!item) return error(item.error().message());
+    std::ifstream file(item->path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    sopts.items.push_back({item->path, text});
+    scenario_texts.push_back(std::move(text));
+  }
+  if (options_.geoip_city_path.empty() && needs_geoip(tc, scenario_texts)) {
+    return skip("needs the GeoLite2 databases (not available)");
+  }
   Diagnostics diags;
   auto pipeline = parser::Pipeline::load(popts, diags);
+  auto postoverflows = parser::Pipeline::load(post_opts, diags);
+  auto scenarios = scenario::ScenarioSet::load(sopts, diags);
+  if (auto missing = missing_data_file(diags)) {
+    return skip("a data file is not in the hub snapshot: " + *missing);
+  }
   if (diags.has_errors()) {
-    result.status = Status::kError;
+    std::string reason;
     for (const auto& d : diags.items()) {
-      if (d.severity == Diagnostic::Severity::kError) result.reason += d.to_string() + "; ";
+      if (d.severity == Diagnostic::Severity::kError) reason += d.to_string() + "; ";
     }
-    return result;
+    return error(reason);
   }
 
   parser::EnricherOptions eopts{.geoip_city_path = options_.geoip_city_path,
                                 .geoip_asn_path = options_.geoip_asn_path,
                                 .pinned_year = options_.year};
   auto enrichers = parser::Enrichers::create(eopts);
-  if (!enrichers) {
-    result.status = Status::kError;
-    result.reason = enrichers.error().message();
-    return result;
-  }
+  if (!enrichers) return error(enrichers.error().message());
   expr::LruStash stash;
   pipeline->configure_stash(stash);
+  postoverflows->configure_stash(stash);
   expr::RunContext run_ctx{.data_files = popts.data_files.get(), .stash = &stash};
   parser::ParseContext ctx{.run = &run_ctx, .enrichers = enrichers->get()};
+  parser::ParseContext post_ctx{.run = &run_ctx, .enrichers = enrichers->get()};
+  scenario::Detector detector(*scenarios, postoverflows.get(), &post_ctx, {}, run_ctx);
 
   std::ifstream in(tc.log_file, std::ios::binary);
-  if (!in) {
-    result.status = Status::kError;
-    result.reason = "cannot read log file " + tc.log_file;
-    return result;
-  }
+  if (!in) return error("cannot read log file " + tc.log_file);
   DumpObserver dump;
+  std::vector<parser::Event> alerts, overflows;
   std::string raw;
   const ZonedTime now{SystemClock::instance().now(), 0};
   while (std::getline(in, raw)) {
@@ -229,15 +295,34 @@ TestResult Runner::run(const std::string& test_dir) const {
     parser::Event evt = parser::make_line_event(raw, tc.log_type, tc.log_file, now);
     for (const auto& [k, v] : tc.labels)
       evt.line.labels.set(k, v);
-    (void)pipeline->parse(evt, ctx, &dump);  // a failed event is simply not parsed further
+    auto parsed = pipeline->parse(evt, ctx, &dump);
     ++dump.line_index;
+    // Only events every stage parsed, and that no whitelist caught, reach the scenarios.
+    if (parsed && *parsed && !evt.whitelisted) detector.feed(evt, alerts, &overflows);
   }
   result.lines = dump.line_index;
+  result.alerts = overflows.size();
 
-  const Value results = dump.results(pipeline->stages());
-  for (const auto& line : tc.parser_asserts) {
-    ++result.parser_asserts;
-    if (auto failure = check_assert(line, results)) result.failures.push_back(std::move(*failure));
+  if (check_parsers) {
+    const Value results = dump.results(pipeline->stages());
+    for (const auto& line : tc.parser_asserts) {
+      ++result.parser_asserts;
+      if (auto failure = check_assert("parser.assert", line, results)) {
+        result.failures.push_back(std::move(*failure));
+      }
+    }
+  }
+  if (check_scenarios) {
+    if (tc.scenario_asserts.empty()) {
+      result.failures.push_back({"scenario.assert", "(empty)", "no scenario assertions"});
+    }
+    const Value results = scenario_results(std::move(overflows));
+    for (const auto& line : tc.scenario_asserts) {
+      ++result.scenario_asserts;
+      if (auto failure = check_assert("scenario.assert", line, results)) {
+        result.failures.push_back(std::move(*failure));
+      }
+    }
   }
   result.status = result.failures.empty() ? Status::kPass : Status::kFail;
   return result;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs hub tests the way spec §6.2 describes: builds the parser pipeline from the test's items
-// (hub names through .index.json, or paths relative to the test or the hub), replays the log in
-// time-machine mode, records the parser dump (stage → node → [{Idx, Evt, Success}], plus the
-// "success" key), and evaluates parser.assert with the expression engine.
+// Runs hub tests the way spec §6.2 describes: builds the parser pipeline, the scenarios and the
+// postoverflows from the test's items (hub names through .index.json, or paths relative to the
+// test or the hub), replays the log in time-machine mode, records the parser dump (stage →
+// node → [{Idx, Evt, Success}], plus the "success" key) and the bucket dump (every overflow
+// after the postoverflows), and evaluates parser.assert and scenario.assert with the
+// expression engine.
 #pragma once
 
 #include <optional>
@@ -27,6 +29,7 @@ enum class Status { kPass, kFail, kSkip, kError };
 std::string_view status_name(Status status);
 
 struct AssertFailure {
+  std::string file;  // "parser.assert" or "scenario.assert"
   std::string line;
   std::string actual;  // the value of the left-hand side, or the evaluation error
 };
@@ -34,11 +37,12 @@ struct AssertFailure {
 struct TestResult {
   std::string name;
   Status status = Status::kPass;
-  std::string reason;  // skip reason or error message
-  size_t lines = 0;    // log lines replayed
-  size_t parser_asserts = 0;
+  std::string reason;           // skip reason or error message
+  size_t lines = 0;             // log lines replayed
+  size_t parser_asserts = 0;    // parser assertions evaluated
+  size_t scenario_asserts = 0;  // scenario assertions evaluated
+  size_t alerts = 0;            // overflows in the bucket dump
   std::vector<AssertFailure> failures;
-  bool scenario_part_pending = false;  // the test also asserts on scenarios (not evaluated here)
 };
 
 class Runner {

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/time.h"
 #include "expr/value.h"
+#include "parser/overflow.h"
 #include "parser/string_map.h"
 
 namespace phalanx::parser {
@@ -45,6 +47,8 @@ struct Event {
   std::string marshaled_time;
   // Set by the parser: true when every stage had a successful node.
   bool process = false;
+  // The overflow, for events of type kOverflow; shared by copies of the event.
+  std::shared_ptr<Overflow> overflow;
 };
 
 // The event a file source delivers for one line in cat (time-machine) mode: raw line,

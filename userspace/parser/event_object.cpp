@@ -103,6 +103,16 @@ Value EventObject::get(std::string_view field) const {
     case 'L':
       if (field == "Line") return Value::object(&self->line_);
       break;
+    case 'O':
+      if (field == "Overflow") {
+        if (!e.overflow) return Value();
+        if (overflow_of_ != e.overflow.get()) {
+          overflow_ = std::make_unique<OverflowObject>(e.overflow.get());
+          overflow_of_ = e.overflow.get();
+        }
+        return Value::object(overflow_.get());
+      }
+      break;
     case 'U':
       if (field == "Unmarshaled") return e.unmarshaled;
       break;
@@ -126,9 +136,10 @@ Value EventObject::get(std::string_view field) const {
 }
 
 std::vector<std::string> EventObject::keys() const {
-  return {"Enriched", "ExpectMode", "Line",        "MarshaledTime",   "Meta",
-          "Parsed",   "Process",    "Stage",       "StrTime",         "StrTimeFormat",
-          "Time",     "Type",       "Unmarshaled", "WhitelistReason", "Whitelisted"};
+  return {"Enriched",      "ExpectMode", "Line",    "MarshaledTime", "Meta",
+          "Overflow",      "Parsed",     "Process", "Stage",         "StrTime",
+          "StrTimeFormat", "Time",       "Type",    "Unmarshaled",   "WhitelistReason",
+          "Whitelisted"};
 }
 
 Result<Value> EventObject::call(std::string_view method, std::span<const Value> args) {
@@ -168,6 +179,7 @@ Event make_line_event(std::string_view raw, std::string_view type, std::string_v
 Value snapshot_event(const Event& event) {
   auto copy = std::make_unique<Event>(event);
   copy->unmarshaled = deep_copy(event.unmarshaled);
+  if (event.overflow) copy->overflow = std::make_shared<Overflow>(*event.overflow);
   return Value::object(std::make_shared<SnapshotEventObject>(std::move(copy)));
 }
 

@@ -10,6 +10,7 @@
 
 #include "expr/value.h"
 #include "parser/event.h"
+#include "parser/overflow_object.h"
 
 namespace phalanx::parser {
 
@@ -65,6 +66,9 @@ class EventObject : public expr::Object {
   StringMapObject parsed_;
   StringMapObject enriched_;
   StringMapObject meta_;
+  // evt.Overflow, built on first use for the overflow the event holds.
+  mutable std::unique_ptr<OverflowObject> overflow_;
+  mutable const Overflow* overflow_of_ = nullptr;
 };
 
 // An EventObject that owns its event: a snapshot taken after a parser node ran.

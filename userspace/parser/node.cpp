@@ -80,6 +80,32 @@ void set_target(Event& evt, TargetField field, const std::string& key, std::stri
     case TargetField::kLabels:
       evt.line.labels.set(key, value);
       break;
+    case TargetField::kAlertSource:
+      if (parser::Alert* alert = evt.overflow ? evt.overflow->alert() : nullptr) {
+        Source& src = alert->source;
+        // Scope and Value are shared with the overflow's source entry, as in the hub, where
+        // both point at the same strings.
+        Source* shared =
+            evt.overflow->sources.empty() ? nullptr : &evt.overflow->sources.begin()->second;
+        if (key == "Value") {
+          src.value.assign(value);
+          if (shared != nullptr) shared->value.assign(value);
+        } else if (key == "Scope") {
+          src.scope.assign(value);
+          if (shared != nullptr) shared->scope.assign(value);
+        } else if (key == "IP") {
+          src.ip.assign(value);
+        } else if (key == "Range") {
+          src.range.assign(value);
+        } else if (key == "AsName") {
+          src.as_name.assign(value);
+        } else if (key == "AsNumber") {
+          src.as_number.assign(value);
+        } else if (key == "Cn") {
+          src.cn.assign(value);
+        }
+      }
+      break;
     case TargetField::kUnsupported:
       break;
   }
@@ -120,8 +146,12 @@ Result<std::pair<TargetField, std::string>> resolve_target(std::string_view path
       return std::pair{p.field, std::string(path.substr(p.prefix.size()))};
     }
   }
-  // Overflow fields belong to overflow events (postoverflows); they are not writable on the
-  // event model of the parser stages.
+  // Overflow fields belong to overflow events (postoverflows). The alert's source is what
+  // hub postoverflows rewrite (ipv6_to_range); other overflow fields are not writable.
+  if (path.starts_with("Overflow.Alert.Source.")) {
+    return std::pair{TargetField::kAlertSource,
+                     std::string(path.substr(std::string_view("Overflow.Alert.Source.").size()))};
+  }
   if (path.starts_with("Overflow.")) return std::pair{TargetField::kUnsupported, std::string()};
   return Error("unknown target '" + std::string(path) + "'");
 }
@@ -167,13 +197,22 @@ Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& ev
 
 bool Node::check_whitelist(Event& evt, EventObject& obj, ParseContext& ctx) const {
   if (!wl_ips_.empty() || !wl_cidrs_.empty()) {
-    // Log events are checked by their source_ip; overflow sources are checked by the
-    // postoverflow stage once overflows exist.
-    if (auto ip = net::IpAddress::parse(evt.meta.get("source_ip"))) {
+    // Log events are checked by their source_ip, overflows by each of their sources.
+    auto listed = [&](std::string_view text) {
+      auto ip = net::IpAddress::parse(text);
+      if (!ip) return false;
       if (std::find(wl_ips_.begin(), wl_ips_.end(), *ip) != wl_ips_.end()) return true;
-      for (const auto& cidr : wl_cidrs_) {
-        if (cidr.contains(*ip)) return true;
+      return std::any_of(wl_cidrs_.begin(), wl_cidrs_.end(),
+                         [&](const net::Cidr& cidr) { return cidr.contains(*ip); });
+    };
+    if (evt.type == EventType::kOverflow) {
+      if (evt.overflow) {
+        for (const auto& [value, source] : evt.overflow->sources) {
+          if (listed(value)) return true;
+        }
       }
+    } else if (listed(evt.meta.get("source_ip"))) {
+      return true;
     }
   }
   for (const auto& program : wl_expressions_) {
@@ -248,6 +287,7 @@ Result<bool> Node::process(Event& evt, EventObject& obj, ParseContext& ctx,
   if (whitelisted && !evt.whitelisted) {
     evt.whitelisted = true;
     evt.whitelist_reason = wl_reason_;
+    if (evt.overflow) evt.overflow->whitelisted = true;
   }
 
   bool grok_ok = false;

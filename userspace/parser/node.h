@@ -51,6 +51,7 @@ enum class TargetField {
   kMeta,         // Meta.<key>
   kEnriched,     // Enriched.<key>
   kLabels,       // Line.Labels.<key>
+  kAlertSource,  // Overflow.Alert.Source.<field> (postoverflows; ignored on log events)
   kUnsupported,  // a path the parser cannot write (e.g. Overflow.* on a log event): ignored
 };
 

@@ -177,8 +177,8 @@ bool decode_data(const YAML::Node& list, const std::string& file, const std::str
       ok = false;
       continue;
     }
-    ok = check_keys(node, {"source_url", "dest_file", "type", "strategy"}, file, item, "data",
-                    diags) &&
+    ok = check_keys(node, {"source_url", "dest_file", "type", "strategy", "cache", "size", "ttl"},
+                    file, item, "data", diags) &&
          ok;
     ok = read_string(node, "source_url", file, item, d.source_url, diags) && ok;
     ok = read_string(node, "dest_file", file, item, d.dest_file, diags) && ok;
@@ -301,6 +301,17 @@ std::vector<NodeConfig> decode_parser_documents(const std::vector<YAML::Node>& d
     if (auto node = decode_node(doc, file, diags)) out.push_back(std::move(*node));
   }
   return out;
+}
+
+bool decode_data_list(const YAML::Node& list, const std::string& file, const std::string& item,
+                      std::vector<DataFileConfig>& out, Diagnostics& diags) {
+  return decode_data(list, file, item, out, diags);
+}
+
+bool check_known_keys(const YAML::Node& map, std::initializer_list<std::string_view> known,
+                      const std::string& file, const std::string& item, std::string_view what,
+                      Diagnostics& diags) {
+  return check_keys(map, known, file, item, what, diags);
 }
 
 }  // namespace phalanx::parser

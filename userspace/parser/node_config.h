@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -90,5 +91,14 @@ std::optional<NodeConfig> decode_node(const YAML::Node& node, const std::string&
 // Decodes a list of statics (used for nodes, groks and hubtest override_statics).
 bool decode_statics(const YAML::Node& list, const std::string& file, const std::string& item,
                     std::vector<StaticConfig>& out, Diagnostics& diags);
+
+// Decodes a `data:` list (parsers and scenarios share the shape).
+bool decode_data_list(const YAML::Node& list, const std::string& file, const std::string& item,
+                      std::vector<DataFileConfig>& out, Diagnostics& diags);
+
+// Reports every key of `map` that is not in `known` ("unknown key 'x' in <what>"); false if any.
+bool check_known_keys(const YAML::Node& map, std::initializer_list<std::string_view> known,
+                      const std::string& file, const std::string& item, std::string_view what,
+                      Diagnostics& diags);
 
 }  // namespace phalanx::parser

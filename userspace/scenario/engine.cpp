@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scenario/engine.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/log.h"
+#include "core/net.h"
+#include "enrich/go_time.h"
+#include "expr/go_format.h"
+#include "parser/event_object.h"
+
+namespace phalanx::scenario {
+namespace {
+
+using expr::Value;
+using parser::Event;
+using EventPtr = std::shared_ptr<const Event>;
+
+constexpr std::string_view kRfc3339Nano = "2006-01-02T15:04:05.999999999Z07:00";
+
+// `queue` in conditions and overflow filters: the bucket's events (queue.Queue) and its
+// limit (queue.L).
+class QueueObject final : public expr::Object {
+ public:
+  QueueObject(const std::deque<EventPtr>& events, int64_t limit) : limit_(limit), list_(events) {}
+  std::string_view type_name() const override { return "Queue"; }
+  Value get(std::string_view field) const override {
+    if (field == "Queue") return Value::object(&list_);
+    if (field == "L") return Value::integer(limit_);
+    return Value();
+  }
+  std::vector<std::string> keys() const override { return {"L", "Queue"}; }
+
+ private:
+  class List final : public expr::Object {
+   public:
+    explicit List(const std::deque<EventPtr>& events) {
+      objects_.reserve(events.size());
+      for (const auto& e : events)
+        objects_.push_back(std::make_unique<parser::EventObject>(const_cast<Event*>(e.get())));
+    }
+    std::string_view type_name() const override { return "[]types.Event"; }
+    Value get(std::string_view) const override { return Value(); }
+    std::optional<size_t> size() const override { return objects_.size(); }
+    bool is_list() const override { return true; }
+    Value at(size_t i) const override {
+      return i < objects_.size() ? Value::object(objects_[i].get()) : Value();
+    }
+
+   private:
+    std::vector<std::unique_ptr<parser::EventObject>> objects_;
+  };
+  int64_t limit_;
+  List list_;
+};
+
+std::string hex_digest(const EVP_MD* md, std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, md, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+float updated(float prior, float given_evil, float given_benign) {
+  const float numerator = given_evil * prior;
+  const float denominator = numerator + given_benign * (1 - prior);
+  return numerator / denominator;
+}
+
+// The alert's sources from one queued event (SourceFromEvent). Errors make the whole alert
+// unbuildable, as in the hub.
+Result<void> sources_of(const Scenario& s, const Event& evt, expr::RunContext& run,
+                        std::map<std::string, parser::Source>& out) {
+  const std::string& scope = s.config.scope_type;
+  auto scope_value = [&](const Event& e) -> Result<std::string> {
+    parser::EventObject obj(const_cast<Event*>(&e));
+    const Value vars[] = {Value::object(&obj)};
+    auto v = s.scope.run(vars, run);
+    if (!v) return Error("while running scope filter: " + v.error().message());
+    return v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  if (evt.type == parser::EventType::kOverflow) {
+    if (!evt.overflow) return {};
+    for (const auto& [key, src] : evt.overflow->sources) {
+      if (src.scope == scope) {
+        out[key] = src;
+        continue;
+      }
+      if (scope != "Range") continue;
+      if (src.scope != "Ip") {
+        log::get("scenario")
+            ->warn("scenario {} requires scope Range, but can't extrapolate from {} ({})", s.name(),
+                   src.scope, src.value);
+        continue;
+      }
+      parser::Source r = src;
+      r.ip.clear();
+      r.scope = scope;
+      r.value = src.range;
+      if (s.scope.valid()) {
+        PHALANX_TRY(r.value, scope_value(evt));
+      }
+      if (!r.value.empty()) {
+        out[r.value] = std::move(r);
+      } else {
+        log::get("scenario")
+            ->warn("scenario {} requires scope Range, but {} has no range", s.name(), src.value);
+      }
+    }
+    return {};
+  }
+  parser::Source src;
+  src.scope = scope;
+  if (scope == "Ip" || scope == "Range") {
+    const std::string* ip = evt.meta.find("source_ip");
+    if (ip == nullptr) return Error("scope is " + scope + " but Meta[source_ip] doesn't exist");
+    if (!net::IpAddress::parse(*ip)) {
+      return Error("scope is " + scope + " but '" + *ip + "' isn't a valid ip");
+    }
+    src.ip = *ip;
+    if (const std::string* v = evt.enriched.find("ASNumber")) {
+      src.as_number = *v;
+    } else if (const std::string* v2 = evt.enriched.find("ASNNumber")) {
+      src.as_number = *v2;
+    }
+    if (const std::string* v = evt.enriched.find("IsoCode")) src.cn = *v;
+    if (const std::string* v = evt.enriched.find("ASNOrg")) src.as_name = *v;
+    if (const std::string* v = evt.enriched.find("Latitude"))
+      src.latitude = std::strtof(v->c_str(), nullptr);
+    if (const std::string* v = evt.enriched.find("Longitude"))
+      src.longitude = std::strtof(v->c_str(), nullptr);
+    if (const std::string* v = evt.meta.find("SourceRange"); v != nullptr && !v->empty()) {
+      auto cidr = net::Cidr::parse(*v);
+      if (!cidr) return Error("declared range " + *v + " of " + src.ip + " can't be parsed");
+      src.range = cidr->to_string();
+    }
+    if (scope == "Ip") {
+      src.value = src.ip;
+    } else {
+      src.value = src.range;
+      if (s.scope.valid()) {
+        PHALANX_TRY(src.value, scope_value(evt));
+      }
+    }
+  } else {
+    if (!s.scope.valid()) return Error("empty scope information");
+    PHALANX_TRY(src.value, scope_value(evt));
+  }
+  out[src.value] = std::move(src);
+  return {};
+}
+
+}  // namespace
+
+struct Engine::Bucket {
+  uint64_t id = 0;
+  uint32_t owner = 0;  // the scenario that created the bucket: its settings apply
+  bool timemachine = false;
+  bool has_first = false;
+  bool pending_overflow = false;
+  TokenBucket limiter;
+  ZonedTime first_ts, last_ts, ovflw_ts;
+  int64_t total = 0;
+  TimePoint deadline{};  // live mode: when the lifetime timer fires
+  std::deque<EventPtr> queue;
+  std::unique_ptr<std::unordered_set<std::string>> seen;  // distinct values
+  std::vector<bool> guillotined;                          // bayesian
+};
+
+std::string sha1_hex(std::string_view bytes) {
+  return hex_digest(EVP_sha1(), bytes);
+}
+
+Engine::Engine(const ScenarioSet& scenarios, EngineOptions options, expr::RunContext run)
+    : scenarios_(scenarios), options_(options), run_(run), blackholes_(scenarios.size()) {
+  if (run_.clock == nullptr) run_.clock = options_.clock;
+}
+
+Engine::~Engine() = default;
+
+TimePoint Engine::now() const {
+  return options_.clock != nullptr ? options_.clock->now() : SystemClock::instance().now();
+}
+
+std::optional<ZonedTime> Engine::event_time(const Event& evt) {
+  if (evt.marshaled_time.empty()) return std::nullopt;
+  if (evt.marshaled_time != cached_time_text_) {
+    cached_time_text_ = evt.marshaled_time;
+    auto t = enrich::parse_go_time(kRfc3339Nano, evt.marshaled_time);
+    cached_time_ = t ? std::optional<ZonedTime>(*t) : std::nullopt;
+  }
+  return cached_time_;
+}
+
+size_t Engine::bucket_bytes() const {
+  size_t bytes = buckets_.bucket_count() * sizeof(void*);
+  for (const auto& [key, b] : buckets_) {
+    bytes += sizeof(BucketMap::value_type) + 2 * sizeof(void*) + sizeof(Bucket);
+    if (key.group.size() > 15) bytes += key.group.capacity() + 1;
+    // std::deque allocates a map and at least one 512-byte block once it holds an event.
+    if (!b->queue.empty()) bytes += 8 * sizeof(void*) + 512;
+    if (b->seen) bytes += sizeof(*b->seen) + b->seen->size() * 64;
+  }
+  return bytes;
+}
+
+void Engine::pour(const Event& evt, std::vector<Event>& out) {
+  ++stats_.events;
+  scenarios_.candidates(evt, candidates_);
+  if (candidates_.empty()) return;
+  EventPtr shared;
+  Event& mutable_evt = const_cast<Event&>(evt);  // filters may call SetMeta, as in the hub
+  parser::EventObject obj(&mutable_evt);
+  const Value vars[] = {Value::object(&obj)};
+  for (uint32_t index : candidates_) {
+    const Scenario& s = scenarios_.scenarios()[index];
+    auto match = s.filter.run(vars, run_);
+    if (!match) {
+      ++stats_.errors;
+      continue;
+    }
+    if (!match->truthy()) continue;
+    std::string group;
+    if (s.groupby.valid()) {
+      auto g = s.groupby.run(vars, run_);
+      if (!g || !g->is_string()) {
+        ++stats_.errors;
+        log::get("scenario")
+            ->debug("scenario {}: groupby did not give a string: {}", s.name(),
+                    g ? std::string(g->type_name()) : g.error().message());
+        continue;
+      }
+      group.assign(g->as_string());
+    }
+    if (!shared) shared = std::make_shared<const Event>(evt);
+    pour_bucket(s, Key{s.family, std::move(group)}, shared, out);
+  }
+  if (stats_.events >= next_collect_ ||
+      (options_.max_buckets && buckets_.size() > options_.max_buckets)) {
+    collect(horizon_);
+    enforce_cap();
+    next_collect_ = stats_.events + std::max<size_t>(4096, buckets_.size());
+  }
+}
+
+void Engine::pour_into(const Scenario& s, const EventPtr& evt, std::vector<Event>& out) {
+  parser::EventObject obj(const_cast<Event*>(evt.get()));
+  const Value vars[] = {Value::object(&obj)};
+  std::string group;
+  if (s.groupby.valid()) {
+    auto g = s.groupby.run(vars, run_);
+    if (!g || !g->is_string()) {
+      ++stats_.errors;
+      return;
+    }
+    group.assign(g->as_string());
+  }
+  pour_bucket(s, Key{s.family, std::move(group)}, evt, out);
+}
+
+void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
+                         std::vector<Event>& out) {
+  ++stats_.poured;
+  const bool timemachine = evt->expect_mode == parser::ExpectMode::kTimeMachine;
+  std::optional<ZonedTime> t;
+  if (timemachine) {
+    t = event_time(*evt);
+    if (t && t->time > horizon_) horizon_ = t->time;
+  }
+  auto it = buckets_.find(key);
+  if (it != buckets_.end()) {
+    Bucket& b = *it->second;
+    const Scenario& s = scenarios_.scenarios()[b.owner];
+    bool dead = false;
+    if (b.timemachine) {
+      // A bucket whose event time moved past its lifetime is discarded without an alert.
+      dead = b.has_first && t && t->time > b.last_ts.time + s.lifetime;
+    } else if (b.deadline != TimePoint{} && now() >= b.deadline) {
+      // The lifetime timer has fired: counters overflow, the others end silently.
+      if (s.type() == BucketType::kCounter) {
+        b.ovflw_ts = ZonedTime{now(), 0};
+        overflow(s, it, out);
+        it = buckets_.end();
+      } else {
+        dead = true;
+      }
+    }
+    if (dead) {
+      ++stats_.expired;
+      buckets_.erase(it);
+      it = buckets_.end();
+    }
+  }
+  if (it == buckets_.end()) {
+    const Scenario& s = pouring;
+    auto b = std::make_unique<Bucket>();
+    b->id = next_bucket_id_++;
+    b->owner = s.index;
+    b->timemachine = timemachine;
+    if (s.type() == BucketType::kLeaky) {
+      b->limiter = TokenBucket(s.config.leakspeed, s.config.capacity);
+    }
+    if (s.type() == BucketType::kBayesian) b->guillotined.assign(s.bayesian.size(), false);
+    it = buckets_.emplace(std::move(key), std::move(b)).first;
+  }
+  Bucket& b = *it->second;
+  const Scenario& s = scenarios_.scenarios()[b.owner];
+  const ZonedTime live_now{now(), 0};
+
+  // Pour hooks, in the hub's order: trigger, distinct, cancel_on.
+  if (s.type() == BucketType::kTrigger) {
+    const ZonedTime ts = b.timemachine ? t.value_or(live_now) : live_now;
+    b.first_ts = b.last_ts = b.ovflw_ts = ts;
+    b.has_first = true;
+    b.total = 1;
+    b.queue.push_back(evt);
+    overflow(s, it, out);
+    return;
+  }
+  parser::EventObject obj(const_cast<Event*>(evt.get()));
+  const Value vars[] = {Value::object(&obj)};
+  if (s.distinct.valid()) {
+    auto v = s.distinct.run(vars, run_);
+    if (!v) {
+      ++stats_.errors;
+    } else {
+      std::string value = v->is_string() ? std::string(v->as_string()) : std::string();
+      if (!b.seen) b.seen = std::make_unique<std::unordered_set<std::string>>();
+      if (!b.seen->insert(std::move(value)).second) return;  // already seen: dropped
+    }
+  }
+  if (s.cancel_on.valid()) {
+    auto v = s.cancel_on.run(vars, run_);
+    if (!v) ++stats_.errors;
+    if (v && v->truthy()) {
+      ++stats_.canceled;
+      buckets_.erase(it);
+      return;
+    }
+  }
+
+  // The pour itself.
+  bool overflowed = false;
+  std::optional<ZonedTime> when = b.timemachine ? t : std::optional<ZonedTime>(live_now);
+  if (!when) {
+    ++stats_.untimed;  // not counted and not queued, as in the hub
+  } else {
+    ++b.total;
+    if (!b.has_first) {
+      b.first_ts = *when;
+      b.has_first = true;
+    }
+    b.last_ts = *when;
+    const bool allowed = s.type() != BucketType::kLeaky || b.limiter.allow(when->time);
+    if (!allowed) {
+      b.ovflw_ts = *when;
+      overflowed = true;
+    }
+    b.queue.push_back(evt);
+    if (b.queue.size() > s.queue_limit) b.queue.pop_front();
+  }
+
+  // After-pour hooks: condition, bayesian.
+  if (!overflowed && s.type() == BucketType::kConditional && s.condition.valid()) {
+    QueueObject queue(b.queue, int64_t(s.queue_limit == SIZE_MAX ? -1 : s.queue_limit - 1));
+    const Value cvars[] = {vars[0], Value::object(&queue), Value()};
+    auto v = s.condition.run(cvars, run_);
+    if (!v) ++stats_.errors;
+    if (v && v->truthy()) {
+      b.ovflw_ts = b.last_ts;
+      overflowed = true;
+    }
+  }
+  if (!overflowed && s.type() == BucketType::kBayesian) {
+    QueueObject queue(b.queue, -1);
+    const Value cvars[] = {vars[0], Value::object(&queue), Value()};
+    float posterior = float(s.config.bayesian_prior);
+    for (size_t i = 0; i < s.bayesian.size(); ++i) {
+      const BayesianCondition& c = s.bayesian[i];
+      const float pe = float(c.prob_given_evil), pb = float(c.prob_given_benign);
+      if (b.guillotined[i]) {
+        posterior = updated(posterior, pe, pb);
+        continue;
+      }
+      auto v = c.condition.run(cvars, run_);
+      if (!v || !v->is_bool()) {
+        ++stats_.errors;
+        continue;
+      }
+      if (v->as_bool()) {
+        posterior = updated(posterior, pe, pb);
+        if (c.guillotine) b.guillotined[i] = true;
+      } else {
+        posterior = updated(posterior, 1 - pe, 1 - pb);
+      }
+    }
+    if (posterior > float(s.config.bayesian_threshold)) {
+      b.ovflw_ts = b.last_ts;
+      overflowed = true;
+    }
+  }
+  if (overflowed) {
+    overflow(s, it, out);
+    return;
+  }
+  if (!b.timemachine) {
+    // The lifetime timer: armed on the first pour, reset on each (never for counters).
+    if (s.type() != BucketType::kCounter || b.deadline == TimePoint{}) {
+      b.deadline = live_now.time + s.lifetime;
+    }
+  }
+}
+
+void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Event>& out) {
+  Bucket& b = *it->second;
+  const std::string mapkey = sha1_hex(s.config.filter + it->first.group + s.name());
+  auto ovf = std::make_shared<parser::Overflow>();
+  ovf->mapkey = mapkey;
+  ovf->bucket_id = std::to_string(b.id);
+  ovf->reprocess = s.config.reprocess;
+
+  // The alert, as NewAlert builds it: every queued event contributes its sources.
+  std::map<std::string, parser::Source> sources;
+  std::string error;
+  for (const auto& e : b.queue) {
+    std::map<std::string, parser::Source> one;
+    if (auto r = sources_of(s, *e, run_, one); !r) {
+      error = r.error().message();
+      break;
+    }
+    for (auto& [k, src] : one) {
+      if (!sources.empty() && sources.begin()->second.scope != src.scope) {
+        error = "event has multiple source types : " + src.scope +
+                " != " + sources.begin()->second.scope;
+        break;
+      }
+      sources[k] = std::move(src);
+    }
+    if (!error.empty()) break;
+  }
+  if (!error.empty()) {
+    log::get("scenario")
+        ->warn("scenario {}: unable to collect sources from bucket: {}", s.name(), error);
+    sources.clear();
+  }
+  parser::Alert alert;
+  alert.scenario = s.name();
+  alert.scenario_hash = s.hash;
+  alert.scenario_version = s.version;
+  alert.capacity = int32_t(s.config.capacity);
+  alert.events_count = int32_t(b.total);
+  alert.leakspeed =
+      format_go_duration(s.type() == BucketType::kTrigger ? Duration{0} : s.config.leakspeed);
+  alert.start_at = expr::format_rfc3339_nano(b.first_ts);
+  alert.stop_at = expr::format_rfc3339_nano(b.ovflw_ts);
+  alert.remediation = s.config.remediation;
+  std::string source_str = "UNKNOWN";
+  if (sources.size() > 1) {
+    source_str = std::to_string(sources.size()) + " sources";
+  } else if (sources.size() == 1) {
+    source_str = sources.begin()->first;
+  }
+  const std::string scope = sources.empty() ? std::string() : sources.begin()->second.scope;
+  alert.message = scope + " " + source_str + " performed '" + s.name() + "' (" +
+                  std::to_string(b.total) + " events over " +
+                  format_go_duration(b.ovflw_ts.time - b.first_ts.time) + ") at " +
+                  expr::format_go_time(b.last_ts);
+  for (const auto& e : b.queue) {
+    // Reprocessed overflows carry no Meta; the hub leaves them out of the alert's events.
+    if (e->type == parser::EventType::kOverflow) continue;
+    parser::AlertEvent ae;
+    if (!e->marshaled_time.empty()) {
+      ae.timestamp = e->marshaled_time;
+    } else if (!e->time.is_zero()) {
+      ae.timestamp = expr::format_rfc3339_nano(e->time);
+    }
+    ae.meta.reserve(e->meta.size());
+    for (const auto& [k, v] : e->meta)
+      ae.meta.push_back({k, v});
+    std::sort(ae.meta.begin(), ae.meta.end(),
+              [](const parser::MetaItem& a, const parser::MetaItem& z) { return a.key < z.key; });
+    alert.events.push_back(std::move(ae));
+  }
+  for (const auto& [value, src] : sources) {
+    parser::Alert copy = alert;
+    copy.source = src;
+    ovf->api_alerts.push_back(std::move(copy));
+  }
+  ovf->sources = std::move(sources);
+
+  // Overflow hooks, with the scenario's shared state: overflow_filter, then blackhole.
+  bool discarded = false;
+  if (s.overflow_filter.valid()) {
+    QueueObject queue(b.queue, int64_t(s.queue_limit == SIZE_MAX ? -1 : s.queue_limit - 1));
+    parser::OverflowObject signal(ovf.get());
+    const Value vars[] = {Value::object(&queue), Value::object(&signal), Value()};
+    auto v = s.overflow_filter.run(vars, run_);
+    if (!v || !v->is_bool()) {
+      ++stats_.errors;
+    } else if (!v->as_bool()) {
+      discarded = true;
+    }
+  }
+  if (!discarded && s.config.blackhole) {
+    auto& hidden = blackholes_[s.index];
+    const TimePoint at = b.ovflw_ts.time;
+    auto h = hidden.find(mapkey);
+    if (h != hidden.end() && h->second > at) {
+      discarded = true;
+    } else {
+      hidden[mapkey] = at + *s.config.blackhole;
+    }
+    if (hidden.size() > 1024 && hidden.size() > 2 * buckets_.size()) {
+      std::erase_if(hidden, [&](const auto& kv) { return kv.second <= at; });
+    }
+  }
+  const ZonedTime ovflw_ts = b.ovflw_ts;
+  buckets_.erase(it);
+  if (discarded) {
+    ++stats_.discarded;
+    return;
+  }
+  if (ovf->api_alerts.empty()) {
+    ++stats_.no_source;
+    return;
+  }
+  ++stats_.overflows;
+  Event event;
+  event.type = parser::EventType::kOverflow;
+  event.expect_mode = parser::ExpectMode::kLive;  // reprocessed overflows run on the clock
+  event.marshaled_time = expr::format_rfc3339_nano(ovflw_ts);
+  event.time = ovflw_ts;
+  event.overflow = std::move(ovf);
+  out.push_back(std::move(event));
+}
+
+void Engine::tick(std::vector<Event>& out) {
+  const TimePoint t = now();
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    Bucket& b = *it->second;
+    if (b.timemachine || b.deadline == TimePoint{} || t < b.deadline) {
+      ++it;
+      continue;
+    }
+    const Scenario& s = scenarios_.scenarios()[b.owner];
+    auto next = std::next(it);
+    if (s.type() == BucketType::kCounter) {
+      b.ovflw_ts = ZonedTime{t, 0};
+      overflow(s, it, out);
+    } else {
+      ++stats_.expired;
+      buckets_.erase(it);
+    }
+    it = next;
+  }
+}
+
+void Engine::collect(TimePoint horizon) {
+  // Time-machine buckets idle past their lifetime would be discarded by their next pour, so
+  // dropping them now changes nothing but memory. Counters never overflow in replay.
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    const Bucket& b = *it->second;
+    const Scenario& s = scenarios_.scenarios()[b.owner];
+    if (b.timemachine && b.has_first && s.lifetime.count() > 0 &&
+        horizon > b.last_ts.time + s.lifetime && s.type() != BucketType::kCounter) {
+      ++stats_.expired;
+      it = buckets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Engine::enforce_cap() {
+  if (options_.max_buckets == 0 || buckets_.size() <= options_.max_buckets) return;
+  // Evict the buckets fed longest ago, down to 90% of the cap so eviction is amortised.
+  std::vector<std::pair<TimePoint, BucketMap::iterator>> order;
+  order.reserve(buckets_.size());
+  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+    const Bucket& b = *it->second;
+    order.emplace_back(b.timemachine ? b.last_ts.time : b.deadline, it);
+  }
+  const size_t target = options_.max_buckets - options_.max_buckets / 10;
+  const size_t drop = buckets_.size() - target;
+  std::nth_element(order.begin(), order.begin() + drop, order.end(),
+                   [](const auto& a, const auto& z) { return a.first < z.first; });
+  for (size_t i = 0; i < drop; ++i)
+    buckets_.erase(order[i].second);
+  stats_.evicted += drop;
+  log::get("scenario")
+      ->warn("bucket cap {} reached: evicted {} least recently fed buckets", options_.max_buckets,
+             drop);
+}
+
+}  // namespace phalanx::scenario

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bucket engine: pours events into the buckets of the scenarios that match them and turns
+// overflows into alerts, with the semantics of spec §3 and §7.
+//
+// Time is data: in time-machine mode (replay) a bucket runs on the event's MarshaledTime, in
+// live mode on the injected clock. One Engine owns its buckets and is used from one thread;
+// several engines over one ScenarioSet shard the buckets by key (see Shards in detector.h).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "expr/program.h"
+#include "parser/event.h"
+#include "scenario/limiter.h"
+#include "scenario/scenario.h"
+
+namespace phalanx::scenario {
+
+struct EngineOptions {
+  // Live buckets above which the least recently fed ones are evicted (0: no cap). Idle buckets
+  // are collected first; eviction only happens under a flood of distinct keys.
+  size_t max_buckets = 0;
+  // "now" for live-mode buckets; null: the system clock.
+  const Clock* clock = nullptr;
+};
+
+struct EngineStats {
+  uint64_t events = 0;     // events offered to pour()
+  uint64_t poured = 0;     // (event, scenario) pours
+  uint64_t overflows = 0;  // overflows that produced an alert event
+  uint64_t discarded = 0;  // overflows dropped by overflow_filter or blackhole
+  uint64_t no_source = 0;  // overflows without a usable source (no alert)
+  uint64_t canceled = 0;   // buckets killed by cancel_on
+  uint64_t expired = 0;    // buckets that ended without overflowing (stale, underflow, GC)
+  uint64_t evicted = 0;    // buckets dropped by the cap
+  uint64_t untimed = 0;    // time-machine events without a usable MarshaledTime
+  uint64_t errors = 0;     // expression errors (filter, groupby, …)
+};
+
+class Engine {
+ public:
+  Engine(const ScenarioSet& scenarios, EngineOptions options, expr::RunContext run);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Pours one event (a parsed log event, or an overflow being reprocessed) into every scenario
+  // whose filter matches it. Overflows that carry an alert are appended to `out` as events of
+  // type kOverflow.
+  void pour(const parser::Event& evt, std::vector<parser::Event>& out);
+  // Pours an event into one scenario only, skipping the router (the caller has checked that
+  // the scenario is a candidate).
+  void pour_into(const Scenario& scenario, const std::shared_ptr<const parser::Event>& evt,
+                 std::vector<parser::Event>& out);
+  // Live mode: ends the buckets whose lifetime passed by the clock's now (leaky, conditional
+  // and bayesian buckets die silently; counters overflow).
+  void tick(std::vector<parser::Event>& out);
+
+  size_t bucket_count() const { return buckets_.size(); }
+  const EngineStats& stats() const { return stats_; }
+  // Bytes held by live buckets, without the events they queue (those are shared between
+  // scenarios and counted separately by the caller).
+  size_t bucket_bytes() const;
+
+ private:
+  struct Key {
+    uint32_t family;  // Scenario::family
+    std::string group;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const noexcept {
+      return std::hash<std::string_view>()(k.group) * 31 + k.family;
+    }
+  };
+  struct Bucket;
+  using BucketMap = std::unordered_map<Key, std::unique_ptr<Bucket>, KeyHash>;
+
+  TimePoint now() const;
+  // The event time of a time-machine event; nullopt when MarshaledTime is empty or invalid.
+  std::optional<ZonedTime> event_time(const parser::Event& evt);
+  void pour_bucket(const Scenario& s, Key key, const std::shared_ptr<const parser::Event>& evt,
+                   std::vector<parser::Event>& out);
+  void overflow(const Scenario& s, BucketMap::iterator it, std::vector<parser::Event>& out);
+  void collect(TimePoint horizon);
+  void enforce_cap();
+
+  const ScenarioSet& scenarios_;
+  EngineOptions options_;
+  expr::RunContext run_;
+  BucketMap buckets_;
+  // Per scenario: bucket key → end of its blackhole (log time in replay).
+  std::vector<std::unordered_map<std::string, TimePoint>> blackholes_;
+  EngineStats stats_;
+  std::vector<uint32_t> candidates_;
+  // The newest event time seen in time-machine mode: buckets idle past it are collectable.
+  TimePoint horizon_{};
+  size_t next_collect_ = 4096;
+  uint64_t next_bucket_id_ = 1;
+  // Cache of the last parsed MarshaledTime.
+  std::string cached_time_text_;
+  std::optional<ZonedTime> cached_time_;
+};
+
+// Lowercase hex sha1 of bytes (bucket keys, as the hub computes them).
+std::string sha1_hex(std::string_view bytes);
+
+}  // namespace phalanx::scenario

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scenario/scenario.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace phalanx::scenario {
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error("cannot read " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class Compiler {
+ public:
+  Compiler(const LoadOptions& options, Diagnostics& diags) : diags_(diags) {
+    base_.data_files = options.data_files.get();
+    base_.functions = options.functions;
+  }
+
+  // Compiles one expression of a scenario; an empty source leaves `out` invalid.
+  bool compile(const ScenarioConfig& s, std::string_view key, const std::string& source,
+               std::vector<std::string> variables, expr::Program& out) {
+    if (source.empty()) return true;
+    expr::CompileOptions opts = base_;
+    opts.variables = std::move(variables);
+    auto program = expr::compile(source, opts);
+    if (!program) {
+      diags_.error(s.file, s.line, s.name,
+                   std::string(key) + ": " + program.error().message() + " in '" + source + "'");
+      return false;
+    }
+    out = std::move(*program);
+    return true;
+  }
+
+ private:
+  expr::CompileOptions base_;
+  Diagnostics& diags_;
+};
+
+size_t queue_limit(const ScenarioConfig& c) {
+  long long limit = c.capacity;
+  if (c.cache_size > 0 && (c.capacity == -1 || c.cache_size <= c.capacity)) limit = c.cache_size;
+  if (limit < 0) return SIZE_MAX;
+  return size_t(limit) + 1;
+}
+
+Duration lifetime(const ScenarioConfig& c) {
+  switch (c.type) {
+    case BucketType::kLeaky:
+      return c.leakspeed * (c.capacity + 1);
+    case BucketType::kConditional:
+    case BucketType::kBayesian:
+      return c.leakspeed;
+    case BucketType::kCounter:
+      return c.duration;
+    case BucketType::kTrigger:
+      return Duration{0};
+  }
+  return Duration{0};
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::unique_ptr<ScenarioSet> ScenarioSet::load(const LoadOptions& options, Diagnostics& diags) {
+  auto set = std::unique_ptr<ScenarioSet>(new ScenarioSet());
+  set->data_files_ = options.data_files;
+  Compiler compiler(options, diags);
+  std::map<std::string, std::string> seen;  // name → file, to report duplicates
+  for (const auto& item : options.items) {
+    std::string text = item.content;
+    if (text.empty()) {
+      auto read = read_file(item.path);
+      if (!read) {
+        diags.error(item.path, 0, {}, read.error().message());
+        continue;
+      }
+      text = std::move(*read);
+    }
+    const std::string hash = sha256_hex(text);
+    for (auto& config : decode_scenarios(item.path, text, diags)) {
+      // The hub accepts several scenarios with one name (variants in one file); warn only
+      // across files, where it is more likely a copy.
+      if (auto [it, inserted] = seen.emplace(config.name, config.file);
+          !inserted && it->second != config.file) {
+        diags.warning(config.file, config.line, config.name,
+                      "scenario name also used in " + it->second);
+      }
+      bool ok = true;
+      for (const auto& d : config.data) {
+        if (!options.data_files) {
+          diags.error(config.file, config.line, config.name, "data files are not available");
+          ok = false;
+          break;
+        }
+        auto loaded =
+            options.data_files->load(expr::DataSourceSpec{d.source_url, d.dest_file, d.type});
+        if (!loaded) {
+          diags.error(config.file, config.line, config.name, loaded.error().message());
+          ok = false;
+        }
+      }
+      Scenario s;
+      const std::vector<std::string> evt{"evt"};
+      ok = compiler.compile(config, "filter", config.filter, evt, s.filter) && ok;
+      ok = compiler.compile(config, "groupby", config.groupby, evt, s.groupby) && ok;
+      ok = compiler.compile(config, "distinct", config.distinct, evt, s.distinct) && ok;
+      ok = compiler.compile(config, "cancel_on", config.cancel_on, evt, s.cancel_on) && ok;
+      ok =
+          compiler.compile(config, "scope.expression", config.scope_expression, evt, s.scope) && ok;
+      ok = compiler.compile(config, "condition", config.condition, {"evt", "queue", "leaky"},
+                            s.condition) &&
+           ok;
+      ok = compiler.compile(config, "overflow_filter", config.overflow_filter,
+                            {"queue", "signal", "leaky"}, s.overflow_filter) &&
+           ok;
+      for (const auto& bc : config.bayesian_conditions) {
+        BayesianCondition c{{}, bc.prob_given_evil, bc.prob_given_benign, bc.guillotine};
+        ok = compiler.compile(config, "bayesian condition", bc.condition, {"evt", "queue", "leaky"},
+                              c.condition) &&
+             ok;
+        s.bayesian.push_back(std::move(c));
+      }
+      if (!ok) continue;
+      s.hash = hash;
+      s.version = !item.version.empty()     ? item.version
+                  : !config.version.empty() ? config.version
+                                            : "?";
+      s.lifetime = lifetime(config);
+      s.queue_limit = queue_limit(config);
+      s.index = uint32_t(set->scenarios_.size());
+      s.family = s.index;
+      for (const auto& other : set->scenarios_) {
+        if (other.config.name == config.name && other.config.filter == config.filter) {
+          s.family = other.family;
+          break;
+        }
+      }
+      s.config = std::move(config);
+      set->scenarios_.push_back(std::move(s));
+    }
+  }
+  set->build_index();
+  return set;
+}
+
+std::optional<std::string_view> event_field(const parser::Event& evt,
+                                            const std::vector<std::string>& path) {
+  if (path.size() == 2) {
+    const std::string& map = path[0];
+    if (map == "Meta") return evt.meta.get(path[1]);
+    if (map == "Parsed") return evt.parsed.get(path[1]);
+    if (map == "Enriched") return evt.enriched.get(path[1]);
+    if (map == "Line") {
+      if (path[1] == "Module") return std::string_view(evt.line.module);
+      if (path[1] == "Src") return std::string_view(evt.line.src);
+    }
+    return std::nullopt;
+  }
+  if (path.size() == 3 && path[0] == "Line" && path[1] == "Labels") {
+    return evt.line.labels.get(path[2]);
+  }
+  return std::nullopt;
+}
+
+void ScenarioSet::build_index() {
+  // Each scenario is indexed under the constraint whose field the most scenarios share, so a
+  // typical event looks up one or two fields.
+  std::map<std::vector<std::string>, size_t> popularity;
+  auto usable = [](const expr::EqualityConstraint& c) {
+    if (c.path.size() < 2 || c.path[0] != "evt") return false;
+    const std::vector<std::string> rest(c.path.begin() + 1, c.path.end());
+    parser::Event probe;
+    return event_field(probe, rest).has_value();
+  };
+  for (const auto& s : scenarios_) {
+    for (const auto& c : s.filter.equality_constraints()) {
+      if (usable(c)) ++popularity[std::vector<std::string>(c.path.begin() + 1, c.path.end())];
+    }
+  }
+  for (const auto& s : scenarios_) {
+    const expr::EqualityConstraint* best = nullptr;
+    size_t best_score = 0;
+    for (const auto& c : s.filter.equality_constraints()) {
+      if (!usable(c)) continue;
+      const size_t score = popularity[std::vector<std::string>(c.path.begin() + 1, c.path.end())];
+      if (score > best_score) {
+        best = &c;
+        best_score = score;
+      }
+    }
+    if (best == nullptr) {
+      unindexed_.push_back(s.index);
+      continue;
+    }
+    const std::vector<std::string> path(best->path.begin() + 1, best->path.end());
+    auto it = std::find_if(indexes_.begin(), indexes_.end(),
+                           [&](const FieldIndex& f) { return f.path == path; });
+    if (it == indexes_.end()) {
+      indexes_.push_back({path, {}});
+      it = indexes_.end() - 1;
+    }
+    for (const auto& v : best->values)
+      it->by_value[v].push_back(s.index);
+    ++indexed_count_;
+  }
+}
+
+void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& out) const {
+  out.clear();
+  out.insert(out.end(), unindexed_.begin(), unindexed_.end());
+  const size_t plain = out.size();
+  for (const auto& index : indexes_) {
+    auto value = event_field(evt, index.path);
+    if (!value) continue;
+    auto it = index.by_value.find(std::string(*value));
+    if (it != index.by_value.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  }
+  if (out.size() != plain || !indexes_.empty()) {
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  }
+}
+
+}  // namespace phalanx::scenario

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// Compiled scenarios (the hub's bucket factories) and the router that picks, for an event, the
+// scenarios whose filter can match it.
+//
+// Loading collects every problem (file, line, scenario) and keeps every scenario that compiled,
+// so one bad file does not take the others down. A loaded ScenarioSet is immutable and shared
+// by every worker.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "expr/data_files.h"
+#include "expr/program.h"
+#include "parser/event.h"
+#include "scenario/config.h"
+
+namespace phalanx::scenario {
+
+struct BayesianCondition {
+  expr::Program condition;
+  double prob_given_evil = 0;
+  double prob_given_benign = 0;
+  bool guillotine = false;
+};
+
+struct Scenario {
+  ScenarioConfig config;
+  uint32_t index = 0;  // load order: the order in which scenarios see an event
+  // Scenarios with the same filter and name share buckets (the hub keys buckets by
+  // sha1(filter, groupby, name)); this is the index of the first of them.
+  uint32_t family = 0;
+  std::string hash;               // sha256 of the file (scenario_hash)
+  std::string version = "?";      // scenario_version
+  expr::Program filter;           // {evt}
+  expr::Program groupby;          // {evt}; may be invalid (no groupby)
+  expr::Program distinct;         // {evt}
+  expr::Program cancel_on;        // {evt}
+  expr::Program scope;            // {evt}
+  expr::Program condition;        // {evt, queue, leaky}
+  expr::Program overflow_filter;  // {queue, signal, leaky}
+  std::vector<BayesianCondition> bayesian;
+  // How long a bucket lives without a pour: (capacity+1)·leakspeed for leaky, leakspeed for
+  // conditional and bayesian, duration for counter; 0 for triggers (they die on every pour).
+  Duration lifetime{0};
+  // Events kept for the alert: capacity+1, or cache_size+1; SIZE_MAX when unbounded.
+  size_t queue_limit = 0;
+
+  const std::string& name() const { return config.name; }
+  BucketType type() const { return config.type; }
+};
+
+// A scenario file, or scenario text held in memory.
+struct ScenarioItem {
+  std::string path;       // names the file in errors; read when content is empty
+  std::string content;    // YAML text
+  std::string version{};  // the hub version of this item, when known
+};
+
+struct LoadOptions {
+  std::vector<ScenarioItem> items;
+  // Receives the scenarios' `data:` files; required when any scenario uses data files.
+  std::shared_ptr<expr::DataFiles> data_files;
+  std::vector<expr::HostFunction> functions;
+};
+
+class ScenarioSet {
+ public:
+  // Never fails as a whole: problems go to diags and the scenarios that compiled are kept.
+  static std::unique_ptr<ScenarioSet> load(const LoadOptions& options, Diagnostics& diags);
+
+  const std::vector<Scenario>& scenarios() const { return scenarios_; }
+  size_t size() const { return scenarios_.size(); }
+  const std::shared_ptr<expr::DataFiles>& data_files() const { return data_files_; }
+
+  // The scenarios whose filter may be true for this event, in load order. Scenarios whose
+  // filter starts with an equality on an event field (evt.Meta.log_type == 'x', `in [...]`)
+  // are only listed when the field has one of their values; the others are always listed.
+  void candidates(const parser::Event& evt, std::vector<uint32_t>& out) const;
+  // How many scenarios the router can skip by field value (for lint and metrics).
+  size_t indexed_count() const { return indexed_count_; }
+
+ private:
+  struct FieldIndex {
+    std::vector<std::string> path;  // {"Meta", "log_type"}
+    std::unordered_map<std::string, std::vector<uint32_t>> by_value;
+  };
+  void build_index();
+
+  std::vector<Scenario> scenarios_;
+  std::shared_ptr<expr::DataFiles> data_files_;
+  std::vector<FieldIndex> indexes_;
+  std::vector<uint32_t> unindexed_;
+  size_t indexed_count_ = 0;
+};
+
+// The value of an event field named by a path below evt ({"Meta", "log_type"}); nullopt when
+// the path is not one the router knows how to read.
+std::optional<std::string_view> event_field(const parser::Event& evt,
+                                            const std::vector<std::string>& path);
+
+// Lowercase hex sha256 of bytes.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace phalanx::scenario
