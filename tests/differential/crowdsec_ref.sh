@@ -12,11 +12,14 @@
 #       Build a private runtime config in DIR (must be empty or absent) and drop the hub items
 #       1.4.6 refuses. DIR/refused.tsv lists them, DIR/loaded_scenarios.txt what is left.
 #   crowdsec_ref.sh run --dir DIR --file LOG --type TYPE [--dump DUMPDIR | --no-dump] [--wrap W]...
+#                       [--timeout S] [--grace S]
 #       Replay LOG with an already prepared DIR (the benchmark times this step alone). --no-dump
 #       sends the alerts to the private LAPI instead of the YAML dumps; --wrap prefixes the
-#       command (e.g. --wrap /usr/bin/time --wrap -v).
-#   crowdsec_ref.sh db-alerts DIR
-#       The triples of the alerts a --no-dump run stored in DIR's database.
+#       command (e.g. --wrap /usr/bin/time --wrap -v). 1.4.6 can hang at the end of a replay:
+#       it is killed --grace s (60) after the end of the file or --timeout s (1800) after the
+#       start, and run exits 3. Env: PHALANX_CROWDSEC_GRACE, PHALANX_CROWDSEC_TIMEOUT.
+#   crowdsec_ref.sh db-alerts DIR | log-alerts DIR
+#       The triples of the alerts a --no-dump run stored in DIR's database, or logged.
 #   crowdsec_ref.sh extract DUMPDIR
 #       Print the triples from DUMPDIR/bucket-dump.yaml.
 #   crowdsec_ref.sh replay --file LOG --type TYPE --collection C ... [--hub HUB] [--out FILE]
@@ -30,9 +33,7 @@
 # What 1.4.6 makes us do (found by running it; see also the report in tests/differential/README.md):
 #  * The package is only unpacked (`dpkg -x`), never installed: no service, no /etc/crowdsec, no
 #    systemd unit. Every path of the runtime config points into DIR.
-#  * 1.4.6 has no `-order-event` flag (hubtest's current command line); with `parser_routines: 1`
-#    and one bucket goroutine per key the replay is still deterministic for our purposes (checked
-#    by running the same file twice).
+#  * 1.4.6 has no `-order-event` flag (hubtest's current command line adds it).
 #  * 1.4.6 needs its LAPI even with `-dump-data`: the output routine logs in as a watcher before
 #    the first line is read (`authenticate watcher ... connection refused` is fatal), although
 #    the alerts then go to the dump. So the embedded LAPI runs, on 127.0.0.1 (a free port, inside
@@ -47,6 +48,7 @@
 #  * Scenario labels are map[string]string in 1.4.6, and almost every current hub scenario has
 #    a list label (`classification: [...]`): cs_helper.py joins such lists into a string, which
 #    changes no detection logic. Without this shim 1.4.6 would load no hub scenario at all.
+#    Likewise the LRU cache keys of `data:` entries (strategy, size, ttl) are dropped.
 #  * The replay runs in a private network namespace that has only loopback (`unshare -n`): the
 #    hub's rdns postoverflow would otherwise send reverse-DNS queries off the machine. If
 #    namespaces are not available, the rdns postoverflow is refused instead.
@@ -69,11 +71,19 @@ log() { echo "crowdsec_ref: $*" >&2; }
 
 crowdsec_bin() { echo "$prefix/usr/bin/crowdsec"; }
 
+# is_wanted_version BIN: not `BIN -version | grep -q`, whose early exit can SIGPIPE the binary
+# and, under pipefail, fail the check.
+is_wanted_version() {
+  local v
+  v=$("$1" -version 2>&1) || return 1
+  case "$v" in *"version: v$want_version"*) return 0 ;; *) return 1 ;; esac
+}
+
 fetch() {
   local bin
   bin=$(crowdsec_bin)
   # Idempotent: an unpacked binary of the right version is reused as it is.
-  if [ -x "$bin" ] && "$bin" -version 2>&1 | grep -q "version: v$want_version"; then
+  if [ -x "$bin" ] && is_wanted_version "$bin"; then
     echo "$bin"
     return
   fi
@@ -101,7 +111,7 @@ fetch() {
   dpkg -x "$deb" "$prefix.tmp"
   rm -rf "$prefix"
   mv "$prefix.tmp" "$prefix"
-  "$bin" -version 2>&1 | grep -q "version: v$want_version" || die "unpacked $bin is not $want_version"
+  is_wanted_version "$bin" || die "unpacked $bin is not $want_version"
   echo "$bin"
 }
 
@@ -247,11 +257,23 @@ prepare() {
   if [ "$nref" -gt 0 ]; then cut -f1,3 "$dir/refused.tsv" | sed 's/^/  refused: /' >&2; fi
 }
 
+# descendants PID: every process below PID (by parent id, not by name).
+descendants() {
+  local c
+  for c in $(pgrep -P "$1" 2>/dev/null || true); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
 run() {
   local dir="" file="" type="" dump="" nodump=0 wrap=()
+  local limit=${PHALANX_CROWDSEC_TIMEOUT:-1800} grace=${PHALANX_CROWDSEC_GRACE:-60}
   while [ $# -gt 0 ]; do
     case "$1" in
       --dir) dir=$2; shift 2 ;;
+      --timeout) limit=$2; shift 2 ;;
+      --grace) grace=$2; shift 2 ;;
       --no-dump) nodump=1; shift ;;
       # --wrap CMD: a command prefix such as /usr/bin/time -v (one word per --wrap)
       --wrap) wrap+=("$2"); shift 2 ;;
@@ -270,25 +292,56 @@ run() {
   mkdir -p "$dump"
   # A fresh database each run: alerts pushed by an earlier run (no-dump mode) must not pile up.
   cp "$dir/crowdsec.db.pristine" "$dir/data/crowdsec.db"
+  rm -f "$dir/log/hung"
   local bin
   bin=$(crowdsec_bin)
-  # -dump-data writes parser-dump.yaml, bucketpour-dump.yaml and bucket-dump.yaml at exit (it keeps
-  # every parsed event in memory until then: ~5 KB of YAML per ssh line). With --no-dump the
-  # alerts go to the private LAPI's SQLite database instead (what a real `crowdsec -dsn` does),
-  # which the benchmark prefers. Either way the process exits once the file is consumed.
+  # -dump-data writes parser-dump.yaml, bucketpour-dump.yaml and bucket-dump.yaml at exit. It
+  # keeps every parsed event in memory until then (~5 KB of YAML per ssh line; 785 MB peak RSS
+  # for 3,000 ssh lines), so it suits the differential check's small files, not a benchmark.
+  # With --no-dump the alerts go to the private LAPI's SQLite database instead, what a real
+  # `crowdsec -dsn` does. -info: the agent then logs every alert it outputs ("Ip X performed
+  # 'S' ...") and the start and end of the processing, which the benchmark reads.
   # stdin closed: nothing waits for a terminal.
-  local cmd=("$bin" -c "$dir/config.yaml" -dsn "file://$file" -type "$type" -warning)
+  local cmd=("$bin" -c "$dir/config.yaml" -dsn "file://$file" -type "$type" -info)
   [ "$nodump" = 1 ] || cmd+=(-dump-data "$dump")
-  local rc=0
+  local log=$dir/log/replay.out
   if netns_ok; then
     # A private network namespace with only loopback up: nothing can leave the machine.
     unshare -n sh -c 'ip link set lo up; exec "$@"' sh ${wrap[@]+"${wrap[@]}"} "${cmd[@]}" \
-      </dev/null >"$dir/log/replay.out" 2>&1 || rc=$?
+      </dev/null >"$log" 2>&1 &
   else
-    ${wrap[@]+"${wrap[@]}"} "${cmd[@]}" </dev/null >"$dir/log/replay.out" 2>&1 || rc=$?
+    ${wrap[@]+"${wrap[@]}"} "${cmd[@]}" </dev/null >"$log" 2>&1 &
+  fi
+  # A watchdog, because 1.4.6 can deadlock at the end of a replay: without -dump-data, with many
+  # overflows still in flight when the file ends, bucket goroutines block forever on `chan send`
+  # (bucket.go:322) once the output side stopped reading (seen on 50,000 ssh lines: stuck at
+  # 0 % CPU after 1,359 of ~1,660 alerts). GRACE seconds after "Acquisition is finished", or
+  # LIMIT seconds in all, the crowdsec process (found by parent id) is killed; a wrapper such as
+  # /usr/bin/time still reports. The run then returns 3 and leaves DIR/log/hung.
+  local pid=$! t0=$SECONDS done_at="" rc=0 p
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if [ -z "$done_at" ] && grep -q 'Acquisition is finished' "$log"; then done_at=$SECONDS; fi
+    if { [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge "$grace" ]; } ||
+      [ $((SECONDS - t0)) -ge "$limit" ]; then
+      echo "after $((SECONDS - t0)) s" >"$dir/log/hung"
+      for p in $pid $(descendants "$pid"); do
+        [ "$(ps -o comm= -p "$p" 2>/dev/null)" = crowdsec ] && kill -TERM "$p" 2>/dev/null || true
+      done
+      sleep 5
+      for p in $pid $(descendants "$pid"); do
+        [ "$(ps -o comm= -p "$p" 2>/dev/null)" = crowdsec ] && kill -KILL "$p" 2>/dev/null || true
+      done
+      break
+    fi
+  done
+  wait "$pid" || rc=$?
+  if [ -f "$dir/log/hung" ]; then
+    log "crowdsec had not exited ${grace} s after the end of the file ($(cat "$dir/log/hung")); killed (1.4.6 end-of-replay deadlock)"
+    return 3
   fi
   if [ "$rc" -ne 0 ] || { [ "$nodump" = 0 ] && [ ! -f "$dump/bucket-dump.yaml" ]; }; then
-    tail -20 "$dir/log/replay.out" >&2
+    grep -v '^goroutine\|^\s\|level=info' "$log" | tail -20 >&2
     die "crowdsec replay failed (exit $rc)"
   fi
 }
@@ -303,6 +356,40 @@ con = sqlite3.connect(sys.argv[1])
 rows = con.execute("select scenario, source_scope, source_value from alerts").fetchall()
 for r in sorted(rows):
     print("\t".join(str(x) for x in r))
+EOF
+}
+
+log_alerts() {
+  # Alerts from the agent's own log of a run made at -info: one line per alert it output,
+  # "<Scope> <value|N sources> performed '<scenario>' (...)". The output routine logs that line
+  # after the postoverflows and before its whitelist check, so a whitelisted overflow is followed
+  # by "[<same message>] is whitelisted, skip." and is subtracted here. Works even when the run
+  # had to be killed at the end (then it is a lower bound: overflows stuck in the deadlock are
+  # not logged).
+  local dir=${1:?log-alerts DIR}
+  "$py" - "$dir/log/replay.out" <<'EOF'
+import collections, re, sys
+perf = re.compile(r'level=info msg="(([A-Za-z]+) (.+?) performed \'([^\']+)\' \(.*)"$')
+wl = re.compile(r'level=info msg="\[(.*)\] is whitelisted, skip\."$')
+rows, whitelisted = [], collections.Counter()
+with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
+    for line in f:
+        line = line.rstrip("\n")
+        m = perf.search(line)
+        if m:
+            rows.append((m.group(1), (m.group(4), m.group(2), m.group(3))))
+            continue
+        m = wl.search(line)
+        if m:
+            whitelisted[m.group(1)] += 1
+out = []
+for msg, triple in rows:
+    if whitelisted[msg] > 0:
+        whitelisted[msg] -= 1
+        continue
+    out.append(triple)
+for t in sorted(out):
+    print("\t".join(t))
 EOF
 }
 
@@ -347,6 +434,7 @@ case "${1:-}" in
   run) shift; run "$@" ;;
   extract) shift; extract "$@" ;;
   db-alerts) shift; db_alerts "$@" ;;
+  log-alerts) shift; log_alerts "$@" ;;
   replay) shift; replay "$@" ;;
-  *) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
