@@ -134,15 +134,24 @@ bench_mix() {
     [ ! -f "$d/run.$i.hung" ] || hung=" HUNG at the end, killed ($(cat "$d/run.$i.hung"))"
     echo "  run $i: $(cat "$d/run.$i.time") (wall s, peak RSS KB, CPU s, read+parse+pour s); empty log: $(cat "$d/empty.$i.time"); $(wc -l <"$d/run.$i.alerts") alerts$hung" >&2
   done
+  # Wall time and alert count of a run killed at the end are not measurements: take them from
+  # the runs that exited by themselves when there are any (the engine phase, CPU and RSS of a
+  # hung run are still sound, so those use every run).
+  local ok=() all=()
+  for i in $(seq 1 "$reps"); do
+    all+=("$i")
+    [ -f "$d/run.$i.hung" ] || ok+=("$i")
+  done
+  [ ${#ok[@]} -gt 0 ] || ok=("${all[@]}")
   local wall empty rss alerts triples cpu cpu_empty phase
   phase=$(for i in $(seq 1 "$reps"); do cut -d' ' -f4 "$d/run.$i.time"; done | median)
-  wall=$(for i in $(seq 1 "$reps"); do cut -d' ' -f1 "$d/run.$i.time"; done | median)
+  wall=$(for i in "${ok[@]}"; do cut -d' ' -f1 "$d/run.$i.time"; done | median)
   empty=$(for i in $(seq 1 "$reps"); do cut -d' ' -f1 "$d/empty.$i.time"; done | median)
   cpu=$(for i in $(seq 1 "$reps"); do cut -d' ' -f3 "$d/run.$i.time"; done | median)
   cpu_empty=$(for i in $(seq 1 "$reps"); do cut -d' ' -f3 "$d/empty.$i.time"; done | median)
   rss=$(for i in $(seq 1 "$reps"); do cut -d' ' -f2 "$d/run.$i.time"; done | median)
-  alerts=$(for i in $(seq 1 "$reps"); do wc -l <"$d/run.$i.alerts"; done | median)
-  triples=$(sort -u "$d/run.1.alerts" | wc -l)
+  alerts=$(for i in "${ok[@]}"; do wc -l <"$d/run.$i.alerts"; done | median)
+  triples=$(sort -u "$d/run.${ok[0]}.alerts" | wc -l)
   local nhung
   nhung=$(find "$d" -maxdepth 1 -name 'run.*.hung' | wc -l)
   awk -v n="$name" -v l="$lines" -v w="$wall" -v e="$empty" -v r="$rss" -v a="$alerts" -v t="$triples" \
@@ -153,7 +162,7 @@ bench_mix() {
        ph = (p > 0) ? l / p : 0;
        printf "%-6s %6d lines: read+parse+pour %6.0f lines/s (%s s); wall %6.2f s = %6.0f lines/s, net of start+stop (%.2f s) %6.0f lines/s; CPU %6.2f s, net %6.0f lines per CPU-s; peak RSS %5.1f MB; %d alerts, %d distinct (scenario, scope, value); median of %d%s\n",
               n, l, ph, p, w, l / w, e, net, c, netcpu, r / 1024, a, t, reps,
-              (h > 0) ? sprintf(" (%d run(s) hung at the end and were killed)", h) : "" }'
+              (h > 0) ? sprintf(" (%d run(s) hung at the end and were killed: wall and alerts from the others)", h) : "" }'
 }
 
 mode_name="alerts to the private LAPI"
