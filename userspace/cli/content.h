@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where detection content comes from, for the CLI commands that run it (explain, replay):
+// Where detection content comes from, for the CLI commands that run it (explain, replay, lint):
 // a hub directory (--hub, with optional --collection filters), a config directory (--config,
-// laid out as parsers/<stage>/…, patterns/, data/), or Phalanx's own content by default.
+// laid out as parsers/<stage>/…, scenarios/, postoverflows/<stage>/…, patterns/, data/), or
+// Phalanx's own content by default.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@
 #include "expr/stash.h"
 #include "parser/enrichers.h"
 #include "parser/pipeline.h"
+#include "scenario/scenario.h"
 
 namespace phalanx::cli {
 
@@ -29,11 +31,14 @@ struct ContentOptions {
   bool show_warnings = false;  // print load warnings one by one
 };
 
-// Everything needed to parse lines: the pipeline and the services its nodes use.
+// Everything needed to parse lines and detect: the parser pipeline, the scenarios, the
+// postoverflow stages and the services their nodes use.
 struct Content {
   std::string description;  // "hub /x (3 collections)", for summaries
   std::shared_ptr<expr::DataFiles> data_files;
   std::unique_ptr<parser::Pipeline> pipeline;
+  std::unique_ptr<scenario::ScenarioSet> scenarios;
+  std::unique_ptr<parser::Pipeline> postoverflows;
   std::unique_ptr<parser::Enrichers> enrichers;
   std::unique_ptr<expr::LruStash> stash;
   Diagnostics diagnostics;
@@ -43,9 +48,13 @@ struct Content {
 // directory, else the source tree's scenarios/ (for runs from a build directory).
 std::string default_content_dir();
 
-// Loads content. Load problems are kept in Content::diagnostics (the valid nodes still load);
-// errors: unknown collection, unreadable directories, GeoIP databases that cannot be opened.
+// Loads content. Load problems are kept in Content::diagnostics (the valid nodes and scenarios
+// still load); errors: unknown collection, unreadable directories, GeoIP databases that cannot
+// be opened.
 Result<Content> load_content(const ContentOptions& options);
+
+// The scenario files (*.yaml, *.yml) below dir, sorted by path; none when dir does not exist.
+Result<std::vector<scenario::ScenarioItem>> discover_scenarios(const std::string& dir);
 
 // One parser worker's state over loaded content.
 class LineParser {

@@ -7,6 +7,7 @@
 
 #include "cli/explain.h"
 #include "cli/hubtest_cmd.h"
+#include "cli/lint.h"
 #include "cli/output.h"
 #include "cli/replay.h"
 #include "core/log.h"
@@ -54,12 +55,25 @@ int main(int argc, char** argv) {
   phalanx::cli::ReplayOptions replay;
   std::optional<int> replay_year;
   std::string replay_output = "human";
-  auto* replay_cmd = app.add_subcommand("replay", "Replay a log file through the parsers");
+  auto* replay_cmd =
+      app.add_subcommand("replay", "Replay a log file through the parsers and scenarios");
   replay_cmd->add_option("--file", replay.file, "The log file")->required();
   replay_cmd->add_option("--type", replay.type, "Log type (labels.type)")->required();
-  replay_cmd->add_option("-o,--output", replay_output, "human or json")
+  replay_cmd->add_option("-o,--output", replay_output, "human (alert table) or json (alert lines)")
       ->check(CLI::IsMember({"human", "json"}));
+  replay_cmd->add_option("--workers", replay.workers, "Parser threads (0: one per core)");
+  replay_cmd->add_option("--max-buckets", replay.max_buckets,
+                         "Evict the least recently fed buckets above this many (0: no cap)");
   add_content_flags(replay_cmd, replay.content, replay_year);
+
+  phalanx::cli::LintOptions lint;
+  std::optional<int> lint_year;
+  auto* scenarios_cmd = app.add_subcommand("scenarios", "Work with scenarios");
+  scenarios_cmd->require_subcommand(1);
+  auto* lint_cmd = scenarios_cmd->add_subcommand(
+      "lint", "Load scenarios (or, without paths, all content) and print every problem");
+  lint_cmd->add_option("paths", lint.paths, "Scenario files or directories");
+  add_content_flags(lint_cmd, lint.content, lint_year);
 
   phalanx::cli::HubtestOptions hubtest;
   hubtest.hub_dir = default_hub_dir();
@@ -97,6 +111,10 @@ int main(int argc, char** argv) {
     replay.json = replay_output == "json";
     replay.content.year = replay_year;
     return phalanx::cli::run_replay(replay);
+  }
+  if (lint_cmd->parsed()) {
+    lint.content.year = lint_year;
+    return phalanx::cli::run_lint(lint);
   }
   if (hubtest_run->parsed()) {
     if (hubtest.hub_dir.empty()) {

@@ -11,12 +11,17 @@ struct ReplayOptions {
   std::string file;
   std::string type;
   bool json = false;
+  // Parser threads; the scenarios run on the calling thread in input order. 0: one per core.
+  size_t workers = 1;
+  // Live buckets above which the least recently fed are evicted (0: no cap).
+  size_t max_buckets = 0;
   ContentOptions content;
 };
 
-// `phalanx replay`: reads a log in time-machine mode through the parsers and prints what came
-// out: every parsed event (-o json, one JSON object per line) or a summary by log type, with
-// lines read, parsed, unparsed, whitelisted and lines/s.
+// `phalanx replay`: reads a log in time-machine mode through the parsers and the scenarios and
+// prints every alert: JSON lines in the LAPI's alert shape (-o json), or a table. A summary
+// (lines read, parsed, unparsed, whitelisted, poured, alerts, lines/s) goes to stderr with
+// -o json and to stdout otherwise; a progress bar is drawn on stderr when it is a terminal.
 int run_replay(const ReplayOptions& opts);
 
 }  // namespace phalanx::cli

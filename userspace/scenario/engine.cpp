@@ -22,7 +22,8 @@ using EventPtr = std::shared_ptr<const Event>;
 constexpr std::string_view kRfc3339Nano = "2006-01-02T15:04:05.999999999Z07:00";
 
 // `queue` in conditions and overflow filters: the bucket's events (queue.Queue) and its
-// limit (queue.L).
+// limit (queue.L). A bucket keeps its QueueObject and the event views it made for as long as
+// it lives, so a condition evaluated after every pour costs no allocation per queued event.
 class QueueObject final : public expr::Object {
  public:
   QueueObject(const std::deque<EventPtr>& events, int64_t limit) : limit_(limit), list_(events) {}
@@ -33,25 +34,28 @@ class QueueObject final : public expr::Object {
     return Value();
   }
   std::vector<std::string> keys() const override { return {"L", "Queue"}; }
+  // The bucket dropped its oldest event.
+  void pop_front() {
+    if (!list_.views.empty()) list_.views.pop_front();
+  }
 
  private:
-  class List final : public expr::Object {
-   public:
-    explicit List(const std::deque<EventPtr>& events) {
-      objects_.reserve(events.size());
-      for (const auto& e : events)
-        objects_.push_back(std::make_unique<parser::EventObject>(const_cast<Event*>(e.get())));
-    }
+  struct List final : public expr::Object {
+    explicit List(const std::deque<EventPtr>& e) : events(e) {}
     std::string_view type_name() const override { return "[]types.Event"; }
     Value get(std::string_view) const override { return Value(); }
-    std::optional<size_t> size() const override { return objects_.size(); }
+    std::optional<size_t> size() const override { return events.size(); }
     bool is_list() const override { return true; }
     Value at(size_t i) const override {
-      return i < objects_.size() ? Value::object(objects_[i].get()) : Value();
+      if (i >= events.size()) return Value();
+      while (views.size() <= i) {
+        views.push_back(
+            std::make_unique<parser::EventObject>(const_cast<Event*>(events[views.size()].get())));
+      }
+      return Value::object(views[i].get());
     }
-
-   private:
-    std::vector<std::unique_ptr<parser::EventObject>> objects_;
+    const std::deque<EventPtr>& events;
+    mutable std::deque<std::unique_ptr<parser::EventObject>> views;
   };
   int64_t limit_;
   List list_;
@@ -175,6 +179,15 @@ struct Engine::Bucket {
   std::deque<EventPtr> queue;
   std::unique_ptr<std::unordered_set<std::string>> seen;  // distinct values
   std::vector<bool> guillotined;                          // bayesian
+  std::unique_ptr<QueueObject> queue_object;              // `queue` for expressions
+
+  QueueObject& queue_view(const Scenario& s) {
+    if (!queue_object) {
+      queue_object = std::make_unique<QueueObject>(
+          queue, int64_t(s.queue_limit == SIZE_MAX ? -1 : s.queue_limit - 1));
+    }
+    return *queue_object;
+  }
 };
 
 std::string sha1_hex(std::string_view bytes) {
@@ -367,13 +380,15 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
       overflowed = true;
     }
     b.queue.push_back(evt);
-    if (b.queue.size() > s.queue_limit) b.queue.pop_front();
+    if (b.queue.size() > s.queue_limit) {
+      b.queue.pop_front();
+      if (b.queue_object) b.queue_object->pop_front();
+    }
   }
 
   // After-pour hooks: condition, bayesian.
   if (!overflowed && s.type() == BucketType::kConditional && s.condition.valid()) {
-    QueueObject queue(b.queue, int64_t(s.queue_limit == SIZE_MAX ? -1 : s.queue_limit - 1));
-    const Value cvars[] = {vars[0], Value::object(&queue), Value()};
+    const Value cvars[] = {vars[0], Value::object(&b.queue_view(s)), Value()};
     auto v = s.condition.run(cvars, run_);
     if (!v) ++stats_.errors;
     if (v && v->truthy()) {
@@ -382,8 +397,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
     }
   }
   if (!overflowed && s.type() == BucketType::kBayesian) {
-    QueueObject queue(b.queue, -1);
-    const Value cvars[] = {vars[0], Value::object(&queue), Value()};
+    const Value cvars[] = {vars[0], Value::object(&b.queue_view(s)), Value()};
     float posterior = float(s.config.bayesian_prior);
     for (size_t i = 0; i < s.bayesian.size(); ++i) {
       const BayesianCondition& c = s.bayesian[i];
@@ -501,9 +515,8 @@ void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Eve
   // Overflow hooks, with the scenario's shared state: overflow_filter, then blackhole.
   bool discarded = false;
   if (s.overflow_filter.valid()) {
-    QueueObject queue(b.queue, int64_t(s.queue_limit == SIZE_MAX ? -1 : s.queue_limit - 1));
     parser::OverflowObject signal(ovf.get());
-    const Value vars[] = {Value::object(&queue), Value::object(&signal), Value()};
+    const Value vars[] = {Value::object(&b.queue_view(s)), Value::object(&signal), Value()};
     auto v = s.overflow_filter.run(vars, run_);
     if (!v || !v->is_bool()) {
       ++stats_.errors;
