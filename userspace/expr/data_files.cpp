@@ -195,7 +195,21 @@ Result<void> DataFiles::load(const DataSourceSpec& spec) {
   if (spec.type.empty()) return ok();  // CrowdSec ignores entries without a type
   auto type = parse_data_file_type(spec.type);
   if (!type) return Error(type.error().message() + " for " + spec.dest_file);
-  return load(spec.dest_file, *type);
+  auto loaded = load(spec.dest_file, *type);
+  if (loaded || spec.source_url.empty()) return loaded;
+  // A hub data directory may hold the file under the name it is published as (the last part
+  // of source_url) rather than under dest_file; expressions still name it by dest_file.
+  const std::string_view url = spec.source_url;
+  const std::string published(url.substr(url.find_last_of('/') + 1));
+  if (published.empty() || published == spec.dest_file || data_dir_.empty()) return loaded;
+  auto lines = read_lines(data_dir_ + "/" + published);
+  if (!lines) return loaded;
+  Result<void> added =
+      *type == DataFileType::kString   ? add_strings(spec.dest_file, std::move(*lines))
+      : *type == DataFileType::kRegexp ? add_regexps(spec.dest_file, std::move(*lines))
+                                       : add_map(spec.dest_file, std::move(*lines));
+  if (!added) return added.error().context("loading data file " + data_dir_ + "/" + published);
+  return ok();
 }
 
 Result<void> DataFiles::load(std::string_view dest_file, DataFileType type) {

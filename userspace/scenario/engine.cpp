@@ -610,9 +610,11 @@ void Engine::enforce_cap() {
   for (size_t i = 0; i < drop; ++i)
     buckets_.erase(order[i].second);
   stats_.evicted += drop;
+  // Said once at warning level; the evicted counter keeps the running total.
   log::get("scenario")
-      ->warn("bucket cap {} reached: evicted {} least recently fed buckets", options_.max_buckets,
-             drop);
+      ->log(stats_.evicted == drop ? spdlog::level::warn : spdlog::level::debug,
+            "bucket cap {} reached: evicted {} least recently fed buckets", options_.max_buckets,
+            drop);
 }
 
 }  // namespace phalanx::scenario

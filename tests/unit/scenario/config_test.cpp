@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scenario/config.h"
+
+#include <gtest/gtest.h>
+
+#include "scenario/scenario.h"
+
+namespace phalanx::scenario {
+namespace {
+
+std::string all(const Diagnostics& diags) {
+  std::string out;
+  for (const auto& d : diags.items())
+    out += d.to_string() + "\n";
+  return out;
+}
+
+TEST(ScenarioConfig, DecodesEveryKey) {
+  Diagnostics diags;
+  auto s = decode_scenarios("x.yaml", R"(
+type: leaky
+name: test/all
+description: d
+filter: evt.Meta.log_type == 'a'
+groupby: evt.Meta.source_ip
+distinct: evt.Meta.user
+capacity: 5
+leakspeed: 10s
+blackhole: 2m
+reprocess: true
+cache_size: 3
+overflow_filter: len(queue.Queue) > 0
+cancel_on: evt.Meta.log_type == 'ok'
+scope:
+  type: range
+labels:
+  remediation: true
+  service: ssh
+format: 2.0
+debug: false
+references: [a]
+)",
+                            diags);
+  ASSERT_EQ(s.size(), 1u) << all(diags);
+  EXPECT_EQ(s[0].type, BucketType::kLeaky);
+  EXPECT_EQ(s[0].capacity, 5);
+  EXPECT_EQ(s[0].leakspeed, std::chrono::seconds(10));
+  EXPECT_EQ(*s[0].blackhole, std::chrono::minutes(2));
+  EXPECT_TRUE(s[0].reprocess);
+  EXPECT_EQ(s[0].cache_size, 3);
+  EXPECT_EQ(s[0].scope_type, "Range");
+  EXPECT_TRUE(s[0].remediation);
+}
+
+TEST(ScenarioConfig, RemediationAsAString) {
+  Diagnostics diags;
+  auto s = decode_scenarios("x.yaml",
+                            "type: trigger\nname: a\ndescription: d\nfilter: 'true'\n"
+                            "labels:\n  remediation: 'true'\n",
+                            diags);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].remediation);
+}
+
+TEST(ScenarioConfig, EveryProblemIsReportedAndValidScenariosStillLoad) {
+  Diagnostics diags;
+  auto s = decode_scenarios("bad.yaml", R"(type: leaky
+name: test/typo
+description: d
+filter: 'true'
+capacty: 5
+leakspeed: 10s
+---
+type: leaky
+name: test/no-capacity
+description: d
+filter: 'true'
+leakspeed: 10s
+---
+type: trigger
+name: test/good
+description: d
+filter: 'true'
+---
+type: trigger
+name: test/trigger-capacity
+description: d
+filter: 'true'
+capacity: 3
+---
+type: counter
+name: test/counter
+description: d
+filter: 'true'
+capacity: -1
+---
+type: leaky
+name: test/no-description
+filter: 'true'
+capacity: 1
+leakspeed: 1s
+---
+type: weird
+name: test/type
+description: d
+filter: 'true'
+)",
+                            diags);
+  ASSERT_EQ(s.size(), 1u) << all(diags);
+  EXPECT_EQ(s[0].name, "test/good");
+  const std::string text = all(diags);
+  EXPECT_NE(text.find("bad.yaml:5: 'test/typo': unknown key 'capacty'"), std::string::npos) << text;
+  EXPECT_NE(text.find("'test/no-capacity': bad capacity for leaky '0'"), std::string::npos) << text;
+  EXPECT_NE(text.find("'test/trigger-capacity': trigger can't have a capacity"), std::string::npos);
+  EXPECT_NE(text.find("'test/counter': counter needs a duration"), std::string::npos) << text;
+  EXPECT_NE(text.find("'test/no-description': missing 'description'"), std::string::npos) << text;
+  EXPECT_NE(text.find("unknown bucket type 'weird'"), std::string::npos) << text;
+}
+
+TEST(ScenarioConfig, UnsupportedFormatIsSkippedWithAWarning) {
+  Diagnostics diags;
+  auto s = decode_scenarios(
+      "x.yaml", "type: trigger\nname: a\ndescription: d\nfilter: 'true'\nformat: 4.0\n", diags);
+  EXPECT_TRUE(s.empty());
+  EXPECT_FALSE(diags.has_errors());
+  EXPECT_EQ(diags.items().size(), 1u);
+}
+
+TEST(ScenarioConfig, ScopeRules) {
+  Diagnostics diags;
+  auto s = decode_scenarios("x.yaml", R"(type: trigger
+name: custom-without-expression
+description: d
+filter: 'true'
+scope:
+  type: username
+---
+type: trigger
+name: ip-with-expression
+description: d
+filter: 'true'
+scope:
+  type: Ip
+  expression: evt.Meta.x
+---
+type: trigger
+name: custom
+description: d
+filter: 'true'
+scope:
+  type: username
+  expression: evt.Meta.user
+)",
+                            diags);
+  ASSERT_EQ(s.size(), 1u) << all(diags);
+  EXPECT_EQ(s[0].scope_type, "username");
+  EXPECT_EQ(diags.error_count(), 2u) << all(diags);
+}
+
+TEST(ScenarioSet, CompileErrorsNameTheScenarioAndKey) {
+  Diagnostics diags;
+  auto set = ScenarioSet::load(
+      {.items = {{"x.yaml",
+                  "type: trigger\nname: broken\ndescription: d\nfilter: evt.Meta.x ==\n---\n"
+                  "type: trigger\nname: fine\ndescription: d\nfilter: evt.Meta.x == 'a'\n"}},
+       .data_files = nullptr,
+       .functions = {}},
+      diags);
+  ASSERT_EQ(set->size(), 1u);
+  EXPECT_EQ(set->scenarios()[0].name(), "fine");
+  ASSERT_TRUE(diags.has_errors());
+  EXPECT_NE(all(diags).find("'broken': filter:"), std::string::npos) << all(diags);
+}
+
+TEST(ScenarioSet, RouterListsOnlyCandidates) {
+  Diagnostics diags;
+  auto set = ScenarioSet::load({.items = {{"x.yaml", R"(type: trigger
+name: ssh
+description: d
+filter: evt.Meta.log_type == 'ssh_failed-auth' && evt.Meta.x != 'y'
+---
+type: trigger
+name: http
+description: d
+filter: evt.Meta.log_type in ['http_access-log', 'http_error-log']
+---
+type: trigger
+name: any
+description: d
+filter: evt.Meta.source_ip != ''
+)"}},
+                                .data_files = nullptr,
+                                .functions = {}},
+                               diags);
+  ASSERT_EQ(set->size(), 3u) << all(diags);
+  EXPECT_EQ(set->indexed_count(), 2u);
+  parser::Event evt;
+  std::vector<uint32_t> c;
+  evt.meta.set("log_type", "http_error-log");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{1, 2}));
+  evt.meta.set("log_type", "ssh_failed-auth");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{0, 2}));
+  evt.meta.set("log_type", "other");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{2}));
+}
+
+}  // namespace
+}  // namespace phalanx::scenario
