@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 
 #include "core/log.h"
 #include "core/net.h"
@@ -21,12 +22,40 @@ using EventPtr = std::shared_ptr<const Event>;
 
 constexpr std::string_view kRfc3339Nano = "2006-01-02T15:04:05.999999999Z07:00";
 
+// A bucket's events, oldest first: a vector with a moving head, so a bucket holding a few
+// events costs one small allocation (a std::deque starts at 512 bytes), and dropping the oldest
+// is O(1) amortised.
+class EventQueue {
+ public:
+  void push_back(EventPtr e, size_t limit) {
+    if (items_.capacity() == 0) items_.reserve(std::min<size_t>(limit, 2));
+    items_.push_back(std::move(e));
+  }
+  void pop_front() {
+    items_[head_++].reset();
+    if (head_ >= 8 && head_ * 2 >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + head_);
+      head_ = 0;
+    }
+  }
+  size_t size() const { return items_.size() - head_; }
+  bool empty() const { return size() == 0; }
+  const EventPtr& operator[](size_t i) const { return items_[head_ + i]; }
+  auto begin() const { return items_.begin() + head_; }
+  auto end() const { return items_.end(); }
+  size_t heap_bytes() const { return items_.capacity() * sizeof(EventPtr); }
+
+ private:
+  std::vector<EventPtr> items_;
+  size_t head_ = 0;
+};
+
 // `queue` in conditions and overflow filters: the bucket's events (queue.Queue) and its
 // limit (queue.L). A bucket keeps its QueueObject and the event views it made for as long as
 // it lives, so a condition evaluated after every pour costs no allocation per queued event.
 class QueueObject final : public expr::Object {
  public:
-  QueueObject(const std::deque<EventPtr>& events, int64_t limit) : limit_(limit), list_(events) {}
+  QueueObject(const EventQueue& events, int64_t limit) : limit_(limit), list_(events) {}
   std::string_view type_name() const override { return "Queue"; }
   Value get(std::string_view field) const override {
     if (field == "Queue") return Value::object(&list_);
@@ -41,7 +70,7 @@ class QueueObject final : public expr::Object {
 
  private:
   struct List final : public expr::Object {
-    explicit List(const std::deque<EventPtr>& e) : events(e) {}
+    explicit List(const EventQueue& e) : events(e) {}
     std::string_view type_name() const override { return "[]types.Event"; }
     Value get(std::string_view) const override { return Value(); }
     std::optional<size_t> size() const override { return events.size(); }
@@ -54,7 +83,7 @@ class QueueObject final : public expr::Object {
       }
       return Value::object(views[i].get());
     }
-    const std::deque<EventPtr>& events;
+    const EventQueue& events;
     mutable std::deque<std::unique_ptr<parser::EventObject>> views;
   };
   int64_t limit_;
@@ -176,10 +205,10 @@ struct Engine::Bucket {
   ZonedTime first_ts, last_ts, ovflw_ts;
   int64_t total = 0;
   TimePoint deadline{};  // live mode: when the lifetime timer fires
-  std::deque<EventPtr> queue;
+  EventQueue queue;
   std::unique_ptr<std::unordered_set<std::string>> seen;  // distinct values
-  std::vector<bool> guillotined;                          // bayesian
-  std::unique_ptr<QueueObject> queue_object;              // `queue` for expressions
+  uint64_t guillotined = 0;                   // bayesian conditions that have fired, one bit each
+  std::unique_ptr<QueueObject> queue_object;  // `queue` for expressions
 
   QueueObject& queue_view(const Scenario& s) {
     if (!queue_object) {
@@ -218,11 +247,11 @@ std::optional<ZonedTime> Engine::event_time(const Event& evt) {
 size_t Engine::bucket_bytes() const {
   size_t bytes = buckets_.bucket_count() * sizeof(void*);
   for (const auto& [key, b] : buckets_) {
-    bytes += sizeof(BucketMap::value_type) + 2 * sizeof(void*) + sizeof(Bucket);
+    // The node: the key and bucket, the next pointer and the cached hash.
+    bytes += sizeof(BucketMap::value_type) + 2 * sizeof(void*);
     if (key.group.size() > 15) bytes += key.group.capacity() + 1;
-    // std::deque allocates a map and at least one 512-byte block once it holds an event.
-    if (!b->queue.empty()) bytes += 8 * sizeof(void*) + 512;
-    if (b->seen) bytes += sizeof(*b->seen) + b->seen->size() * 64;
+    bytes += b.queue.heap_bytes();
+    if (b.seen) bytes += sizeof(*b.seen) + b.seen->size() * 64;
   }
   return bytes;
 }
@@ -292,7 +321,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
   }
   auto it = buckets_.find(key);
   if (it != buckets_.end()) {
-    Bucket& b = *it->second;
+    Bucket& b = it->second;
     const Scenario& s = scenarios_.scenarios()[b.owner];
     bool dead = false;
     if (b.timemachine) {
@@ -316,17 +345,17 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
   }
   if (it == buckets_.end()) {
     const Scenario& s = pouring;
-    auto b = std::make_unique<Bucket>();
+    Bucket fresh;
+    Bucket* b = &fresh;
     b->id = next_bucket_id_++;
     b->owner = s.index;
     b->timemachine = timemachine;
     if (s.type() == BucketType::kLeaky) {
       b->limiter = TokenBucket(s.config.leakspeed, s.config.capacity);
     }
-    if (s.type() == BucketType::kBayesian) b->guillotined.assign(s.bayesian.size(), false);
-    it = buckets_.emplace(std::move(key), std::move(b)).first;
+    it = buckets_.emplace(std::move(key), std::move(fresh)).first;
   }
-  Bucket& b = *it->second;
+  Bucket& b = it->second;
   const Scenario& s = scenarios_.scenarios()[b.owner];
   const ZonedTime live_now{now(), 0};
 
@@ -336,7 +365,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
     b.first_ts = b.last_ts = b.ovflw_ts = ts;
     b.has_first = true;
     b.total = 1;
-    b.queue.push_back(evt);
+    b.queue.push_back(evt, s.queue_limit);
     overflow(s, it, out);
     return;
   }
@@ -379,7 +408,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
       b.ovflw_ts = *when;
       overflowed = true;
     }
-    b.queue.push_back(evt);
+    b.queue.push_back(evt, s.queue_limit);
     if (b.queue.size() > s.queue_limit) {
       b.queue.pop_front();
       if (b.queue_object) b.queue_object->pop_front();
@@ -402,7 +431,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
     for (size_t i = 0; i < s.bayesian.size(); ++i) {
       const BayesianCondition& c = s.bayesian[i];
       const float pe = float(c.prob_given_evil), pb = float(c.prob_given_benign);
-      if (b.guillotined[i]) {
+      if (b.guillotined >> i & 1) {
         posterior = updated(posterior, pe, pb);
         continue;
       }
@@ -413,7 +442,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
       }
       if (v->as_bool()) {
         posterior = updated(posterior, pe, pb);
-        if (c.guillotine) b.guillotined[i] = true;
+        if (c.guillotine) b.guillotined |= uint64_t(1) << i;
       } else {
         posterior = updated(posterior, 1 - pe, 1 - pb);
       }
@@ -436,7 +465,7 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
 }
 
 void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Event>& out) {
-  Bucket& b = *it->second;
+  Bucket& b = it->second;
   const std::string mapkey = sha1_hex(s.config.filter + it->first.group + s.name());
   auto ovf = std::make_shared<parser::Overflow>();
   ovf->mapkey = mapkey;
@@ -560,7 +589,7 @@ void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Eve
 void Engine::tick(std::vector<Event>& out) {
   const TimePoint t = now();
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    Bucket& b = *it->second;
+    Bucket& b = it->second;
     if (b.timemachine || b.deadline == TimePoint{} || t < b.deadline) {
       ++it;
       continue;
@@ -582,7 +611,7 @@ void Engine::collect(TimePoint horizon) {
   // Time-machine buckets idle past their lifetime would be discarded by their next pour, so
   // dropping them now changes nothing but memory. Counters never overflow in replay.
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    const Bucket& b = *it->second;
+    const Bucket& b = it->second;
     const Scenario& s = scenarios_.scenarios()[b.owner];
     if (b.timemachine && b.has_first && s.lifetime.count() > 0 &&
         horizon > b.last_ts.time + s.lifetime && s.type() != BucketType::kCounter) {
@@ -600,7 +629,7 @@ void Engine::enforce_cap() {
   std::vector<std::pair<TimePoint, BucketMap::iterator>> order;
   order.reserve(buckets_.size());
   for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
-    const Bucket& b = *it->second;
+    const Bucket& b = it->second;
     order.emplace_back(b.timemachine ? b.last_ts.time : b.deadline, it);
   }
   const size_t target = options_.max_buckets - options_.max_buckets / 10;

@@ -7,7 +7,6 @@
 // several engines over one ScenarioSet shard the buckets by key (see Shards in detector.h).
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,7 +80,7 @@ class Engine {
     }
   };
   struct Bucket;
-  using BucketMap = std::unordered_map<Key, std::unique_ptr<Bucket>, KeyHash>;
+  using BucketMap = std::unordered_map<Key, Bucket, KeyHash>;
 
   TimePoint now() const;
   // The event time of a time-machine event; nullopt when MarshaledTime is empty or invalid.
