@@ -14,6 +14,8 @@ packages=(
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # differential check and replay benchmark beside CrowdSec (tests/differential, bench/)
+  python3 python3-yaml time util-linux iproute2 procps
 )
 
 missing=()

@@ -50,5 +50,13 @@ echo "== tests under ASan+UBSan (label unit)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -L unit -j"$jobs" --output-on-failure --timeout 300
 
+# The hub summary line, for the record (the hub label's test enforces the floor). Printed before
+# ctest so that ctest's own summary closes the run.
+if [ -d "$PHALANX_HUB_DIR" ]; then
+  echo "== hub tests through phalanx hubtest (year pinned to the snapshot's 2026)"
+  ./build/userspace/cli/phalanx hubtest run --hub "$PHALANX_HUB_DIR" --all --year 2026 |
+    grep -E '^(fail|error)|^hubtest:' || true
+fi
+
 echo "== all tests (labels: $(ctest --test-dir build --print-labels | sed -n 's/^  //p' | tr '\n' ' '))"
 ctest --test-dir build -j"$jobs" --output-on-failure --timeout 600
