@@ -13,6 +13,19 @@ Error no_args(std::string_view method, size_t got) {
                std::to_string(got));
 }
 
+// Meta items as the hub's []*MetaItems0: a list of {Key, Value}.
+Value meta_array(const std::vector<MetaItem>& meta) {
+  expr::Array items;
+  items.reserve(meta.size());
+  for (const auto& item : meta) {
+    auto m = std::make_shared<expr::Map>();
+    m->set("Key", Value::view(item.key));
+    m->set("Value", Value::view(item.value));
+    items.push_back(Value::map(std::move(m)));
+  }
+  return Value::array(std::move(items));
+}
+
 }  // namespace
 
 Value SourceObject::get(std::string_view field) const {
@@ -43,17 +56,7 @@ Result<Value> SourceObject::call(std::string_view method, std::span<const Value>
 
 Value AlertEventObject::get(std::string_view field) const {
   if (field == "Timestamp") return Value::view(event_->timestamp);
-  if (field == "Meta") {
-    expr::Array items;
-    items.reserve(event_->meta.size());
-    for (const auto& item : event_->meta) {
-      auto m = std::make_shared<expr::Map>();
-      m->set("Key", Value::view(item.key));
-      m->set("Value", Value::view(item.value));
-      items.push_back(Value::map(std::move(m)));
-    }
-    return Value::array(std::move(items));
-  }
+  if (field == "Meta") return meta_array(event_->meta);
   return Value();
 }
 
@@ -115,16 +118,7 @@ Value AlertObject::get(std::string_view field) const {
   if (field == "Remediation") return Value::boolean(a.remediation);
   if (field == "Source") return Value::object(&source_);
   if (field == "Events") return Value::object(&events_);
-  if (field == "Meta") {
-    expr::Array items;
-    for (const auto& item : a.meta) {
-      auto m = std::make_shared<expr::Map>();
-      m->set("Key", Value::view(item.key));
-      m->set("Value", Value::view(item.value));
-      items.push_back(Value::map(std::move(m)));
-    }
-    return Value::array(std::move(items));
-  }
+  if (field == "Meta") return meta_array(a.meta);
   return Value();
 }
 

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scenario/engine.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <deque>
@@ -89,20 +87,6 @@ class QueueObject final : public expr::Object {
   int64_t limit_;
   List list_;
 };
-
-std::string hex_digest(const EVP_MD* md, std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, md, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 float updated(float prior, float given_evil, float given_benign) {
   const float numerator = given_evil * prior;
@@ -218,10 +202,6 @@ struct Engine::Bucket {
     return *queue_object;
   }
 };
-
-std::string sha1_hex(std::string_view bytes) {
-  return hex_digest(EVP_sha1(), bytes);
-}
 
 Engine::Engine(const ScenarioSet& scenarios, EngineOptions options, expr::RunContext run)
     : scenarios_(scenarios), options_(options), run_(run), blackholes_(scenarios.size()) {

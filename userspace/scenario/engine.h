@@ -108,7 +108,4 @@ class Engine {
   std::optional<ZonedTime> cached_time_;
 };
 
-// Lowercase hex sha1 of bytes (bucket keys, as the hub computes them).
-std::string sha1_hex(std::string_view bytes);
-
 }  // namespace phalanx::scenario

@@ -71,10 +71,12 @@ Duration lifetime(const ScenarioConfig& c) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view bytes) {
+namespace {
+
+std::string hex_digest(const EVP_MD* md, std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, md, nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);
@@ -83,6 +85,16 @@ std::string sha256_hex(std::string_view bytes) {
     out += kHex[digest[i] & 15];
   }
   return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  return hex_digest(EVP_sha256(), bytes);
+}
+
+std::string sha1_hex(std::string_view bytes) {
+  return hex_digest(EVP_sha1(), bytes);
 }
 
 std::unique_ptr<ScenarioSet> ScenarioSet::load(const LoadOptions& options, Diagnostics& diags) {

@@ -103,7 +103,9 @@ class ScenarioSet {
 std::optional<std::string_view> event_field(const parser::Event& evt,
                                             const std::vector<std::string>& path);
 
-// Lowercase hex sha256 of bytes.
+// Lowercase hex sha256 of bytes (scenario_hash).
 std::string sha256_hex(std::string_view bytes);
+// Lowercase hex sha1 of bytes (bucket keys, as the hub computes them).
+std::string sha1_hex(std::string_view bytes);
 
 }  // namespace phalanx::scenario
