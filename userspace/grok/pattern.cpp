@@ -65,14 +65,18 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
                  std::to_string(expansion.group_count) + " capture groups, RE2 counts " +
                  std::to_string(impl->utf8->NumberOfCapturingGroups()));
   }
-  impl->latin1 =
-      std::make_unique<RE2>(impl->regex, re2_options(RE2::Options::EncodingLatin1, options));
-  if (!impl->latin1->ok()) return re2_error(impl->source, *impl->latin1);
+  // Every regex RE2 accepts in UTF-8 mode it accepts in Latin-1 mode (a byte is a character),
+  // so the Latin-1 copy is left for the first line that needs it.
+  impl->latin1_options = re2_options(RE2::Options::EncodingLatin1, options);
   return Pattern(std::move(impl));
 }
 
 const RE2& Pattern::regex_for(std::string_view line) const {
-  return is_valid_utf8(line) ? *impl_->utf8 : *impl_->latin1;
+  if (is_valid_utf8(line)) return *impl_->utf8;
+  std::call_once(impl_->latin1_once, [&] {
+    impl_->latin1 = std::make_unique<RE2>(impl_->regex, impl_->latin1_options);
+  });
+  return *impl_->latin1;
 }
 
 bool Pattern::match(std::string_view line, Captures& out) const {

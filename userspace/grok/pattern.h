@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,7 +88,11 @@ class Pattern {
     std::vector<int> groups;  // capture group of each semantic
     int submatches = 0;       // groups RE2 must report: the highest semantic group + 1
     std::unique_ptr<RE2> utf8;
-    std::unique_ptr<RE2> latin1;
+    // Compiled on the first line that is not valid UTF-8: most patterns never see one, and a
+    // second compiled copy of every hub regex would cost megabytes at load.
+    RE2::Options latin1_options;
+    mutable std::once_flag latin1_once;
+    mutable std::unique_ptr<RE2> latin1;
   };
   explicit Pattern(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   static Result<Pattern> build(std::string source, Expansion expansion,
