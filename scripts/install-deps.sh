@@ -12,6 +12,8 @@ packages=(
   libmaxminddb-dev libpugixml-dev
   # XDP program (bpf/) and its userspace side
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
+  # bouncers: LAPI decision-stream client (HTTP/HTTPS)
+  libcpp-httplib-dev libssl-dev openssl
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
