@@ -11,7 +11,7 @@ packages=(
   libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libmaxminddb-dev libpugixml-dev
   # XDP program (bpf/) and its userspace side
-  bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
+  bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools
   # bouncers: LAPI decision-stream client (HTTP/HTTPS)
   libcpp-httplib-dev libssl-dev openssl
   # tests and benchmarks
