@@ -14,7 +14,8 @@ packages=(
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools
   # bouncers: LAPI decision-stream client (HTTP/HTTPS)
   libcpp-httplib-dev libssl-dev openssl
-  # tests and benchmarks
+  # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
+  iputils-ping curl python3
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 
