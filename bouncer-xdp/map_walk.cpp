@@ -77,6 +77,10 @@ Result<std::vector<MapEntry>> read_exact_v4(int fd) {
                              [](const phx_v4_key& k) { return net::Cidr::host(address_of(k)); });
 }
 
+Result<std::vector<std::pair<phx_v4_key, phx_entry>>> read_exact_v4_raw(int fd) {
+  return read_all<phx_v4_key>(fd);
+}
+
 Result<std::vector<MapEntry>> read_exact_v6(int fd) {
   return convert<phx_v6_key>(fd,
                              [](const phx_v6_key& k) { return net::Cidr::host(address_of(k)); });

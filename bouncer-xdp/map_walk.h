@@ -26,4 +26,8 @@ Result<std::vector<MapEntry>> read_exact_v6(int fd);
 Result<std::vector<MapEntry>> read_lpm_v4(int fd);
 Result<std::vector<MapEntry>> read_lpm_v6(int fd);
 
+// phx_ban_v4 as raw keys and values: the bulk of a large blocklist, read without building a
+// net::Cidr per entry (the bouncer's resync and sweep at a million entries).
+Result<std::vector<std::pair<phx_v4_key, phx_entry>>> read_exact_v4_raw(int fd);
+
 }  // namespace phalanx::xdp

@@ -2,9 +2,9 @@
 #include "bouncer-xdp/xdp_backend.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "bouncer-xdp/expiry.h"
+#include "bouncer-xdp/keys.h"
 #include "bouncer-xdp/map_walk.h"
 #include "bouncer-xdp/origin.h"
 #include "core/log.h"
@@ -17,27 +17,59 @@ const std::shared_ptr<spdlog::logger>& logger() {
   return log;
 }
 
-struct CidrHash {
-  size_t operator()(const net::Cidr& c) const {
-    const auto v = c.network().to_uint128();
-    return std::hash<uint64_t>()(static_cast<uint64_t>(v) ^ static_cast<uint64_t>(v >> 64) * 31 ^
-                                 static_cast<uint64_t>(c.prefix_len()));
-  }
+// The ban maps read back: exact IPv4 raw (it can hold millions), the rest as CIDRs.
+struct BanState {
+  std::vector<std::pair<phx_v4_key, phx_entry>> v4;
+  std::vector<MapEntry> other;
+  size_t size() const { return v4.size() + other.size(); }
 };
 
-// Every ban entry (exact and ranges, both families).
-Result<std::vector<MapEntry>> read_bans(const MapFds& fds) {
+Result<BanState> read_bans(const MapFds& fds) {
   using Reader = Result<std::vector<MapEntry>> (*)(int);
-  const std::pair<Reader, int> parts[] = {{read_exact_v4, fds.ban_v4},
-                                          {read_exact_v6, fds.ban_v6},
-                                          {read_lpm_v4, fds.range_v4},
-                                          {read_lpm_v6, fds.range_v6}};
-  std::vector<MapEntry> all;
+  const std::pair<Reader, int> parts[] = {
+      {read_exact_v6, fds.ban_v6}, {read_lpm_v4, fds.range_v4}, {read_lpm_v6, fds.range_v6}};
+  BanState state;
+  PHALANX_TRY(state.v4, read_exact_v4_raw(fds.ban_v4));
   for (const auto& [reader, fd] : parts) {
     PHALANX_TRY(auto part, reader(fd));
-    all.insert(all.end(), part.begin(), part.end());
+    state.other.insert(state.other.end(), part.begin(), part.end());
   }
-  return all;
+  return state;
+}
+
+bool is_v4_host(const net::Cidr& c) {
+  return c.is_v4() && c.prefix_len() == 32;
+}
+
+// Entries of `state` that `bans` does not hold. Sorted vectors and binary search: at a million
+// entries this is several times faster than a node-based hash set.
+std::vector<net::Cidr> stale_entries(const BanState& state, std::span<const BanRequest> bans,
+                                     size_t& distinct_wanted) {
+  std::vector<uint32_t> want_v4;
+  std::vector<net::Cidr> want_other;
+  want_v4.reserve(bans.size());
+  for (const auto& b : bans) {
+    if (is_v4_host(b.target)) {
+      want_v4.push_back(v4_key(b.target.network()).addr);
+    } else {
+      want_other.push_back(b.target);
+    }
+  }
+  std::sort(want_v4.begin(), want_v4.end());
+  want_v4.erase(std::unique(want_v4.begin(), want_v4.end()), want_v4.end());
+  std::sort(want_other.begin(), want_other.end());
+  want_other.erase(std::unique(want_other.begin(), want_other.end()), want_other.end());
+  distinct_wanted = want_v4.size() + want_other.size();
+  std::vector<net::Cidr> stale;
+  for (const auto& [key, value] : state.v4) {
+    if (!std::binary_search(want_v4.begin(), want_v4.end(), key.addr))
+      stale.push_back(net::Cidr::host(address_of(key)));
+  }
+  for (const auto& e : state.other) {
+    if (!std::binary_search(want_other.begin(), want_other.end(), e.target))
+      stale.push_back(e.target);
+  }
+  return stale;
 }
 
 void add_stats(BackendStats& s, const BatchStats& b, bool deleting) {
@@ -87,22 +119,15 @@ Result<void> XdpBackend::apply(const bouncer::DecisionBatch& batch) {
 Result<void> XdpBackend::resync(std::span<const bouncer::Decision> decisions) {
   std::lock_guard lock(mu_);
   const auto bans = to_requests(decisions, expiry_clock_now_ns());
+  // What the maps hold now; only this process writes bans, under this lock.
+  PHALANX_TRY(BanState current, read_bans(maps_.fds()));
   // 1. The new state goes in on top of the old one (prefilter bits first, inside ban_batch).
   PHALANX_TRY(BatchStats written, maps_.ban_batch(bans));
   add_stats(stats_, written, false);
   // 2. What the snapshot no longer holds goes out.
-  PHALANX_TRY(auto current, read_bans(maps_.fds()));
+  size_t distinct = bans.size();
   std::vector<net::Cidr> stale;
-  // current holds every written ban plus any stale one; duplicates in the snapshot make the
-  // sizes unreliable, so compare by key whenever the maps hold anything.
-  if (!current.empty()) {
-    std::unordered_set<net::Cidr, CidrHash> wanted;
-    wanted.reserve(bans.size());
-    for (const auto& b : bans)
-      wanted.insert(b.target);
-    for (const auto& e : current)
-      if (!wanted.contains(e.target)) stale.push_back(e.target);
-  }
+  if (current.size() != 0) stale = stale_entries(current, bans, distinct);
   if (!stale.empty()) {
     PHALANX_TRY(BatchStats s, maps_.unban_batch(stale));
     add_stats(stats_, s, true);
@@ -113,16 +138,18 @@ Result<void> XdpBackend::resync(std::span<const bouncer::Decision> decisions) {
     pf_add(image.v4(), image.v6(), b.target);
   maps_.prefilter().store(image);
   removed_since_rebuild_ = 0;
-  active_ = current.size() - stale.size();
+  active_ = distinct;
   logger()->info("resync: {} entries in force ({} written, {} lifted, {} syscalls)", active_,
                  written.applied, stale.size(), written.syscalls);
   return ok();
 }
 
 Result<size_t> XdpBackend::rebuild_prefilter_locked() {
-  PHALANX_TRY(auto current, read_bans(maps_.fds()));
+  PHALANX_TRY(BanState current, read_bans(maps_.fds()));
   PrefilterImage image;
-  for (const auto& e : current)
+  for (const auto& [key, value] : current.v4)
+    pf_add_exact_v4(image.v4(), key.addr);
+  for (const auto& e : current.other)
     pf_add(image.v4(), image.v6(), e.target);
   maps_.prefilter().store(image);
   removed_since_rebuild_ = 0;
@@ -131,10 +158,12 @@ Result<size_t> XdpBackend::rebuild_prefilter_locked() {
 
 Result<size_t> XdpBackend::sweep_expired() {
   std::lock_guard lock(mu_);
-  PHALANX_TRY(auto current, read_bans(maps_.fds()));
+  PHALANX_TRY(BanState current, read_bans(maps_.fds()));
   const uint64_t now = expiry_clock_now_ns();
   std::vector<net::Cidr> expired;
-  for (const auto& e : current)
+  for (const auto& [key, value] : current.v4)
+    if (value.expiry_ns <= now) expired.push_back(net::Cidr::host(address_of(key)));
+  for (const auto& e : current.other)
     if (e.value.expiry_ns <= now) expired.push_back(e.target);
   if (!expired.empty()) {
     PHALANX_TRY(BatchStats s, maps_.unban_batch(expired));
