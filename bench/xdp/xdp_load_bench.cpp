@@ -109,6 +109,23 @@ int main(int argc, char** argv) {
   opts.max_ban_v4 = std::max<uint32_t>(1U << 21, size.v4 * 2);
   opts.max_ban_v6 = std::max<uint32_t>(1U << 16, size.v6 * 2);
 
+  // The stream body those decisions arrive in, as a CrowdSec LAPI writes it.
+  std::string body = "{\"deleted\":null,\"new\":[";
+  for (size_t i = 0; i < all.size(); ++i) {
+    body += fmt::format(
+        "{}{{\"duration\":\"3h59m58.123456s\",\"id\":{},\"origin\":\"CAPI\",\"scenario\":"
+        "\"crowdsecurity/ssh-bf\",\"scope\":\"{}\",\"type\":\"ban\",\"value\":\"{}\"}}",
+        i == 0 ? "" : ",", i + 1, all[i].scope, all[i].value);
+  }
+  body += "]}";
+  std::vector<double> parse;
+  for (uint32_t r = 0; r < runs; ++r) {
+    parse.push_back(ms_of([&] {
+      auto parsed = must(bouncer::parse_stream_response(body));
+      if (parsed.added.size() != all.size()) die("parse lost decisions");
+    }));
+  }
+
   std::vector<double> first, restart, add, lift, sweep;
   for (uint32_t r = 0; r < runs; ++r) {
     XdpObject object = must(XdpObject::open_and_load(opts));
@@ -128,6 +145,8 @@ int main(int argc, char** argv) {
   }
   fmt::print("decisions: {} IPv4 + {} IPv6 exact, {} ranges; delta {}; median of {}\n", size.v4,
              size.v6, data.ranges.size(), delta.size(), runs);
+  fmt::print("parse the stream body ({:.0f} MB)            {:9.1f} ms\n",
+             static_cast<double>(body.size()) / 1e6, median(parse));
   fmt::print("resync into empty maps (first start)      {:9.1f} ms\n", median(first));
   fmt::print("resync over full state, 1% changed        {:9.1f} ms\n", median(restart));
   fmt::print("delta: {} new bans                      {:9.2f} ms\n", delta.size(), median(add));

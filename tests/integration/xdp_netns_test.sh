@@ -123,10 +123,14 @@ log_level: info
 prometheus: {enabled: true, listen_addr: 127.0.0.1, listen_port: $METRICS_PORT}
 YAML
 
+# nsenter is started directly (not through the A function, which would put a subshell between
+# $! and the daemon) and execs phalanx-xdp, so $! is the daemon itself.
 start_daemon() {
-  A env PHX_E2E_KEY="$KEY" "$XDP_BIN" -c "$WORK/xdp.yaml" >>"$WORK/xdp.log" 2>&1 &
+  PHX_E2E_KEY="$KEY" nsenter --net="/run/netns/$NSA" "$XDP_BIN" -c "$WORK/xdp.yaml" \
+    >>"$WORK/xdp.log" 2>&1 &
   DAEMON_PID=$!
 }
+no_daemon() { ! pgrep -f "$XDP_BIN -c $WORK/xdp.yaml" >/dev/null; }
 stop_daemon() {  # stop_daemon SIGNAL
   kill "-$1" "$DAEMON_PID" 2>/dev/null
   wait "$DAEMON_PID" 2>/dev/null
@@ -172,6 +176,7 @@ B ping -n -q -c 50 -i 0.1 -W 1 -I 10.200.0.3 10.200.0.1 >"$WORK/good.txt" 2>&1 &
 GOOD=$!
 sleep 1
 stop_daemon KILL
+check "the daemon is gone after kill -9" no_daemon
 check "program still attached with the daemon killed" attached
 sleep 1
 start_daemon
@@ -190,12 +195,15 @@ check "restarted daemon kept the program (no second attach)" eventually 10 grep 
 cs_cscli decisions add --ip 10.200.0.4 --duration 6s >/dev/null 2>&1
 check "short ban is in force" eventually 5 blocked 10.200.0.4
 stop_daemon TERM
+check "the daemon exits on SIGTERM" no_daemon
 check "a plain stop keeps enforcing" blocked 10.200.0.2
 check "a plain stop leaves the program attached" attached
 check "ban lifted on expiry with the daemon stopped" eventually 12 flows 10.200.0.4
 
+resyncs_before=$(grep -c "resync:" "$WORK/xdp.log")
 start_daemon
-check "restart resyncs from the LAPI" eventually 10 grep -q "resync:" "$WORK/xdp.log"
+resynced() { [ "$(grep -c "resync:" "$WORK/xdp.log")" -gt "$resyncs_before" ]; }
+check "restart resyncs from the LAPI" eventually 10 resynced
 check "bans survive the restart" blocked 10.200.0.2
 stop_daemon TERM
 A env PHX_E2E_KEY="$KEY" "$XDP_BIN" -c "$WORK/xdp.yaml" --detach >>"$WORK/xdp.log" 2>&1

@@ -164,10 +164,15 @@ void StreamClient::run(Backend& backend) {
   bool need_resync = true;
   bool failing = false;
   Duration backoff = config_.retry_initial;
+  auto last_resync = std::chrono::steady_clock::now();
   while (true) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
+    }
+    if (config_.resync_interval.count() > 0 &&
+        std::chrono::steady_clock::now() - last_resync >= config_.resync_interval) {
+      need_resync = true;
     }
     auto update = fetch(need_resync);
     Result<void> applied = ok();
@@ -207,6 +212,7 @@ void StreamClient::run(Backend& backend) {
     }
     logger()->debug("decision stream: {} new, {} deleted{}", update->batch.added.size(),
                     update->batch.deleted.size(), need_resync ? " (resync)" : "");
+    if (need_resync) last_resync = std::chrono::steady_clock::now();
     need_resync = false;
     // With the push extension the LAPI already waited for us; otherwise poll.
     if (!(update->cursor && config_.push_wait.count() > 0) && !sleep_for(config_.update_frequency))

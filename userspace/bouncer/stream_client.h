@@ -17,7 +17,8 @@
 // Failures: while the LAPI is unreachable or answers an error, the backend is left alone (it
 // keeps enforcing the last state) and the client retries with exponential backoff from
 // retry_initial to retry_max. The first success after a failure is a startup=true resync,
-// because a delta lost with a failed response would otherwise be lost for good.
+// because a delta lost with a failed response would otherwise be lost for good. Every
+// resync_interval a resync happens anyway (see StreamConfig::resync_interval).
 #pragma once
 
 #include <atomic>

@@ -37,6 +37,7 @@ Result<StreamConfig> load_stream_config(const YAML::Node& node, const std::strin
   PHALANX_TRY(c.insecure_skip_verify, yaml::get_bool(node, "insecure_skip_verify", file));
   PHALANX_TRY(c.update_frequency, get_duration(node, "update_frequency", file, c.update_frequency));
   PHALANX_TRY(c.push_wait, get_duration(node, "push_wait", file, c.push_wait));
+  PHALANX_TRY(c.resync_interval, get_duration(node, "resync_interval", file, c.resync_interval));
   PHALANX_TRY(c.retry_initial, get_duration(node, "retry_initial", file, c.retry_initial));
   PHALANX_TRY(c.retry_max, get_duration(node, "retry_max", file, c.retry_max));
   PHALANX_CHECK(get_list(node, "scopes", file, c.scopes));

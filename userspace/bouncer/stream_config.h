@@ -34,6 +34,11 @@ struct StreamConfig {
   std::vector<std::string> scenarios_containing;
   std::vector<std::string> scenarios_not_containing;
   std::vector<std::string> supported_decisions_types{"ban"};
+  // Full startup=true resync this often (0: never). A CrowdSec LAPI can miss a decision in its
+  // deltas for good: `new` holds rows created after the bouncer's last pull, and a decision
+  // whose transaction commits after a pull that began later than its creation time is never
+  // sent. A periodic resync bounds how long such a decision goes unenforced.
+  Duration resync_interval = std::chrono::minutes(10);
   Duration retry_initial = std::chrono::seconds(1);  // backoff while the LAPI is unreachable
   Duration retry_max = std::chrono::seconds(30);
   Duration connect_timeout = std::chrono::seconds(5);

@@ -191,6 +191,27 @@ TEST(StreamClient, ResyncsAfterAFailedDelta) {
   EXPECT_EQ(seen[2].param("startup"), "true");
 }
 
+TEST(StreamClient, PeriodicResync) {
+  FakeLapi lapi;
+  auto c = config_for(lapi.port());
+  c.resync_interval = 100ms;
+  auto client = make_client(c);
+  RecordingBackend backend;
+  {
+    Running run(*client, backend);
+    std::this_thread::sleep_for(450ms);
+  }
+  size_t resyncs = 0;
+  for (const auto& call : backend.calls())
+    resyncs += call.resync ? 1 : 0;
+  EXPECT_GE(resyncs, 3u);                      // at start, then about every 100 ms
+  EXPECT_LT(resyncs, backend.calls().size());  // deltas in between
+  size_t startups = 0;
+  for (const auto& s : lapi.seen())
+    startups += s.param("startup") == "true" ? 1 : 0;
+  EXPECT_EQ(startups, resyncs);
+}
+
 TEST(StreamClient, FetchReportsStatusAndMessage) {
   FakeLapi lapi;
   lapi.push(Reply{403, R"({"message":"access forbidden"})", ""});
