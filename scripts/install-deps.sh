@@ -13,7 +13,7 @@ packages=(
   # XDP program (bpf/) and its userspace side
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools
   # bouncers: LAPI decision-stream client (HTTP/HTTPS)
-  libcpp-httplib-dev libssl-dev openssl
+  libcpp-httplib-dev libssl-dev openssl libsimdjson-dev
   # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
   iputils-ping curl python3
   googletest libgtest-dev libgmock-dev libbenchmark-dev

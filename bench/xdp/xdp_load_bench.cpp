@@ -53,8 +53,9 @@ double median(std::vector<double> v) {
 bouncer::Decision decision_of(const BanRequest& b, const char* origin) {
   bouncer::Decision d;
   d.target = b.target;
-  d.scope = b.target.prefix_len() == (b.target.is_v4() ? 32 : 128) ? "Ip" : "Range";
-  d.value = b.target.to_string();
+  const bool host = b.target.prefix_len() == (b.target.is_v4() ? 32 : 128);
+  d.scope = host ? "Ip" : "Range";
+  d.value = host ? b.target.network().to_string() : b.target.to_string();
   d.origin = origin;
   d.type = "ban";
   d.duration = std::chrono::hours(4);
