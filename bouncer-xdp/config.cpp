@@ -45,6 +45,12 @@ Result<XdpBouncerConfig> parse_config(std::string_view text, const std::string& 
   if (!sweep_d || sweep_d->count() <= 0)
     return Error(yaml::where(name, root["sweep_interval"]) + ": invalid sweep_interval");
   c.sweep_interval = *sweep_d;
+  PHALANX_TRY(std::string usage, yaml::get_string(root, "usage_metrics_interval", name, "15m"));
+  auto usage_d = parse_go_duration(usage);
+  if (!usage_d || usage_d->count() < 0)
+    return Error(yaml::where(name, root["usage_metrics_interval"]) +
+                 ": invalid usage_metrics_interval");
+  c.usage_metrics_interval = *usage_d;
   PHALANX_TRY(auto allow, yaml::get_string_list(root, "allow", name));
   for (const auto& a : allow) {
     auto cidr = net::Cidr::parse(a);

@@ -33,6 +33,8 @@ struct XdpBouncerConfig {
   Duration sweep_interval = std::chrono::seconds(10);  // expired-entry sweep
   std::vector<net::Cidr> allow;
   bool allow_own_addresses = true;  // allow-list this host's interface addresses
+  // POST /v1/usage-metrics this often (0: never), as CrowdSec's bouncers do every 15 min.
+  Duration usage_metrics_interval = std::chrono::minutes(15);
   std::string log_level = "info";
   bool prometheus = false;
   std::string prometheus_addr = "127.0.0.1";

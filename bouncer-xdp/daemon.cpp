@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/utsname.h>
 
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "bouncer-xdp/blocklist_maps.h"
 #include "bouncer-xdp/metrics.h"
+#include "bouncer-xdp/usage.h"
 #include "bouncer-xdp/xdp_backend.h"
 #include "bouncer/stream_client.h"
 #include "core/log.h"
@@ -57,6 +59,60 @@ Result<void> install_allow_list(BlocklistMaps& maps, const XdpBouncerConfig& con
 
 // Blocks the stop signals in every thread (threads inherit the mask); the main thread takes
 // them with sigtimedwait.
+// Sends one usage-metrics window; a LAPI without the endpoint (404) is reported once.
+class UsageReporter {
+ public:
+  UsageReporter(bouncer::StreamClient& client, XdpBackend& backend, BlocklistMaps& maps)
+      : client_(client),
+        backend_(backend),
+        maps_(maps),
+        previous_(std::vector<phx_counter>(PHX_COUNTER_COUNT)) {
+    struct utsname u {};
+    if (uname(&u) == 0) os_version_ = u.release;
+    startup_ = last_ = unix_now();
+  }
+
+  void push() {
+    auto counters = maps_.counters();
+    auto active = backend_.active_by_origin();
+    if (!counters || !active) {
+      logger()->warn("usage metrics: {}",
+                     (!counters ? counters.error() : active.error()).message());
+      return;
+    }
+    const int64_t now = unix_now();
+    UsageWindow w{PHALANX_VERSION, os_version_, startup_, now, now - last_};
+    auto status = client_.post_usage_metrics(usage_metrics_body(w, *counters, previous_, *active));
+    if (!status) {
+      logger()->warn("{}", status.error().message());
+      return;  // the same window is sent again, longer, next time
+    }
+    if (*status == 404 && !warned_404_) {
+      logger()->warn("usage metrics: the LAPI has no /v1/usage-metrics (older than 1.6?)");
+      warned_404_ = true;
+    } else if (*status != 201 && *status != 200 && *status != 404) {
+      logger()->warn("usage metrics: LAPI answered status {}", *status);
+    }
+    previous_ = *counters;
+    last_ = now;
+  }
+
+ private:
+  static int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  bouncer::StreamClient& client_;
+  XdpBackend& backend_;
+  BlocklistMaps& maps_;
+  Counters previous_;
+  std::string os_version_;
+  int64_t startup_ = 0;
+  int64_t last_ = 0;
+  bool warned_404_ = false;
+};
+
 sigset_t block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -129,11 +185,18 @@ int run_daemon(const XdpBouncerConfig& config) {
   const auto sweep = std::chrono::duration_cast<std::chrono::nanoseconds>(config.sweep_interval);
   timespec timeout{static_cast<time_t>(sweep.count() / 1'000'000'000),
                    static_cast<long>(sweep.count() % 1'000'000'000)};
+  UsageReporter usage(**client, backend, *maps);
+  auto last_usage = std::chrono::steady_clock::now();
   while (true) {
     const int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
     if (sig == SIGINT || sig == SIGTERM) {
       logger()->info("signal {}: stopping; the program stays attached and the maps pinned", sig);
       break;
+    }
+    if (config.usage_metrics_interval.count() > 0 &&
+        std::chrono::steady_clock::now() - last_usage >= config.usage_metrics_interval) {
+      usage.push();
+      last_usage = std::chrono::steady_clock::now();
     }
     if (auto n = backend.sweep_expired(); !n) {
       logger()->warn("expiry sweep: {}", n.error().message());

@@ -179,6 +179,20 @@ Result<size_t> XdpBackend::sweep_expired() {
   return expired.size();
 }
 
+Result<std::map<std::pair<uint32_t, uint32_t>, uint64_t>> XdpBackend::active_by_origin() const {
+  std::lock_guard lock(mu_);
+  PHALANX_TRY(BanState current, read_bans(maps_.fds()));
+  const uint64_t now = expiry_clock_now_ns();
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> out;
+  for (const auto& [key, value] : current.v4)
+    if (value.expiry_ns > now) ++out[{value.origin, PHX_FAMILY_V4}];
+  for (const auto& e : current.other) {
+    if (e.value.expiry_ns > now)
+      ++out[{e.value.origin, e.target.is_v4() ? PHX_FAMILY_V4 : PHX_FAMILY_V6}];
+  }
+  return out;
+}
+
 BackendStats XdpBackend::stats() const {
   std::lock_guard lock(mu_);
   return stats_;

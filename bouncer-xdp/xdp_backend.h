@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <span>
 
@@ -42,6 +43,9 @@ class XdpBackend final : public bouncer::Backend {
   // slots) and, when many were removed since the last time, rebuilds the prefilter. Returns the
   // number of entries deleted.
   Result<size_t> sweep_expired();
+
+  // Live ban entries by (origin id, phx_family), read from the maps (for usage metrics).
+  Result<std::map<std::pair<uint32_t, uint32_t>, uint64_t>> active_by_origin() const;
 
   BackendStats stats() const;
   // Live ban entries (exact + ranges) after the last resync/apply, as counted by the writer.

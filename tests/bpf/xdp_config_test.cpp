@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "bouncer-xdp/config.h"
 #include "bouncer-xdp/daemon.h"
 #include "bouncer-xdp/metrics.h"
 #include "bouncer-xdp/origin.h"
+#include "bouncer-xdp/usage.h"
 
 namespace phalanx::xdp {
 namespace {
@@ -104,6 +107,34 @@ TEST(XdpMetrics, RendersDropsByOriginAndType) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\nin:\n" << text;
   }
   EXPECT_EQ(text.find("origin=\"none\""), std::string::npos);  // only drops are labelled
+}
+
+TEST(XdpUsage, FirewallBouncerShapeWithWindowIncreases) {
+  std::vector<phx_counter> before(PHX_COUNTER_COUNT), now(PHX_COUNTER_COUNT);
+  before[phx_counter_index(PHX_ORIGIN_CSCLI, PHX_FAMILY_V4, PHX_VERDICT_DROP)] = {10, 640};
+  now[phx_counter_index(PHX_ORIGIN_CSCLI, PHX_FAMILY_V4, PHX_VERDICT_DROP)] = {15, 960};
+  now[phx_counter_index(PHX_ORIGIN_NONE, PHX_FAMILY_V4, PHX_VERDICT_PASS_PREFILTER)] = {100, 6400};
+  ActiveCounts active{{{PHX_ORIGIN_CSCLI, PHX_FAMILY_V4}, 3},
+                      {{PHX_ORIGIN_CAPI, PHX_FAMILY_V6}, 7}};
+  UsageWindow w{"0.1.0", "6.18.0", 1000, 1900, 900};
+  const auto body =
+      nlohmann::json::parse(usage_metrics_body(w, Counters(now), Counters(before), active));
+  const auto& rc = body["remediation_components"][0];
+  EXPECT_EQ(rc["type"], "phalanx-xdp");
+  EXPECT_EQ(rc["utc_startup_timestamp"], 1000);
+  EXPECT_EQ(rc["metrics"][0]["meta"]["window_size_seconds"], 900);
+  std::map<std::string, uint64_t> got;
+  for (const auto& item : rc["metrics"][0]["items"]) {
+    std::string key = item["name"].get<std::string>() + "/" + item["unit"].get<std::string>();
+    for (const auto& [k, v] : item["labels"].items())
+      key += "/" + v.get<std::string>();
+    got[key] = item["value"].get<uint64_t>();
+  }
+  EXPECT_EQ(got["dropped/packet/ipv4/cscli"], 5u);  // labels sorted: ip_type, origin
+  EXPECT_EQ(got["dropped/byte/ipv4/cscli"], 320u);
+  EXPECT_EQ(got["processed/packet/ipv4"], 105u);
+  EXPECT_EQ(got["active_decisions/ip/ipv4/cscli"], 3u);
+  EXPECT_EQ(got["active_decisions/ip/ipv6/CAPI"], 7u);
 }
 
 }  // namespace

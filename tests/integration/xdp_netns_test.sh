@@ -119,6 +119,7 @@ max_ban_v6: 4096
 max_range_v4: 1024
 max_range_v6: 1024
 sweep_interval: 1s
+usage_metrics_interval: 1s
 log_level: info
 prometheus: {enabled: true, listen_addr: 127.0.0.1, listen_port: $METRICS_PORT}
 YAML
@@ -160,6 +161,8 @@ sys.exit(0 if any(x[\"origin\"]==\"cscli\" and x[\"ip_type\"]==\"ipv4\" and x[\"
 check "lookup explains the drop" bash -c "$(declare -f A); NSA=$NSA; A '$CLI_BIN' xdp --pin-dir '$PIN' lookup 10.200.0.2 | grep -q 'drop (banned 10.200.0.2/32)'"
 check "prometheus endpoint reports the drops" bash -c \
   "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'phalanx_xdp_dropped_packets_total{origin=\"cscli\",ip_type=\"ipv4\"}'"
+check "usage metrics were POSTed (CrowdSec 1.4.6 answers 404: warned once)" \
+  eventually 10 grep -q "has no /v1/usage-metrics" "$WORK/xdp.log"
 check "the LAPI saw User-Agent phalanx-xdp/<version>" grep -q 'phalanx-xdp/[0-9][0-9.]*[^0-9.-]' "$WORK/cs/lapi.log"
 
 cs_cscli decisions delete --ip 10.200.0.2 >/dev/null 2>&1

@@ -60,13 +60,33 @@ bool supported(const std::vector<std::string>& types, const std::string& type) {
   return std::find(types.begin(), types.end(), type) != types.end();
 }
 
+std::unique_ptr<httplib::Client> make_http(const StreamConfig& c, const std::string& scheme,
+                                           const std::string& host_port) {
+  auto http = c.cert_path.empty()
+                  ? std::make_unique<httplib::Client>(host_port)
+                  : std::make_unique<httplib::Client>(host_port, c.cert_path, c.key_path);
+  if (scheme == "https") {
+    if (!c.ca_cert_path.empty()) http->set_ca_cert_path(c.ca_cert_path);
+    http->enable_server_certificate_verification(!c.insecure_skip_verify);
+  }
+  const auto us = [](Duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d);
+  };
+  http->set_connection_timeout(us(c.connect_timeout));
+  // A push request is held up to push_wait by the LAPI: read for longer than that.
+  http->set_read_timeout(
+      us(std::max(c.push_wait, Duration(std::chrono::seconds(0))) + std::chrono::seconds(30)));
+  http->set_keep_alive(true);
+  return http;
+}
+
 }  // namespace
 
 StreamClient::StreamClient(StreamConfig config) : config_(std::move(config)) {}
 StreamClient::~StreamClient() = default;
 
 Result<std::unique_ptr<StreamClient>> StreamClient::create(StreamConfig config) {
-  const std::string& url = config.api_url;
+  const std::string url = config.api_url;
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos)
     return Error("decision stream: api_url '" + url + "' has no scheme (http:// or https://)");
@@ -83,24 +103,10 @@ Result<std::unique_ptr<StreamClient>> StreamClient::create(StreamConfig config) 
 
   std::unique_ptr<StreamClient> client(new StreamClient(std::move(config)));
   client->base_path_ = base;
-  const StreamConfig& c = client->config_;
-  client->http_ = c.cert_path.empty()
-                      ? std::make_unique<httplib::Client>(host_port)
-                      : std::make_unique<httplib::Client>(host_port, c.cert_path, c.key_path);
-  if (!client->http_->is_valid())
+  client->http_ = make_http(client->config_, scheme, host_port);
+  client->metrics_http_ = make_http(client->config_, scheme, host_port);
+  if (!client->http_->is_valid() || !client->metrics_http_->is_valid())
     return Error("decision stream: cannot set up a client for " + url);
-  if (scheme == "https") {
-    if (!c.ca_cert_path.empty()) client->http_->set_ca_cert_path(c.ca_cert_path);
-    client->http_->enable_server_certificate_verification(!c.insecure_skip_verify);
-  }
-  const auto secs = [](Duration d) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(d);
-  };
-  client->http_->set_connection_timeout(secs(c.connect_timeout));
-  // A push request is held up to push_wait by the LAPI: read for longer than that.
-  client->http_->set_read_timeout(
-      secs(std::max(c.push_wait, Duration(std::chrono::seconds(0))) + std::chrono::seconds(30)));
-  client->http_->set_keep_alive(true);
   return client;
 }
 
@@ -153,6 +159,19 @@ Result<StreamUpdate> StreamClient::fetch(bool startup) {
   // A cursor only makes sense from the LAPI that issued it: forget it when the answer has none.
   cursor_ = update.cursor;
   return update;
+}
+
+Result<int> StreamClient::post_usage_metrics(const std::string& json_body) {
+  httplib::Headers headers{{"User-Agent", config_.user_agent}};
+  if (!config_.api_key.empty()) headers.emplace("X-Api-Key", config_.api_key);
+  const std::string path = base_path_ + "/v1/usage-metrics";
+  // The stream thread may hold http_ in a long poll: this has a client of its own.
+  auto res = metrics_http_->Post(path, headers, json_body, "application/json");
+  if (!res) {
+    return Error(fmt::format("usage metrics: POST {}: {}", path, httplib::to_string(res.error())),
+                 code_of(res.error()));
+  }
+  return res->status;
 }
 
 bool StreamClient::sleep_for(Duration d) {
@@ -227,6 +246,7 @@ void StreamClient::stop() {
   }
   cv_.notify_all();
   http_->stop();
+  metrics_http_->stop();
 }
 
 StreamStats StreamClient::stats() const {

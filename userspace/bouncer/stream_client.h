@@ -75,6 +75,11 @@ class StreamClient {
   // statuses (with the LAPI's message) and unparsable bodies.
   Result<StreamUpdate> fetch(bool startup);
 
+  // POST /v1/usage-metrics with a JSON body (same auth and User-Agent as the stream). Returns
+  // the HTTP status: 201 accepted; 404 from a LAPI that predates usage metrics (CrowdSec
+  // < 1.6), which callers treat as a warning. Errors: transport failures only.
+  Result<int> post_usage_metrics(const std::string& json_body);
+
   // Follows the stream into `backend` until stop(): resync on the first answer and after each
   // failure, apply deltas otherwise. Logs failures (once per streak at warn) and never throws.
   void run(Backend& backend);
@@ -91,7 +96,8 @@ class StreamClient {
 
   StreamConfig config_;
   std::string base_path_;
-  std::unique_ptr<httplib::Client> http_;
+  std::unique_ptr<httplib::Client> http_;          // the stream (one request at a time)
+  std::unique_ptr<httplib::Client> metrics_http_;  // usage metrics, beside a held long poll
   std::optional<std::string> cursor_;
 
   mutable std::mutex mu_;

@@ -57,6 +57,15 @@ class FakeLapi {
       if (!reply.cursor.empty()) res.set_header("X-Phalanx-Cursor", reply.cursor);
       res.set_content(reply.body, "application/json");
     });
+    server_->Post("/v1/usage-metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      posts_.push_back(Seen{{},
+                            req.get_header_value("X-Api-Key"),
+                            req.get_header_value("User-Agent"),
+                            std::chrono::steady_clock::now()});
+      post_bodies_.push_back(req.body);
+      res.status = 201;
+    });
     if (port == 0) {
       port_ = server_->bind_to_any_port("127.0.0.1");
     } else {
@@ -74,6 +83,14 @@ class FakeLapi {
     std::lock_guard lock(mu_);
     replies_.push_back(std::move(r));
   }
+  std::vector<std::string> post_bodies() {
+    std::lock_guard lock(mu_);
+    return post_bodies_;
+  }
+  std::vector<Seen> posts() {
+    std::lock_guard lock(mu_);
+    return posts_;
+  }
   std::vector<Seen> seen() {
     std::lock_guard lock(mu_);
     return seen_;
@@ -86,6 +103,8 @@ class FakeLapi {
   std::mutex mu_;
   std::deque<Reply> replies_;
   std::vector<Seen> seen_;
+  std::vector<Seen> posts_;
+  std::vector<std::string> post_bodies_;
 };
 
 // Records what the client asks of it.

@@ -226,6 +226,18 @@ TEST(StreamClient, FetchReportsStatusAndMessage) {
   EXPECT_NE(r.error().message().find("new: expected an array"), std::string::npos);
 }
 
+TEST(StreamClient, PostsUsageMetrics) {
+  FakeLapi lapi;
+  auto client = make_client(config_for(lapi.port()));
+  auto status = client->post_usage_metrics(R"({"remediation_components":[]})");
+  ASSERT_TRUE(status.has_value()) << status.error().message();
+  EXPECT_EQ(*status, 201);
+  ASSERT_EQ(lapi.posts().size(), 1u);
+  EXPECT_EQ(lapi.posts()[0].api_key, "k3y");
+  EXPECT_EQ(lapi.posts()[0].user_agent, "phalanx-xdp/0.1.0");
+  EXPECT_EQ(lapi.post_bodies()[0], R"({"remediation_components":[]})");
+}
+
 TEST(StreamClient, RefusesBadUrls) {
   for (const char* url : {"127.0.0.1:8080", "ftp://127.0.0.1/"}) {
     StreamConfig c = config_for(1);
