@@ -39,6 +39,8 @@ NSA=phx-xa-$$
 NSB=phx-xb-$$
 IFA=phxa$$
 IFB=phxb$$
+IFC=phxc$$
+IFD=phxd$$
 WORK=$(mktemp -d /tmp/phx-xdp-e2e.XXXXXX)
 PIN=/sys/fs/bpf/phalanx-e2e
 DAEMON_PID=
@@ -72,7 +74,7 @@ check() {  # check "description" command...
 # replies SRC [count]: echo replies B gets back when pinging A from SRC (0.1 s apart, 1 s wait).
 replies() {
   local src=$1 count=${2:-3} dst=10.200.0.1
-  case $src in *:*) dst=fd00:200::1 ;; esac
+  case $src in *:*) dst=fd00:200::1 ;; 10.201.*) dst=10.201.0.1 ;; esac
   B ping -n -q -c "$count" -i 0.1 -W 1 -I "$src" "$dst" 2>/dev/null |
     sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
@@ -99,6 +101,12 @@ for a in 10.200.0.2 10.200.0.3 10.200.0.4 10.200.0.200; do B ip addr add "$a/24"
 for a in fd00:200::2 fd00:200::3; do B ip addr add "$a/64" dev "$IFB" nodad; done
 A ip link set "$IFA" up
 B ip link set "$IFB" up
+# A second link, to check that one daemon guards several interfaces.
+ip link add "$IFC" netns "$NSA" type veth peer name "$IFD" netns "$NSB"
+A ip addr add 10.201.0.1/24 dev "$IFC"
+B ip addr add 10.201.0.2/24 dev "$IFD"
+A ip link set "$IFC" up
+B ip link set "$IFD" up
 
 CS_WRAP="nsenter --net=/run/netns/$NSA"
 cs_start "$WORK/cs" || skip "the crowdsec LAPI did not start"
@@ -112,7 +120,7 @@ api_key: \${PHX_E2E_KEY}
 update_frequency: 200ms
 retry_initial: 100ms
 retry_max: 500ms
-interfaces: [$IFA]
+interfaces: [$IFA, $IFC]
 pin_dir: $PIN
 max_ban_v4: 65536
 max_ban_v6: 4096
@@ -139,19 +147,23 @@ stop_daemon() {  # stop_daemon SIGNAL
 }
 xdp() { A "$CLI_BIN" xdp --pin-dir "$PIN" "$@"; }
 attached() { xdp status | grep -q "attached: $IFA (native mode"; }
+attached_c() { xdp status | grep -q "attached: $IFC (native mode"; }
 
 echo "# LAPI: $(cs_cscli version 2>&1 | grep -m1 -io 'v[0-9][0-9.]*[^ ]*') on 127.0.0.1:$CS_PORT in $NSA"
 start_daemon
 check "daemon attaches natively to $IFA and pins its maps" eventually 10 attached
+check "and to the second interface $IFC" attached_c
 check "traffic flows before any decision (.2)" flows 10.200.0.2
 check "traffic flows before any decision (fd00:200::2)" flows fd00:200::2
 
 cs_cscli decisions add --ip 10.200.0.2 --duration 1h >/dev/null 2>&1
 cs_cscli decisions add --ip fd00:200::2 --duration 1h >/dev/null 2>&1
 cs_cscli decisions add --range 10.200.0.192/26 --duration 1h >/dev/null 2>&1
+cs_cscli decisions add --ip 10.201.0.2 --duration 1h >/dev/null 2>&1
 check "banned IPv4 source is dropped" eventually 10 blocked 10.200.0.2
 check "banned IPv6 source is dropped" eventually 10 blocked fd00:200::2
 check "source inside a banned range is dropped" eventually 10 blocked 10.200.0.200
+check "banned source on the second interface is dropped" eventually 10 blocked 10.201.0.2
 check "other IPv4 source still flows" flows 10.200.0.3
 check "other IPv6 source still flows" flows fd00:200::3
 check "drops are counted under origin cscli" \
@@ -211,6 +223,7 @@ check "bans survive the restart" blocked 10.200.0.2
 stop_daemon TERM
 A env PHX_E2E_KEY="$KEY" "$XDP_BIN" -c "$WORK/xdp.yaml" --detach >>"$WORK/xdp.log" 2>&1
 check "--detach removes the program" bash -c "! nsenter --net=/run/netns/$NSA ip link show $IFA | grep -q xdp"
+check "--detach removes it from the second interface" bash -c "! nsenter --net=/run/netns/$NSA ip link show $IFC | grep -q xdp"
 check "--detach removes the pins" test ! -e "$PIN"
 check "traffic flows after --detach" flows 10.200.0.2
 
