@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bouncer-xdp/xdp_object.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
@@ -35,7 +37,44 @@ int disable_pinning(xdp_blocklist& skel) {
   return 0;
 }
 
+// Sizes every map like its pinned twin so that libbpf reuses the pins. ENOENT when one is
+// missing: nothing gets created.
+int adopt_pinned_sizes(xdp_blocklist& skel) {
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel.obj) {
+    // Internal maps (.rodata) are not pinned; every LIBBPF_PIN_BY_NAME map has a pin path.
+    const char* path = bpf_map__pin_path(map);
+    if (path == nullptr) continue;
+    const int fd = bpf_obj_get(path);
+    if (fd < 0) return -errno;
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+    const int err = errno;
+    close(fd);
+    if (rc != 0) return -err;
+    if (int e = bpf_map__set_max_entries(map, info.max_entries); e) return e;
+  }
+  return 0;
+}
+
 }  // namespace
+
+Result<XdpObject> XdpObject::open_pinned(const std::string& pin_dir) {
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  open_opts.pin_root_path = pin_dir.c_str();
+  xdp_blocklist* skel = xdp_blocklist__open_opts(&open_opts);
+  if (skel == nullptr) return Error::from_errno("opening pinned xdp blocklist: opening object");
+  XdpObject object(skel);
+  if (int err = adopt_pinned_sizes(*skel); err) {
+    if (err == -ENOENT)
+      return Error("the XDP blocklist is not loaded (no pinned maps in " + pin_dir + ")", ENOENT);
+    return Error::from_errno("opening pinned xdp blocklist in " + pin_dir, -err);
+  }
+  if (int err = xdp_blocklist__load(skel); err)
+    return Error::from_errno("opening pinned xdp blocklist in " + pin_dir, -err);
+  return object;
+}
 
 Result<XdpObject> XdpObject::open_and_load(const LoadOptions& options) {
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);

@@ -37,6 +37,11 @@ class XdpObject {
   // without bpf(), EINVAL when pinned maps do not match, ...).
   static Result<XdpObject> open_and_load(const LoadOptions& options);
 
+  // Opens the maps a bouncer pinned in pin_dir, whatever sizes it gave them, without creating
+  // anything (for `phalanx xdp`, which inspects a running or stopped bouncer). Errors: code
+  // ENOENT when the maps are not all pinned there ("the XDP blocklist is not loaded").
+  static Result<XdpObject> open_pinned(const std::string& pin_dir);
+
   XdpObject(XdpObject&& other) noexcept;
   XdpObject& operator=(XdpObject&& other) noexcept;
   XdpObject(const XdpObject&) = delete;

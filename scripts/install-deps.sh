@@ -11,8 +11,11 @@ packages=(
   libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libmaxminddb-dev libpugixml-dev libssl-dev
   # XDP program (bpf/) and its userspace side
-  bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
-  # tests and benchmarks
+  bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools
+  # bouncers: LAPI decision-stream client (HTTP/HTTPS)
+  libcpp-httplib-dev openssl libsimdjson-dev
+  # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
+  iputils-ping curl
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # differential check and replay benchmark beside CrowdSec (tests/differential, bench/)
   python3 python3-yaml time util-linux iproute2 procps

@@ -10,6 +10,9 @@
 #include "cli/lint.h"
 #include "cli/output.h"
 #include "cli/replay.h"
+#ifdef PHALANX_WITH_XDP
+#include "cli/xdp_cmd.h"
+#endif
 #include "core/log.h"
 
 namespace {
@@ -91,6 +94,11 @@ int main(int argc, char** argv) {
   hubtest_run->add_option("-o,--output", hubtest_output, "human or json")
       ->check(CLI::IsMember({"human", "json"}));
 
+#ifdef PHALANX_WITH_XDP
+  phalanx::cli::XdpOptions xdp;
+  auto* xdp_cmd = phalanx::cli::setup_xdp(app, xdp);
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -102,6 +110,9 @@ int main(int argc, char** argv) {
   const bool verbose_load = log_level == "info" || log_level == "debug" || log_level == "trace";
   explain.content.show_warnings = verbose_load;
   replay.content.show_warnings = verbose_load;
+#ifdef PHALANX_WITH_XDP
+  if (xdp_cmd->parsed()) return phalanx::cli::run_xdp(xdp);
+#endif
   if (explain_cmd->parsed()) {
     explain.json = explain_output == "json";
     explain.content.year = explain_year;

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bouncer-xdp/attach.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <xdp/libxdp.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <filesystem>
+
+#include "core/log.h"
+
+namespace phalanx::xdp {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto log = phalanx::log::get("xdp");
+  return log;
+}
+
+// libxdp's own messages (fallback notices, ...) go to our logger at debug.
+int libxdp_print(enum libxdp_print_level level, const char* format, va_list args) {
+  char buf[512];
+  std::vsnprintf(buf, sizeof(buf), format, args);
+  std::string_view msg(buf);
+  while (!msg.empty() && msg.back() == '\n')
+    msg.remove_suffix(1);
+  if (level == LIBXDP_WARN) {
+    logger()->debug("libxdp: {}", msg);
+  } else {
+    logger()->trace("libxdp: {}", msg);
+  }
+  return 0;
+}
+
+void quiet_libxdp() {
+  static const bool once = [] {
+    libxdp_set_print(libxdp_print);
+    return true;
+  }();
+  (void)once;
+}
+
+const char* mode_name(enum xdp_attach_mode mode) {
+  switch (mode) {
+    case XDP_MODE_NATIVE:
+      return "native";
+    case XDP_MODE_SKB:
+      return "generic";
+    case XDP_MODE_HW:
+      return "hw";
+    default:
+      return "";
+  }
+}
+
+Result<int> ifindex_of(const std::string& ifname) {
+  const unsigned idx = if_nametoindex(ifname.c_str());
+  if (idx == 0) return Error::from_errno("interface '" + ifname + "'");
+  return static_cast<int>(idx);
+}
+
+// Closes an xdp_multiprog on scope exit.
+struct MultiprogRef {
+  xdp_multiprog* mp = nullptr;
+  ~MultiprogRef() {
+    if (mp != nullptr) xdp_multiprog__close(mp);
+  }
+};
+
+// Our program inside mp, or nullptr.
+xdp_program* ours(xdp_multiprog* mp) {
+  if (xdp_multiprog__is_legacy(mp)) {
+    xdp_program* main = xdp_multiprog__main_prog(mp);
+    return main != nullptr && std::strcmp(xdp_program__name(main), kProgramName) == 0 ? main
+                                                                                      : nullptr;
+  }
+  for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr;
+       p = xdp_multiprog__next_prog(p, mp)) {
+    if (std::strcmp(xdp_program__name(p), kProgramName) == 0) return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<XdpMode> parse_xdp_mode(std::string_view text) {
+  if (text == "auto") return XdpMode::kAuto;
+  if (text == "native" || text == "drv") return XdpMode::kNative;
+  if (text == "generic" || text == "skb") return XdpMode::kGeneric;
+  return Error("unknown xdp mode '" + std::string(text) + "' (auto, native or generic)");
+}
+
+Result<void> ensure_bpffs(const std::string& pin_dir) {
+  const std::filesystem::path parent = std::filesystem::path(pin_dir).parent_path();
+  struct statfs fs {};
+  if (statfs(parent.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC) return ok();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (mount("bpf", parent.c_str(), "bpf", 0, "mode=0700") != 0)
+    return Error::from_errno("mounting bpffs on " + parent.string());
+  logger()->info("mounted a bpffs on {}", parent.string());
+  return ok();
+}
+
+Result<Attachment> find_attached(const std::string& ifname) {
+  quiet_libxdp();
+  PHALANX_TRY(int ifindex, ifindex_of(ifname));
+  Attachment a;
+  a.ifname = ifname;
+  MultiprogRef ref{xdp_multiprog__get_from_ifindex(ifindex)};
+  if (libxdp_get_error(ref.mp) != 0) {
+    ref.mp = nullptr;
+    return a;  // nothing attached (ENOENT) or nothing we can read: not ours
+  }
+  xdp_program* p = ours(ref.mp);
+  if (p == nullptr) return a;
+  a.mode = mode_name(xdp_multiprog__attach_mode(ref.mp));
+  a.prog_id = xdp_program__id(p);
+  a.dispatcher = !xdp_multiprog__is_legacy(ref.mp);
+  return a;
+}
+
+Result<std::vector<Attachment>> list_attached() {
+  std::vector<Attachment> out;
+  struct if_nameindex* names = if_nameindex();
+  if (names == nullptr) return Error::from_errno("listing interfaces");
+  for (struct if_nameindex* n = names; n->if_index != 0; ++n) {
+    auto a = find_attached(n->if_name);
+    if (a && !a->mode.empty()) out.push_back(*a);
+  }
+  if_freenameindex(names);
+  return out;
+}
+
+Result<Attachment> attach(int prog_fd, const std::string& ifname, XdpMode mode) {
+  PHALANX_TRY(Attachment existing, find_attached(ifname));
+  if (!existing.mode.empty()) {
+    existing.reused = true;
+    return existing;
+  }
+  PHALANX_TRY(int ifindex, ifindex_of(ifname));
+  // libxdp closes the fd it was given when the wrapper is closed: hand it a duplicate.
+  const int fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Error::from_errno("attaching to " + ifname + ": duplicating program fd");
+  xdp_program* prog = xdp_program__from_fd(fd);
+  if (const long err = libxdp_get_error(prog); err != 0)
+    return Error::from_errno("attaching to " + ifname + ": wrapping program",
+                             static_cast<int>(-err));
+  int err = -EINVAL;
+  if (mode != XdpMode::kGeneric) {
+    err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+    if (err != 0 && mode == XdpMode::kAuto) {
+      logger()->warn("{}: native XDP refused ({}), falling back to generic mode", ifname,
+                     std::strerror(-err));
+    }
+  }
+  if (err != 0 && mode != XdpMode::kNative)
+    err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+  xdp_program__close(prog);
+  if (err != 0) return Error::from_errno("attaching to " + ifname, -err);
+  PHALANX_TRY(Attachment now, find_attached(ifname));
+  if (now.mode.empty()) return Error("attaching to " + ifname + ": not attached afterwards", EIO);
+  return now;
+}
+
+Result<bool> detach(const std::string& ifname) {
+  quiet_libxdp();
+  PHALANX_TRY(int ifindex, ifindex_of(ifname));
+  MultiprogRef ref{xdp_multiprog__get_from_ifindex(ifindex)};
+  if (libxdp_get_error(ref.mp) != 0) {
+    ref.mp = nullptr;
+    return false;
+  }
+  xdp_program* p = ours(ref.mp);
+  if (p == nullptr) return false;
+  const int err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(ref.mp), 0);
+  if (err != 0) return Error::from_errno("detaching from " + ifname, -err);
+  return true;
+}
+
+}  // namespace phalanx::xdp
