@@ -9,6 +9,7 @@
 
 #include "expr/builtins.h"
 #include "expr/data_index.h"
+#include "expr/incremental.h"
 
 namespace phalanx::expr::detail {
 namespace {
@@ -323,7 +324,7 @@ Result<NodePtr> Compiler::closure(const Ast& a, ClosureKind kind, size_t min, si
   PHALANX_CHECK(check_arity(a, min, max));
   PHALANX_TRY(NodePtr array, compile(*a.kids[0]));
   if (a.kids.size() < 2) {
-    return make_closure(kind, std::move(array), nullptr, nullptr, {}, a.column);
+    return make_closure(kind, std::move(array), nullptr, nullptr, {}, false, a.column);
   }
   const Ast& body_ast = *a.kids[1];
   const Ast& body = body_ast.kind == AstKind::kClosure ? *body_ast.kids[0] : body_ast;
@@ -341,8 +342,12 @@ Result<NodePtr> Compiler::closure(const Ast& a, ClosureKind kind, size_t min, si
   if (a.kids.size() > 2) {
     PHALANX_TRY(extra, compile(*a.kids[2]));
   }
+  // Incremental evaluation is an optimisation: without `optimize` every closure runs in full,
+  // which gives the reference the cached runs are tested against.
+  const bool pure_body =
+      options_.optimize && constant == nullptr && is_pure_element_body(body, out_.host_functions);
   return make_closure(kind, std::move(array), std::move(*compiled_body), std::move(extra), slots,
-                      a.column);
+                      pure_body, a.column);
 }
 
 Result<NodePtr> Compiler::index_any(const Value& array, const Ast& body, ClosureSlots slots,

@@ -118,8 +118,12 @@ NodePtr make_method(NodePtr receiver, std::string name, std::vector<NodePtr> arg
                     int column);
 // table[#index]: a per-element value computed at compile time.
 NodePtr make_table(size_t index_slot, Value table, int column);
+// "all", "filter", ...: the builtin's name, for messages.
+std::string_view closure_name(ClosureKind kind);
+// pure_body: the body is a pure function of the element (is_pure_element_body), so over a
+// list that keeps a ListCache the closure reuses earlier runs' results (incremental.h).
 NodePtr make_closure(ClosureKind kind, NodePtr array, NodePtr body, NodePtr extra,
-                     ClosureSlots slots, int column);
+                     ClosureSlots slots, bool pure_body, int column);
 
 // Compiles a Go/RE2 pattern the way the `matches` operator does. Errors: the RE2 message.
 Result<std::shared_ptr<const re2::RE2>> compile_regexp(std::string_view pattern);

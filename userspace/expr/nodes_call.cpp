@@ -3,8 +3,10 @@
 // (any/all/none/one/filter/map/count/sum/find*/groupBy/sortBy/reduce).
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "expr/builtins.h"
+#include "expr/incremental.h"
 #include "expr/node.h"
 #include "expr/ops.h"
 
@@ -90,27 +92,34 @@ class MethodNode final : public Node {
   bool optional_;
 };
 
-std::string_view closure_name(ClosureKind kind) {
-  static constexpr std::array<std::string_view, 15> kNames = {
-      "all",  "any",       "none",     "one",           "filter",  "map",    "count", "sum",
-      "find", "findIndex", "findLast", "findLastIndex", "groupBy", "sortBy", "reduce"};
-  return kNames[static_cast<size_t>(kind)];
+// Identifies a cacheable closure in the lists' caches. Never reused, so a cache entry left by
+// a program that has since been destroyed is never mistaken for another closure's.
+uint64_t next_closure_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 class ClosureNode final : public Node {
  public:
   ClosureNode(ClosureKind kind, NodePtr array, NodePtr body, NodePtr extra, ClosureSlots slots,
-              int column)
+              bool cacheable, int column)
       : Node(column),
         kind_(kind),
         array_(std::move(array)),
         body_(std::move(body)),
         extra_(std::move(extra)),
-        slots_(slots) {}
+        slots_(slots),
+        cache_id_(cacheable && body_ && incremental_kind(kind) ? next_closure_id() : 0) {}
 
   Result<Value> eval(Frame& f) const override {
     PHALANX_TRY(Value source, array_->eval(f));
     PHALANX_TRY(Iterable it, iterate(source, closure_name(kind_)));
+    if (cache_id_ != 0 && it.object != nullptr) {
+      if (ListCache* cache = it.object->list_cache()) {
+        auto result = eval_incremental(kind_, cache_id_, *body_, slots_, f, it, *cache);
+        if (result) return std::move(*result);
+      }
+    }
     switch (kind_) {
       case ClosureKind::kAll:
       case ClosureKind::kAny:
@@ -272,9 +281,17 @@ class ClosureNode final : public Node {
   ClosureKind kind_;
   NodePtr array_, body_, extra_;
   ClosureSlots slots_;
+  uint64_t cache_id_;  // 0: evaluated in full on every run
 };
 
 }  // namespace
+
+std::string_view closure_name(ClosureKind kind) {
+  static constexpr std::array<std::string_view, 15> kNames = {
+      "all",  "any",       "none",     "one",           "filter",  "map",    "count", "sum",
+      "find", "findIndex", "findLast", "findLastIndex", "groupBy", "sortBy", "reduce"};
+  return kNames[static_cast<size_t>(kind)];
+}
 
 NodePtr make_call(const FunctionSpec* spec, std::vector<NodePtr> args, int column) {
   return std::make_unique<CallNode>(spec, std::move(args), column);
@@ -288,9 +305,9 @@ NodePtr make_method(NodePtr receiver, std::string name, std::vector<NodePtr> arg
                                       optional, column);
 }
 NodePtr make_closure(ClosureKind kind, NodePtr array, NodePtr body, NodePtr extra,
-                     ClosureSlots slots, int column) {
+                     ClosureSlots slots, bool pure_body, int column) {
   return std::make_unique<ClosureNode>(kind, std::move(array), std::move(body), std::move(extra),
-                                       slots, column);
+                                       slots, pure_body, column);
 }
 
 }  // namespace phalanx::expr::detail

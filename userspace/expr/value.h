@@ -29,6 +29,7 @@
 
 namespace phalanx::expr {
 
+class ListCache;
 class Map;
 class Object;
 class Value;
@@ -248,6 +249,11 @@ class Object {
   // List protocol.
   virtual bool is_list() const { return false; }
   virtual Value at([[maybe_unused]] size_t index) const { return Value(); }
+  // Opt-in for incremental closures: a list that keeps the promises of expr/list_cache.h (it
+  // grows at the back, shrinks at the front, and its elements do not change) returns its
+  // cache, and closures whose body is a pure function of the element reuse the results of
+  // earlier runs. The default, nullptr, evaluates every element on every run.
+  virtual ListCache* list_cache() const { return nullptr; }
   // A snapshot for display and JSON: the default is a map of keys() to get().
   virtual Value to_value() const;
 };

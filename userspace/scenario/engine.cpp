@@ -9,6 +9,7 @@
 #include "core/net.h"
 #include "enrich/go_time.h"
 #include "expr/go_format.h"
+#include "expr/list_cache.h"
 #include "parser/event_object.h"
 
 namespace phalanx::scenario {
@@ -64,6 +65,7 @@ class QueueObject final : public expr::Object {
   // The bucket dropped its oldest event.
   void pop_front() {
     if (!list_.views.empty()) list_.views.pop_front();
+    list_.cache.pop_front();
   }
 
  private:
@@ -81,8 +83,12 @@ class QueueObject final : public expr::Object {
       }
       return Value::object(views[i].get());
     }
+    // Queued events never change and the views live as long as their event is queued: the
+    // queue keeps the promises of expr::ListCache, so conditions over it are incremental.
+    expr::ListCache* list_cache() const override { return &cache; }
     const EventQueue& events;
     mutable std::deque<std::unique_ptr<parser::EventObject>> views;
+    mutable expr::ListCache cache;
   };
   int64_t limit_;
   List list_;

@@ -256,6 +256,31 @@ condition: any(queue.Queue, {.Meta.path == '/a'}) && any(queue.Queue, {.Meta.pat
   EXPECT_EQ(alert(out[0]).stop_at, "2026-11-23T10:00:03Z");
 }
 
+TEST_F(Buckets, ConditionSeesOnlyTheEventsTheBoundedQueueKept) {
+  // The queue keeps cache_size + 1 = 3 events; the condition's filter is evaluated
+  // incrementally over the queue and must forget the events the queue dropped.
+  load(R"(type: conditional
+name: test/cond-bounded
+description: d
+filter: 'true'
+groupby: evt.Meta.source_ip
+capacity: -1
+cache_size: 2
+leakspeed: 1m
+condition: len(filter(queue.Queue, {.Meta.path == '/a'})) >= 2
+)");
+  auto path = [](std::string p, double t) {
+    auto e = log_event("1.2.3.4", t);
+    e.meta.set("path", p);
+    return e;
+  };
+  EXPECT_TRUE(pour({path("/a", 0), path("/c", 1), path("/c", 2), path("/a", 3)}).empty());
+  auto out = pour({path("/a", 4)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(alert(out[0]).events_count, 5);
+  EXPECT_EQ(alert(out[0]).stop_at, "2026-11-23T10:00:04Z");
+}
+
 TEST_F(Buckets, BayesianRecomputesThePosteriorFromThePriorAfterEachPour) {
   load(R"(type: bayesian
 name: test/bayes
