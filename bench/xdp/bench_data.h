@@ -3,13 +3,40 @@
 // them, and 64-byte test frames.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "bouncer-xdp/blocklist_maps.h"
 
 namespace phalanx::xdp::bench {
+
+// The benchmarks stop at the first error: they measure, they do not recover.
+[[noreturn]] inline void die(const std::string& message) {
+  std::fprintf(stderr, "xdp bench: %s\n", message.c_str());
+  std::exit(1);
+}
+
+template <class T>
+T must(Result<T> r) {
+  if (!r) die(r.error().message());
+  return std::move(*r);
+}
+
+inline void must(Result<void> r) {
+  if (!r) die(r.error().message());
+}
+
+// Wall-clock seconds fn() takes.
+template <class F>
+double seconds_of(F&& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 struct DataSize {
   uint32_t v4 = 1'000'000;

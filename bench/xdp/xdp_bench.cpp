@@ -35,28 +35,6 @@ struct Options {
   uint32_t runs = 5;
 };
 
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "xdp_bench: %s\n", message.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) die(r.error().message());
-  return std::move(*r);
-}
-
-void must(Result<void> r) {
-  if (!r) die(r.error().message());
-}
-
-template <class F>
-double seconds_of(F&& fn) {
-  const auto start = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // Median of opts.runs kernel-timed runs of opts.repeat iterations each.
 uint32_t median_ns(int prog_fd, const std::vector<uint8_t>& f, const Options& opts) {
   std::vector<uint32_t> ns;

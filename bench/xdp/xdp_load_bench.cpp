@@ -22,21 +22,6 @@
 namespace phalanx::xdp::bench {
 namespace {
 
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "xdp_load_bench: %s\n", message.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) die(r.error().message());
-  return std::move(*r);
-}
-
-void must(Result<void> r) {
-  if (!r) die(r.error().message());
-}
-
 template <class F>
 double ms_of(F&& fn) {
   const auto start = std::chrono::steady_clock::now();
