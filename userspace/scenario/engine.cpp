@@ -281,21 +281,6 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
   }
 }
 
-void Engine::pour_into(const Scenario& s, const EventPtr& evt, std::vector<Event>& out) {
-  parser::EventObject obj(const_cast<Event*>(evt.get()));
-  const Value vars[] = {Value::object(&obj)};
-  std::string group;
-  if (s.groupby.valid()) {
-    auto g = s.groupby.run(vars, run_);
-    if (!g || !g->is_string()) {
-      ++stats_.errors;
-      return;
-    }
-    group.assign(g->as_string());
-  }
-  pour_bucket(s, Key{s.family, std::move(group)}, evt, out);
-}
-
 void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
                          std::vector<Event>& out) {
   ++stats_.poured;
@@ -343,11 +328,12 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
   }
   Bucket& b = it->second;
   const Scenario& s = scenarios_.scenarios()[b.owner];
-  const ZonedTime live_now{now(), 0};
+  // The clock is read only for live buckets: replay runs on event time.
+  const ZonedTime live_now{b.timemachine ? TimePoint{} : now(), 0};
 
   // Pour hooks, in the hub's order: trigger, distinct, cancel_on.
   if (s.type() == BucketType::kTrigger) {
-    const ZonedTime ts = b.timemachine ? t.value_or(live_now) : live_now;
+    const ZonedTime ts = b.timemachine ? t.value_or(ZonedTime{now(), 0}) : live_now;
     b.first_ts = b.last_ts = b.ovflw_ts = ts;
     b.has_first = true;
     b.total = 1;

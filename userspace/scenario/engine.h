@@ -54,10 +54,6 @@ class Engine {
   // whose filter matches it. Overflows that carry an alert are appended to `out` as events of
   // type kOverflow.
   void pour(const parser::Event& evt, std::vector<parser::Event>& out);
-  // Pours an event into one scenario only, skipping the router (the caller has checked that
-  // the scenario is a candidate).
-  void pour_into(const Scenario& scenario, const std::shared_ptr<const parser::Event>& evt,
-                 std::vector<parser::Event>& out);
   // Live mode: ends the buckets whose lifetime passed by the clock's now (leaky, conditional
   // and bayesian buckets die silently; counters overflow).
   void tick(std::vector<parser::Event>& out);

@@ -248,7 +248,7 @@ void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& ou
   for (const auto& index : indexes_) {
     auto value = event_field(evt, index.path);
     if (!value) continue;
-    auto it = index.by_value.find(std::string(*value));
+    auto it = index.by_value.find(*value);
     if (it != index.by_value.end()) out.insert(out.end(), it->second.begin(), it->second.end());
   }
   if (out.size() != plain || !indexes_.empty()) {

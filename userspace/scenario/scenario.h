@@ -87,7 +87,14 @@ class ScenarioSet {
  private:
   struct FieldIndex {
     std::vector<std::string> path;  // {"Meta", "log_type"}
-    std::unordered_map<std::string, std::vector<uint32_t>> by_value;
+    // Transparent lookup: the router finds a field's value without copying it.
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view v) const noexcept {
+        return std::hash<std::string_view>()(v);
+      }
+    };
+    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_value;
   };
   void build_index();
 
