@@ -2,15 +2,14 @@
 #include "scenario/engine.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <deque>
 
 #include "core/log.h"
-#include "core/net.h"
 #include "enrich/go_time.h"
 #include "expr/go_format.h"
 #include "expr/list_cache.h"
 #include "parser/event_object.h"
+#include "scenario/alert.h"
 
 namespace phalanx::scenario {
 namespace {
@@ -98,89 +97,6 @@ float updated(float prior, float given_evil, float given_benign) {
   const float numerator = given_evil * prior;
   const float denominator = numerator + given_benign * (1 - prior);
   return numerator / denominator;
-}
-
-// The alert's sources from one queued event (SourceFromEvent). Errors make the whole alert
-// unbuildable, as in the hub.
-Result<void> sources_of(const Scenario& s, const Event& evt, expr::RunContext& run,
-                        std::map<std::string, parser::Source>& out) {
-  const std::string& scope = s.config.scope_type;
-  auto scope_value = [&](const Event& e) -> Result<std::string> {
-    parser::EventObject obj(const_cast<Event*>(&e));
-    const Value vars[] = {Value::object(&obj)};
-    auto v = s.scope.run(vars, run);
-    if (!v) return Error("while running scope filter: " + v.error().message());
-    return v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  if (evt.type == parser::EventType::kOverflow) {
-    if (!evt.overflow) return {};
-    for (const auto& [key, src] : evt.overflow->sources) {
-      if (src.scope == scope) {
-        out[key] = src;
-        continue;
-      }
-      if (scope != "Range") continue;
-      if (src.scope != "Ip") {
-        log::get("scenario")
-            ->warn("scenario {} requires scope Range, but can't extrapolate from {} ({})", s.name(),
-                   src.scope, src.value);
-        continue;
-      }
-      parser::Source r = src;
-      r.ip.clear();
-      r.scope = scope;
-      r.value = src.range;
-      if (s.scope.valid()) {
-        PHALANX_TRY(r.value, scope_value(evt));
-      }
-      if (!r.value.empty()) {
-        out[r.value] = std::move(r);
-      } else {
-        log::get("scenario")
-            ->warn("scenario {} requires scope Range, but {} has no range", s.name(), src.value);
-      }
-    }
-    return {};
-  }
-  parser::Source src;
-  src.scope = scope;
-  if (scope == "Ip" || scope == "Range") {
-    const std::string* ip = evt.meta.find("source_ip");
-    if (ip == nullptr) return Error("scope is " + scope + " but Meta[source_ip] doesn't exist");
-    if (!net::IpAddress::parse(*ip)) {
-      return Error("scope is " + scope + " but '" + *ip + "' isn't a valid ip");
-    }
-    src.ip = *ip;
-    if (const std::string* v = evt.enriched.find("ASNumber")) {
-      src.as_number = *v;
-    } else if (const std::string* v2 = evt.enriched.find("ASNNumber")) {
-      src.as_number = *v2;
-    }
-    if (const std::string* v = evt.enriched.find("IsoCode")) src.cn = *v;
-    if (const std::string* v = evt.enriched.find("ASNOrg")) src.as_name = *v;
-    if (const std::string* v = evt.enriched.find("Latitude"))
-      src.latitude = std::strtof(v->c_str(), nullptr);
-    if (const std::string* v = evt.enriched.find("Longitude"))
-      src.longitude = std::strtof(v->c_str(), nullptr);
-    if (const std::string* v = evt.meta.find("SourceRange"); v != nullptr && !v->empty()) {
-      auto cidr = net::Cidr::parse(*v);
-      if (!cidr) return Error("declared range " + *v + " of " + src.ip + " can't be parsed");
-      src.range = cidr->to_string();
-    }
-    if (scope == "Ip") {
-      src.value = src.ip;
-    } else {
-      src.value = src.range;
-      if (s.scope.valid()) {
-        PHALANX_TRY(src.value, scope_value(evt));
-      }
-    }
-  } else {
-    if (!s.scope.valid()) return Error("empty scope information");
-    PHALANX_TRY(src.value, scope_value(evt));
-  }
-  out[src.value] = std::move(src);
-  return {};
 }
 
 }  // namespace
@@ -444,74 +360,8 @@ void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Eve
   ovf->bucket_id = std::to_string(b.id);
   ovf->reprocess = s.config.reprocess;
 
-  // The alert, as NewAlert builds it: every queued event contributes its sources.
-  std::map<std::string, parser::Source> sources;
-  std::string error;
-  for (const auto& e : b.queue) {
-    std::map<std::string, parser::Source> one;
-    if (auto r = sources_of(s, *e, run_, one); !r) {
-      error = r.error().message();
-      break;
-    }
-    for (auto& [k, src] : one) {
-      if (!sources.empty() && sources.begin()->second.scope != src.scope) {
-        error = "event has multiple source types : " + src.scope +
-                " != " + sources.begin()->second.scope;
-        break;
-      }
-      sources[k] = std::move(src);
-    }
-    if (!error.empty()) break;
-  }
-  if (!error.empty()) {
-    log::get("scenario")
-        ->warn("scenario {}: unable to collect sources from bucket: {}", s.name(), error);
-    sources.clear();
-  }
-  parser::Alert alert;
-  alert.scenario = s.name();
-  alert.scenario_hash = s.hash;
-  alert.scenario_version = s.version;
-  alert.capacity = int32_t(s.config.capacity);
-  alert.events_count = int32_t(b.total);
-  alert.leakspeed =
-      format_go_duration(s.type() == BucketType::kTrigger ? Duration{0} : s.config.leakspeed);
-  alert.start_at = expr::format_rfc3339_nano(b.first_ts);
-  alert.stop_at = expr::format_rfc3339_nano(b.ovflw_ts);
-  alert.remediation = s.config.remediation;
-  std::string source_str = "UNKNOWN";
-  if (sources.size() > 1) {
-    source_str = std::to_string(sources.size()) + " sources";
-  } else if (sources.size() == 1) {
-    source_str = sources.begin()->first;
-  }
-  const std::string scope = sources.empty() ? std::string() : sources.begin()->second.scope;
-  alert.message = scope + " " + source_str + " performed '" + s.name() + "' (" +
-                  std::to_string(b.total) + " events over " +
-                  format_go_duration(b.ovflw_ts.time - b.first_ts.time) + ") at " +
-                  expr::format_go_time(b.last_ts);
-  for (const auto& e : b.queue) {
-    // Reprocessed overflows carry no Meta; the hub leaves them out of the alert's events.
-    if (e->type == parser::EventType::kOverflow) continue;
-    parser::AlertEvent ae;
-    if (!e->marshaled_time.empty()) {
-      ae.timestamp = e->marshaled_time;
-    } else if (!e->time.is_zero()) {
-      ae.timestamp = expr::format_rfc3339_nano(e->time);
-    }
-    ae.meta.reserve(e->meta.size());
-    for (const auto& [k, v] : e->meta)
-      ae.meta.push_back({k, v});
-    std::sort(ae.meta.begin(), ae.meta.end(),
-              [](const parser::MetaItem& a, const parser::MetaItem& z) { return a.key < z.key; });
-    alert.events.push_back(std::move(ae));
-  }
-  for (const auto& [value, src] : sources) {
-    parser::Alert copy = alert;
-    copy.source = src;
-    ovf->api_alerts.push_back(std::move(copy));
-  }
-  ovf->sources = std::move(sources);
+  build_alert(s, std::span<const EventPtr>(b.queue.begin(), b.queue.end()),
+              {b.first_ts, b.last_ts, b.ovflw_ts, b.total}, run_, *ovf);
 
   // Overflow hooks, with the scenario's shared state: overflow_filter, then blackhole.
   bool discarded = false;
