@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Store: where the Local API keeps alerts, decisions, machines and bouncers. Two backends
+// implement it, SQLite (embedded default) and PostgreSQL (several LAPIs on one database); one
+// conformance suite (tests/unit/storage) runs against both.
+//
+// Contract for every backend:
+// - A call that returns success has committed durably: an alert whose insert returned is never
+//   lost, even on kill -9 right after.
+// - Methods are safe to call from several threads; writes are serialised by the backend.
+// - Decision queries for bouncers are not the store's job: the LAPI serves them from its
+//   in-memory index, built from load_decisions() and kept current with decisions_after().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/model.h"
+
+namespace phalanx::storage {
+
+// GET/DELETE /v1/alerts filters (spec §1.6), already validated by the LAPI.
+struct AlertFilter {
+  std::optional<std::string> scope;     // source scope, exact
+  std::optional<std::string> value;     // source value, exact
+  std::optional<std::string> scenario;  // exact
+  std::optional<std::string> ip;        // source ip/range matching, with `contains`
+  std::optional<std::string> range;
+  bool contains = true;
+  std::optional<TimePoint> since;           // created after
+  std::optional<TimePoint> until;           // created before
+  std::optional<std::string> decision_type; // has a decision of this type
+  std::optional<std::string> origin;        // has a decision of this origin
+  std::optional<std::string> kind;
+  bool include_capi = true;
+  std::optional<bool> has_active_decision;  // relative to `now`
+  std::optional<bool> simulated;
+  std::optional<int64_t> id;
+  int64_t limit = 100;  // 0 = all
+  bool ascending = false;  // by created_at, then id
+  bool with_decisions = true;
+};
+
+struct FlushPolicy {
+  std::chrono::seconds decision_max_age{std::chrono::hours(24 * 7)};  // expired rows kept this long
+  std::optional<std::chrono::seconds> alert_max_age{std::chrono::hours(24 * 7)};
+  std::optional<int64_t> alert_max_items{5000};
+};
+
+struct FlushStats {
+  int64_t decisions_removed = 0;
+  int64_t alerts_removed = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- alerts and their decisions
+  // Inserts alerts and their decisions in one transaction; fills in ids (alerts and decisions),
+  // alert_id and rev. Returns the alert ids in input order.
+  virtual Result<std::vector<int64_t>> insert_alerts(std::span<Alert> alerts) = 0;
+  virtual Result<std::vector<Alert>> query_alerts(const AlertFilter& filter, TimePoint now) = 0;
+  virtual Result<std::optional<Alert>> get_alert(int64_t id) = 0;
+  // Deletes matching alerts and their decisions (rows removed). Returns the count of alerts.
+  virtual Result<int64_t> delete_alerts(const AlertFilter& filter, TimePoint now) = 0;
+
+  // --- decisions
+  // Inserts decisions without an alert (community blocklist, imports); fills id and rev.
+  virtual Result<void> insert_decisions(std::span<Decision> decisions) = 0;
+  // Every decision row with until >= `expired_since` (active ones and recently expired ones),
+  // ascending id. The LAPI builds its index from it at startup.
+  virtual Result<std::vector<Decision>> load_decisions(TimePoint expired_since) = 0;
+  // Rows inserted or changed after `rev`, ascending rev.
+  virtual Result<std::vector<Decision>> decisions_after(int64_t rev) = 0;
+  // The current highest rev (0 when empty).
+  virtual Result<int64_t> max_rev() = 0;
+  // Sets until = `now` on the given rows that are still active; returns the rows changed (with
+  // their new until and rev).
+  virtual Result<std::vector<Decision>> expire_decisions(std::span<const int64_t> ids,
+                                                         TimePoint now) = 0;
+  // Decision-count helpers for profiles' duration_expr (spec §4.8): decisions on `value`
+  // (all, created since `since`, active at `now`).
+  virtual Result<int64_t> count_decisions(std::string_view value,
+                                          std::optional<TimePoint> since) = 0;
+
+  // Wakes `callback` (from a backend thread) when another writer may have changed decisions:
+  // PostgreSQL LISTEN/NOTIFY; SQLite polls its data_version. The callback should call
+  // decisions_after(). Returns when `stop` is set; called once per store.
+  virtual void watch_decisions(std::function<void()> callback) = 0;
+  virtual void stop_watching() = 0;
+
+  // --- machines
+  // Errors: a machine with this id exists ("user already exist").
+  virtual Result<void> add_machine(const Machine& machine) = 0;
+  virtual Result<std::optional<Machine>> get_machine(std::string_view machine_id) = 0;
+  virtual Result<std::vector<Machine>> list_machines() = 0;
+  virtual Result<void> update_machine(const Machine& machine) = 0;  // by machine_id
+  virtual Result<bool> delete_machine(std::string_view machine_id) = 0;
+
+  // --- bouncers
+  virtual Result<void> add_bouncer(const Bouncer& bouncer) = 0;  // errors: name exists
+  virtual Result<std::vector<Bouncer>> bouncers_by_key_hash(std::string_view hash) = 0;
+  virtual Result<std::optional<Bouncer>> get_bouncer(std::string_view name) = 0;
+  virtual Result<std::vector<Bouncer>> list_bouncers() = 0;
+  virtual Result<void> update_bouncer(const Bouncer& bouncer) = 0;  // by name
+  virtual Result<bool> delete_bouncer(std::string_view name) = 0;
+
+  // --- housekeeping
+  virtual Result<FlushStats> flush(const FlushPolicy& policy, TimePoint now) = 0;
+};
+
+// Opens a store from a URL: "sqlite:///var/lib/phalanx/phalanx.db" (or a bare path),
+// "postgresql://user:pass@host:port/db?sslmode=disable". Runs pending migrations.
+Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+}  // namespace phalanx::storage
