@@ -91,9 +91,10 @@ class Store {
   virtual Result<int64_t> count_decisions(std::string_view value,
                                           std::optional<TimePoint> since) = 0;
 
-  // Wakes `callback` (from a backend thread) when another writer may have changed decisions:
-  // PostgreSQL LISTEN/NOTIFY; SQLite polls its data_version. The callback should call
-  // decisions_after(). Returns when `stop` is set; called once per store.
+  // Starts a backend thread that calls `callback` when another writer (another LAPI instance,
+  // the CLI) may have changed decisions: PostgreSQL LISTEN/NOTIFY; SQLite polls its
+  // data_version. The callback should call decisions_after(). At most one watcher per store;
+  // stop_watching() joins the thread (the destructor does too).
   virtual void watch_decisions(std::function<void()> callback) = 0;
   virtual void stop_watching() = 0;
 
