@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "lapi/metrics.h"
+
+#include <fmt/format.h>
+
+namespace phalanx::lapi {
+namespace {
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), std::string(method), status}];
+  auto& h = latency_[std::string(route)];
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::login_failure(bool limited) {
+  ++(limited ? login_limited_ : login_failures_);
+}
+
+std::string Metrics::render(const Gauges& g) const {
+  std::string out;
+  auto it = std::back_inserter(out);
+  out += "# HELP phalanx_lapi_requests_total LAPI requests answered, by route, method and code.\n";
+  out += "# TYPE phalanx_lapi_requests_total counter\n";
+  std::lock_guard lock(mu_);
+  for (const auto& [key, n] : requests_) {
+    const auto& [route, method, code] = key;
+    fmt::format_to(it, "phalanx_lapi_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
+                   escape_label(route), method, code, n);
+  }
+  out += "# HELP phalanx_lapi_request_duration_seconds Time to answer (first byte), by route.\n";
+  out += "# TYPE phalanx_lapi_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    const std::string r = escape_label(route);
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      fmt::format_to(it,
+                     "phalanx_lapi_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                     r, kBuckets[i], h.counts[i]);
+    }
+    fmt::format_to(it,
+                   "phalanx_lapi_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                   r, h.count);
+    fmt::format_to(it, "phalanx_lapi_request_duration_seconds_sum{{route=\"{}\"}} {}\n", r, h.sum);
+    fmt::format_to(it, "phalanx_lapi_request_duration_seconds_count{{route=\"{}\"}} {}\n", r,
+                   h.count);
+  }
+  out += "# HELP phalanx_lapi_active_decisions Active decisions, by origin.\n";
+  out += "# TYPE phalanx_lapi_active_decisions gauge\n";
+  for (const auto& [origin, n] : g.active_decisions_by_origin)
+    fmt::format_to(it, "phalanx_lapi_active_decisions{{origin=\"{}\"}} {}\n", escape_label(origin),
+                   n);
+  out += "# HELP phalanx_lapi_decisions_indexed Decision rows in the in-memory index.\n";
+  out += "# TYPE phalanx_lapi_decisions_indexed gauge\n";
+  fmt::format_to(it, "phalanx_lapi_decisions_indexed {}\n", g.decisions_indexed);
+  out += "# HELP phalanx_lapi_stream_clients_waiting Decision-stream requests held (push).\n";
+  out += "# TYPE phalanx_lapi_stream_clients_waiting gauge\n";
+  fmt::format_to(it, "phalanx_lapi_stream_clients_waiting {}\n", g.stream_waiting);
+  out += "# HELP phalanx_lapi_connections Open HTTP connections.\n";
+  out += "# TYPE phalanx_lapi_connections gauge\n";
+  fmt::format_to(it, "phalanx_lapi_connections {}\n", g.connections);
+  out += "# HELP phalanx_lapi_allowlist_refusals_total Decisions refused by the allow list.\n";
+  out += "# TYPE phalanx_lapi_allowlist_refusals_total counter\n";
+  fmt::format_to(it, "phalanx_lapi_allowlist_refusals_total {}\n", allowlist_refusals_.load());
+  out +=
+      "# HELP phalanx_lapi_login_failures_total Failed machine logins (limited: refused by the "
+      "rate limiter).\n";
+  out += "# TYPE phalanx_lapi_login_failures_total counter\n";
+  fmt::format_to(it, "phalanx_lapi_login_failures_total{{limited=\"false\"}} {}\n",
+                 login_failures_.load());
+  fmt::format_to(it, "phalanx_lapi_login_failures_total{{limited=\"true\"}} {}\n",
+                 login_limited_.load());
+  return out;
+}
+
+}  // namespace phalanx::lapi

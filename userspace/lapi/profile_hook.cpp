@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "lapi/profile_hook.h"
+
+#ifndef PHALANX_LAPI_NO_PROFILES
+#include "profiles/profiles.h"
+#endif
+
+namespace phalanx::lapi {
+
+#ifndef PHALANX_LAPI_NO_PROFILES
+namespace {
+
+// duration_expr's decision helpers: counts over every row from the store, active figures from
+// the index.
+class Lookup final : public profiles::DecisionLookup {
+ public:
+  Lookup(Lapi::State& s, TimePoint now) : s_(s), now_(now) {}
+  int64_t decisions_count(std::string_view value) override {
+    return s_.store.count_decisions(value, std::nullopt).value_or(0);
+  }
+  int64_t decisions_since_count(std::string_view value, TimePoint since) override {
+    return s_.store.count_decisions(value, since).value_or(0);
+  }
+  int64_t active_decisions_count(std::string_view value) override {
+    return s_.index.active_count(value, now_);
+  }
+  Duration active_decisions_time_left(std::string_view value) override {
+    return s_.index.active_time_left(value, now_);
+  }
+
+ private:
+  Lapi::State& s_;
+  TimePoint now_;
+};
+
+}  // namespace
+
+Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s, const storage::Alert& alert,
+                                                    TimePoint now) {
+  if (s.options.profiles == nullptr) return std::vector<storage::Decision>{};
+  Lookup lookup(s, now);
+  PHALANX_TRY(auto decided, s.options.profiles->decide(alert, lookup, now));
+  return std::move(decided.decisions);
+}
+
+std::string allow_list_refusal(const profiles::AllowList& allow, std::string_view scope,
+                               std::string_view value) {
+  return allow.refusal(scope, value);
+}
+
+#else
+
+Result<std::vector<storage::Decision>> run_profiles(Lapi::State&, const storage::Alert&,
+                                                    TimePoint) {
+  return std::vector<storage::Decision>{};
+}
+
+std::string allow_list_refusal(const profiles::AllowList&, std::string_view, std::string_view) {
+  return {};
+}
+
+#endif
+
+}  // namespace phalanx::lapi

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+// /v1/alerts and /v1/alerts/:id (spec §1.3, §1.6).
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "lapi/alert_json.h"
+#include "lapi/lapi_state.h"
+#include "lapi/profile_hook.h"
+
+namespace phalanx::lapi {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto log = phalanx::log::get("lapi");
+  return log;
+}
+
+Reply reply_of(Response r) {
+  Reply out;
+  out.response = std::move(r);
+  return out;
+}
+
+std::optional<int64_t> to_int(std::string_view s) {
+  int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Drops decisions the allow list refuses (logged and counted).
+void apply_allow_list(Lapi::State& s, storage::Alert& a) {
+  if (s.options.allow_list == nullptr) return;
+  std::erase_if(a.decisions, [&](const storage::Decision& d) {
+    const std::string why = allow_list_refusal(*s.options.allow_list, d.scope, d.value);
+    if (why.empty()) return false;
+    logger()->warn("decision {} on {} {} from scenario {} refused: {}", d.type, d.scope, d.value,
+                   d.scenario, why);
+    s.metrics.allowlist_refusal();
+    return true;
+  });
+}
+
+void touch_last_push(Lapi::State& s, const std::string& machine_id, TimePoint now) {
+  const auto steady_now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(s.pull_mu);
+    auto& last = s.last_push_written[machine_id];
+    if (last.time_since_epoch().count() != 0 && steady_now - last < std::chrono::seconds(60))
+      return;
+    last = steady_now;
+  }
+  auto m = s.store.get_machine(machine_id);
+  if (!m || !*m) return;
+  (*m)->last_push = now;
+  (*m)->updated_at = now;
+  if (auto up = s.store.update_machine(**m); !up)
+    logger()->warn("machine {}: writing last_push: {}", machine_id, up.error().message());
+}
+
+}  // namespace
+
+Reply post_alerts(Lapi::State& s, Request& req) {
+  Response err;
+  auto who = auth_machine(s, req, err);
+  if (!who) return reply_of(std::move(err));
+  AlertsError why;
+  auto alerts = parse_alerts(req.body, why);
+  if (!alerts) return reply_of(message(why.status, why.message));
+  const TimePoint now = s.clock.now();
+  for (auto& a : *alerts) {
+    a.machine_id = who->name;
+    a.created_at = now;
+    a.uuid = uuid_v4();
+    if (a.kind.empty()) a.kind = "crowdsec";
+    if (a.decisions.empty()) {
+      auto decided = run_profiles(s, a, now);
+      if (!decided) return reply_of(message(500, decided.error().message()));
+      a.decisions = std::move(*decided);
+    }
+    for (auto& d : a.decisions) {
+      d.created_at = now;
+      if (d.uuid.empty()) d.uuid = uuid_v4();
+      if (a.simulated) d.simulated = true;
+    }
+    apply_allow_list(s, a);
+  }
+  auto ids = s.store.insert_alerts(*alerts);
+  if (!ids) return reply_of(message(500, ids.error().message()));
+  std::vector<storage::Decision> decisions;
+  for (const auto& a : *alerts)
+    decisions.insert(decisions.end(), a.decisions.begin(), a.decisions.end());
+  s.index.apply(decisions);
+  touch_last_push(s, who->name, now);
+  std::string body = "[";
+  for (size_t i = 0; i < ids->size(); ++i)
+    body += fmt::format(R"({}"{}")", i == 0 ? "" : ",", (*ids)[i]);
+  body += "]";
+  return reply_of(json_response(201, std::move(body)));
+}
+
+namespace {
+
+// GET/DELETE /v1/alerts filters (spec §1.6). Unknown keys are CrowdSec's 500.
+Result<storage::AlertFilter> alert_filter(const Request& req, TimePoint now) {
+  storage::AlertFilter f;
+  const auto ago = [&](const std::string& k, const std::string& v) -> Result<TimePoint> {
+    auto d = parse_go_duration(v, true);
+    if (!d) return Error(fmt::format("while parsing duration of '{}': {}", k, d.error().message()));
+    return now - *d;
+  };
+  const auto boolean = [](const std::string& v) { return v == "true" || v == "1"; };
+  for (const auto& [k, v] : req.query) {
+    if (k == "scope") {
+      f.scope = normalize_scope(v);
+    } else if (k == "value") {
+      f.value = v;
+    } else if (k == "scenario") {
+      f.scenario = v;
+    } else if (k == "ip") {
+      if (!net::IpAddress::parse(v))
+        return Error(fmt::format("unable to convert '{}' to int: invalid ip address", v));
+      f.ip = v;
+    } else if (k == "range") {
+      if (!net::Cidr::parse(v))
+        return Error(fmt::format("unable to convert '{}' to int: invalid range", v));
+      f.range = v;
+    } else if (k == "contains") {
+      f.contains = v != "false";
+    } else if (k == "since") {
+      PHALANX_TRY(f.since, ago(k, v));
+    } else if (k == "until" || k == "created_before") {
+      PHALANX_TRY(f.until, ago(k, v));
+    } else if (k == "decision_type") {
+      f.decision_type = v;
+    } else if (k == "origin") {
+      f.origin = v;
+    } else if (k == "include_capi") {
+      f.include_capi = boolean(v);
+    } else if (k == "has_active_decision") {
+      f.has_active_decision = boolean(v);
+    } else if (k == "kind") {
+      f.kind = v;
+    } else if (k == "limit") {
+      const auto n = to_int(v);
+      if (!n || *n < 0) return Error(fmt::format("limit: '{}' is not a valid number", v));
+      f.limit = *n;
+    } else if (k == "sort") {
+      f.ascending = v == "ASC";
+    } else if (k == "simulated") {
+      f.simulated = boolean(v);
+    } else if (k == "with_decisions") {
+      f.with_decisions = boolean(v);
+    } else {
+      return Error(fmt::format("Filter parameter '{}' is unknown (={}): invalid filter", k, v));
+    }
+  }
+  return f;
+}
+
+std::vector<int64_t> decision_ids(const std::vector<storage::Alert>& alerts) {
+  std::vector<int64_t> ids;
+  for (const auto& a : alerts)
+    for (const auto& d : a.decisions)
+      ids.push_back(d.id);
+  return ids;
+}
+
+}  // namespace
+
+Reply get_alerts(Lapi::State& s, Request& req) {
+  Response err;
+  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  const TimePoint now = s.clock.now();
+  auto filter = alert_filter(req, now);
+  if (!filter) return reply_of(message(500, filter.error().message()));
+  if (req.method == "HEAD") return reply_of(json_response(200, ""));
+  auto alerts = s.store.query_alerts(*filter, now);
+  if (!alerts) return reply_of(message(500, alerts.error().message()));
+  if (alerts->empty()) return reply_of(json_response(200, "null"));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : *alerts)
+    out.push_back(alert_row_to_json(a, now));
+  return reply_of(json_response(200, out.dump()));
+}
+
+Reply get_alert(Lapi::State& s, Request& req, std::string_view id_text) {
+  Response err;
+  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  const auto id = to_int(id_text);
+  if (!id) return reply_of(message(400, "alert_id must be valid integer"));
+  auto alert = s.store.get_alert(*id);
+  if (!alert) return reply_of(message(500, alert.error().message()));
+  if (!*alert) return reply_of(message(404, "object not found"));
+  if (req.method == "HEAD") return reply_of(json_response(200, ""));
+  return reply_of(json_response(200, alert_row_to_json(**alert, s.clock.now()).dump()));
+}
+
+Reply delete_alerts(Lapi::State& s, Request& req) {
+  Response err;
+  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!is_trusted(s, req.remote_ip)) {
+    return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
+  }
+  const TimePoint now = s.clock.now();
+  auto filter = alert_filter(req, now);
+  if (!filter) return reply_of(message(500, filter.error().message()));
+  // The alerts' decisions are expired first, so bouncers get them in `deleted`; then the rows
+  // go.
+  storage::AlertFilter all = *filter;
+  all.limit = 0;
+  all.with_decisions = true;
+  auto doomed = s.store.query_alerts(all, now);
+  if (!doomed) return reply_of(message(500, doomed.error().message()));
+  const auto ids = decision_ids(*doomed);
+  if (auto n = expire_decisions(s, ids); !n) return reply_of(message(500, n.error().message()));
+  auto n = s.store.delete_alerts(*filter, now);
+  if (!n) return reply_of(message(500, n.error().message()));
+  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+}
+
+Reply delete_alert(Lapi::State& s, Request& req, std::string_view id_text) {
+  Response err;
+  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!is_trusted(s, req.remote_ip)) {
+    return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
+  }
+  const auto id = to_int(id_text);
+  if (!id) return reply_of(message(400, "alert_id must be valid integer"));
+  auto alert = s.store.get_alert(*id);
+  if (!alert) return reply_of(message(500, alert.error().message()));
+  if (!*alert) return reply_of(message(404, "object not found"));
+  std::vector<storage::Alert> one{**alert};
+  const auto ids = decision_ids(one);
+  if (auto n = expire_decisions(s, ids); !n) return reply_of(message(500, n.error().message()));
+  storage::AlertFilter f;
+  f.id = *id;
+  f.limit = 0;
+  auto n = s.store.delete_alerts(f, s.clock.now());
+  if (!n) return reply_of(message(500, n.error().message()));
+  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+}
+
+}  // namespace phalanx::lapi
