@@ -37,9 +37,9 @@ class Builder {
 Result<void> add_ip(Builder& b, const std::string& text, bool contains, const char* what) {
   auto span = ip_span(text);
   if (!span) return span.error().context(fmt::format("parsing {} filter '{}'", what, text));
-  const char* src = contains
-                        ? "(a.source_ip_size = ? AND a.source_ip_start <= ? AND a.source_ip_end >= ?)"
-                        : "(a.source_ip_size = ? AND a.source_ip_start >= ? AND a.source_ip_end <= ?)";
+  const char* src =
+      contains ? "(a.source_ip_size = ? AND a.source_ip_start <= ? AND a.source_ip_end >= ?)"
+               : "(a.source_ip_size = ? AND a.source_ip_start >= ? AND a.source_ip_end <= ?)";
   const char* dec = contains ? "EXISTS (SELECT 1 FROM decisions d WHERE d.alert_id = a.id AND "
                                "d.ip_size = ? AND d.ip_start <= ? AND d.ip_end >= ?)"
                              : "EXISTS (SELECT 1 FROM decisions d WHERE d.alert_id = a.id AND "
@@ -72,8 +72,7 @@ Result<SqlCondition> alert_condition(const AlertFilter& f, TimePoint now) {
           *f.decision_type);
   }
   if (f.origin) {
-    b.add("EXISTS (SELECT 1 FROM decisions d WHERE d.alert_id = a.id AND d.origin = ?)",
-          *f.origin);
+    b.add("EXISTS (SELECT 1 FROM decisions d WHERE d.alert_id = a.id AND d.origin = ?)", *f.origin);
   }
   if (!f.include_capi) {
     b.add(

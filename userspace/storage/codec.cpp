@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "storage/codec.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "core/net.h"
 
@@ -39,7 +38,8 @@ std::string dump(const json& j) {
 
 json meta_json(const std::vector<parser::MetaItem>& meta) {
   json arr = json::array();
-  for (const auto& m : meta) arr.push_back(json::array({m.key, m.value}));
+  for (const auto& m : meta)
+    arr.push_back(json::array({m.key, m.value}));
   return arr;
 }
 
@@ -85,7 +85,8 @@ std::string truncate_utf8(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
   size_t n = max;
   // Back off continuation bytes (10xxxxxx) so that the cut lands on a sequence boundary.
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n;
   return std::string(s.substr(0, n));
 }
 

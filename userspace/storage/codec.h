@@ -25,8 +25,12 @@ inline constexpr size_t kMetaValueMax = 4095;
 inline constexpr size_t kEventMetaMax = 8191;
 inline constexpr size_t kEventValueCut = 1000;
 
-inline int64_t to_ns(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint from_ns(int64_t ns) { return TimePoint(std::chrono::nanoseconds(ns)); }
+inline int64_t to_ns(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+inline TimePoint from_ns(int64_t ns) {
+  return TimePoint(std::chrono::nanoseconds(ns));
+}
 
 // An address range: inclusive bounds as 16 big-endian bytes, and 4 (IPv4) or 16 (IPv6).
 struct IpSpan {

@@ -145,13 +145,12 @@ const std::vector<Migration>& migrations() {
 
 std::string render(const char* sql, Dialect d) {
   bool lite = d == Dialect::kSqlite;
-  return fmt::format(fmt::runtime(sql),
-                     fmt::arg("id", lite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"),
-                     fmt::arg("int", lite ? "INTEGER" : "BIGINT"),
-                     fmt::arg("bool", lite ? "INTEGER" : "BOOLEAN"),
-                     fmt::arg("false", lite ? "0" : "false"),
-                     fmt::arg("real", lite ? "REAL" : "DOUBLE PRECISION"),
-                     fmt::arg("blob", lite ? "BLOB" : "BYTEA"));
+  return fmt::format(
+      fmt::runtime(sql),
+      fmt::arg("id", lite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"),
+      fmt::arg("int", lite ? "INTEGER" : "BIGINT"), fmt::arg("bool", lite ? "INTEGER" : "BOOLEAN"),
+      fmt::arg("false", lite ? "0" : "false"), fmt::arg("real", lite ? "REAL" : "DOUBLE PRECISION"),
+      fmt::arg("blob", lite ? "BLOB" : "BYTEA"));
 }
 
 // Arbitrary constant naming the migration lock among PostgreSQL advisory locks.
@@ -204,8 +203,7 @@ Result<void> apply_migrations(Conn& conn) {
   PHALANX_CHECK(conn.exec(lite ? "BEGIN IMMEDIATE" : "BEGIN"));
   auto r = [&]() -> Result<void> {
     if (!lite) {
-      PHALANX_CHECK(
-          conn.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey)));
+      PHALANX_CHECK(conn.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey)));
     }
     PHALANX_CHECK(apply_locked(conn));
     return conn.exec("COMMIT");

@@ -2,10 +2,9 @@
 // PostgreSQL connection over libpq: `?` placeholders become `$n`, statements are prepared once
 // (named s0, s1, …) and cached by SQL text; parameters go as text except blobs (bytea, binary);
 // results come back as text.
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <poll.h>
-
-#include <fmt/format.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -19,13 +18,15 @@ namespace {
 // A libpq message ends with a newline; our messages do not.
 std::string pq_error(const PGconn* conn) {
   std::string msg = PQerrorMessage(conn);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+    msg.pop_back();
   return msg;
 }
 
 std::string result_error(const PGresult* res) {
   std::string msg = PQresultErrorMessage(res);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+    msg.pop_back();
   return msg;
 }
 
@@ -133,7 +134,8 @@ class PgConn final : public Conn {
     if (st == PGRES_TUPLES_OK) {
       int n = PQntuples(res.get());
       if (on_row) {
-        for (int r = 0; r < n; ++r) on_row(PgRow(res.get(), r));
+        for (int r = 0; r < n; ++r)
+          on_row(PgRow(res.get(), r));
       }
       // INSERT … RETURNING reports rows inserted; a SELECT, rows returned.
       return static_cast<int64_t>(n);
@@ -187,8 +189,8 @@ class PgConn final : public Conn {
     std::string numbered = number_placeholders(sql);
     PgResult res(PQprepare(conn_, name.c_str(), numbered.c_str(), 0, nullptr));
     if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-      return Error(fmt::format("preparing statement: {}",
-                               res ? result_error(res.get()) : pq_error(conn_)));
+      return Error(
+          fmt::format("preparing statement: {}", res ? result_error(res.get()) : pq_error(conn_)));
     }
     auto [it, inserted] = cache_.emplace(std::move(key), std::move(name));
     return &it->second;
@@ -232,7 +234,8 @@ Result<std::unique_ptr<Conn>> open_postgres(const std::string& url) {
   }
   auto pg = std::make_unique<PgConn>(conn);
   // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PHALANX_CHECK(pg->exec("SET client_min_messages TO warning"));
   return std::unique_ptr<Conn>(std::move(pg));
 }

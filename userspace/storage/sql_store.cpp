@@ -284,8 +284,7 @@ Result<std::optional<Alert>> SqlStore::get_alert(int64_t id) {
   return std::optional<Alert>(std::move(alerts->front()));
 }
 
-Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids,
-                                        TimePoint now) {
+Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids, TimePoint now) {
   if (ids.empty()) return int64_t{0};
   Revs revs(c);
   PHALANX_CHECK(revs.lock());
@@ -350,11 +349,11 @@ Result<std::vector<Decision>> SqlStore::load_decisions(TimePoint expired_since) 
   std::vector<Decision> out;
   auto r = read([&](Conn& c) -> Result<void> {
     std::vector<Value> p{to_ns(expired_since)};
-    PHALANX_TRY(out, select_decisions(
-                         c,
-                         fmt::format("SELECT {} FROM decisions WHERE until >= ? ORDER BY id",
-                                     kDecisionColumns),
-                         p));
+    PHALANX_TRY(
+        out, select_decisions(c,
+                              fmt::format("SELECT {} FROM decisions WHERE until >= ? ORDER BY id",
+                                          kDecisionColumns),
+                              p));
     return ok();
   });
   if (!r) return r.error().context("loading decisions");
@@ -366,9 +365,10 @@ Result<std::vector<Decision>> SqlStore::decisions_after(int64_t rev) {
   auto r = read([&](Conn& c) -> Result<void> {
     std::vector<Value> p{rev};
     PHALANX_TRY(
-        out, select_decisions(
-                 c, fmt::format("SELECT {} FROM decisions WHERE rev > ? ORDER BY rev", kDecisionColumns),
-                 p));
+        out,
+        select_decisions(
+            c, fmt::format("SELECT {} FROM decisions WHERE rev > ? ORDER BY rev", kDecisionColumns),
+            p));
     return ok();
   });
   if (!r) return r.error().context(fmt::format("reading decisions after rev {}", rev));
@@ -413,7 +413,8 @@ Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t
     for (int64_t id : active) {
       PHALANX_TRY(int64_t rev, revs.next());
       std::vector<Value> p{to_ns(now), rev, id};
-      PHALANX_CHECK(c.run(update, p, [&](const Row& row) { changed.push_back(read_decision(row)); }));
+      PHALANX_CHECK(
+          c.run(update, p, [&](const Row& row) { changed.push_back(read_decision(row)); }));
     }
     return revs.save();
   });
@@ -421,8 +422,7 @@ Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t
   return changed;
 }
 
-Result<int64_t> SqlStore::count_decisions(std::string_view value,
-                                          std::optional<TimePoint> since) {
+Result<int64_t> SqlStore::count_decisions(std::string_view value, std::optional<TimePoint> since) {
   int64_t n = 0;
   auto r = read([&](Conn& c) -> Result<void> {
     std::vector<Value> p{std::string(value)};
@@ -471,7 +471,17 @@ void SqlStore::watch_decisions(std::function<void()> callback) {
   stop_watching();
   std::lock_guard lock(watch_mu_);
   watch_stop_ = false;
-  watcher_ = std::thread([this, cb = std::move(callback)] { watch_loop(cb); });
+  // Armed before returning, so that every change committed after this call is reported; if the
+  // database is unreachable now, the thread keeps trying.
+  std::unique_ptr<Conn> conn;
+  int64_t rev = -1;
+  if (auto opened = opener_()) {
+    conn = std::move(opened).value();
+    if (!conn->start_watch() || !read_rev(*conn, rev)) conn.reset();
+  }
+  watcher_ = std::thread([this, cb = std::move(callback), c = std::move(conn), rev]() mutable {
+    watch_loop(cb, std::move(c), rev);
+  });
 }
 
 void SqlStore::stop_watching() {
@@ -481,16 +491,15 @@ void SqlStore::stop_watching() {
   watcher_.join();
 }
 
-void SqlStore::watch_loop(std::function<void()> callback) {
+bool SqlStore::read_rev(Conn& conn, int64_t& rev) {
+  auto r = conn.run("SELECT value FROM counters WHERE name = 'rev'", {},
+                    [&](const Row& row) { rev = row.i64(0); });
+  return r.has_value();
+}
+
+void SqlStore::watch_loop(std::function<void()> callback, std::unique_ptr<Conn> conn,
+                          int64_t last_rev) {
   auto logger = log::get("store");
-  std::unique_ptr<Conn> conn;
-  int64_t last_rev = -1;
-  auto read_rev = [&]() -> Result<int64_t> {
-    int64_t rev = 0;
-    PHALANX_CHECK(conn->run("SELECT value FROM counters WHERE name = 'rev'", {},
-                            [&](const Row& row) { rev = row.i64(0); }));
-    return rev;
-  };
   auto sleep_retry = [&] {
     for (auto waited = std::chrono::milliseconds(0); waited < kWatchRetry && !watch_stop_;
          waited += kWatchInterval) {
@@ -513,8 +522,11 @@ void SqlStore::watch_loop(std::function<void()> callback) {
         continue;
       }
       // Changes made while the connection was down were not notified: report once.
-      if (last_rev >= 0) callback();
-      last_rev = read_rev().value_or(last_rev);
+      int64_t rev = last_rev;
+      if (read_rev(*conn, rev) && rev != last_rev) {
+        last_rev = rev;
+        callback();
+      }
     }
     auto changed = conn->wait_change(kWatchInterval);
     if (!changed) {
@@ -524,13 +536,11 @@ void SqlStore::watch_loop(std::function<void()> callback) {
       continue;
     }
     if (!*changed) continue;
-    auto rev = read_rev();
-    if (!rev) {
-      logger->warn("watching decisions: {}", rev.error().message());
-      continue;
-    }
-    if (*rev != last_rev) {
-      last_rev = *rev;
+    // Alerts without decisions change the SQLite file too; only a new rev is news.
+    int64_t rev = last_rev;
+    if (!read_rev(*conn, rev)) continue;
+    if (rev != last_rev) {
+      last_rev = rev;
       callback();
     }
   }

@@ -40,8 +40,7 @@ class SqlStore final : public Store {
   Result<int64_t> max_rev() override;
   Result<std::vector<Decision>> expire_decisions(std::span<const int64_t> ids,
                                                  TimePoint now) override;
-  Result<int64_t> count_decisions(std::string_view value,
-                                  std::optional<TimePoint> since) override;
+  Result<int64_t> count_decisions(std::string_view value, std::optional<TimePoint> since) override;
   Result<int64_t> count_active_decisions(std::string_view value, TimePoint now) override;
   Result<std::optional<TimePoint>> active_decision_until(std::string_view value,
                                                          TimePoint now) override;
@@ -98,7 +97,8 @@ class SqlStore final : public Store {
   // Expires the active decisions of these alerts (new rev, detached from the alert), then
   // removes the alerts and their remaining decisions. Returns the alerts removed.
   Result<int64_t> remove_alerts(Conn& c, const std::vector<int64_t>& ids, TimePoint now);
-  void watch_loop(std::function<void()> callback);
+  void watch_loop(std::function<void()> callback, std::unique_ptr<Conn> conn, int64_t last_rev);
+  static bool read_rev(Conn& conn, int64_t& rev);
 
   Opener opener_;
   std::mutex write_mu_;

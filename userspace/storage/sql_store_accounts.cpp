@@ -43,9 +43,12 @@ Machine read_machine(const Row& r) {
 
 // Parameters in kMachineColumns order, machine_id last (for UPDATE … WHERE machine_id = ?).
 std::vector<Value> machine_params(const Machine& m) {
-  return {m.password_hash,    m.ip_address,          m.scenarios,          m.version,
-          m.auth_type,        m.is_validated,        to_ns(m.created_at), to_ns(m.updated_at),
-          opt_time(m.last_push), opt_time(m.last_heartbeat), m.machine_id};
+  return {m.password_hash,       m.ip_address,
+          m.scenarios,           m.version,
+          m.auth_type,           m.is_validated,
+          to_ns(m.created_at),   to_ns(m.updated_at),
+          opt_time(m.last_push), opt_time(m.last_heartbeat),
+          m.machine_id};
 }
 
 Bouncer read_bouncer(const Row& r) {
@@ -64,9 +67,15 @@ Bouncer read_bouncer(const Row& r) {
 }
 
 std::vector<Value> bouncer_params(const Bouncer& b) {
-  return {b.api_key_hash, b.ip_address,          b.type,
-          b.version,      b.auth_type,           b.revoked,
-          to_ns(b.created_at), to_ns(b.updated_at), opt_time(b.last_pull),
+  return {b.api_key_hash,
+          b.ip_address,
+          b.type,
+          b.version,
+          b.auth_type,
+          b.revoked,
+          to_ns(b.created_at),
+          to_ns(b.updated_at),
+          opt_time(b.last_pull),
           b.name};
 }
 
@@ -79,11 +88,11 @@ Result<void> SqlStore::add_machine(const Machine& machine) {
     std::vector<Value> key{machine.machine_id};
     PHALANX_TRY(int64_t found, c.run("SELECT 1 FROM machines WHERE machine_id = ?", key));
     if (found > 0) return Error("user already exist", EEXIST);
-    PHALANX_CHECK(c.run(
-        "INSERT INTO machines (password_hash, ip_address, scenarios, version, auth_type, "
-        "is_validated, created_at, updated_at, last_push, last_heartbeat, machine_id) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        machine_params(machine)));
+    PHALANX_CHECK(
+        c.run("INSERT INTO machines (password_hash, ip_address, scenarios, version, auth_type, "
+              "is_validated, created_at, updated_at, last_push, last_heartbeat, machine_id) VALUES "
+              "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              machine_params(machine)));
     return ok();
   });
   if (!r) return r.error().context(fmt::format("adding machine '{}'", machine.machine_id));
@@ -94,8 +103,9 @@ Result<std::optional<Machine>> SqlStore::get_machine(std::string_view machine_id
   std::optional<Machine> out;
   auto r = read([&](Conn& c) -> Result<void> {
     std::vector<Value> key{std::string(machine_id)};
-    PHALANX_CHECK(c.run(fmt::format("SELECT {} FROM machines WHERE machine_id = ?", kMachineColumns),
-                        key, [&](const Row& row) { out = read_machine(row); }));
+    PHALANX_CHECK(
+        c.run(fmt::format("SELECT {} FROM machines WHERE machine_id = ?", kMachineColumns), key,
+              [&](const Row& row) { out = read_machine(row); }));
     return ok();
   });
   if (!r) return r.error().context(fmt::format("reading machine '{}'", machine_id));
@@ -145,10 +155,10 @@ Result<void> SqlStore::add_bouncer(const Bouncer& bouncer) {
     std::vector<Value> key{bouncer.name};
     PHALANX_TRY(int64_t found, c.run("SELECT 1 FROM bouncers WHERE name = ?", key));
     if (found > 0) return Error("bouncer already exists", EEXIST);
-    PHALANX_CHECK(c.run(
-        "INSERT INTO bouncers (api_key_hash, ip_address, type, version, auth_type, revoked, "
-        "created_at, updated_at, last_pull, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        bouncer_params(bouncer)));
+    PHALANX_CHECK(
+        c.run("INSERT INTO bouncers (api_key_hash, ip_address, type, version, auth_type, revoked, "
+              "created_at, updated_at, last_pull, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              bouncer_params(bouncer)));
     return ok();
   });
   if (!r) return r.error().context(fmt::format("adding bouncer '{}'", bouncer.name));
@@ -172,8 +182,8 @@ Result<std::optional<Bouncer>> SqlStore::get_bouncer(std::string_view name) {
   std::optional<Bouncer> out;
   auto r = read([&](Conn& c) -> Result<void> {
     std::vector<Value> key{std::string(name)};
-    PHALANX_CHECK(c.run(fmt::format("SELECT {} FROM bouncers WHERE name = ?", kBouncerColumns),
-                        key, [&](const Row& row) { out = read_bouncer(row); }));
+    PHALANX_CHECK(c.run(fmt::format("SELECT {} FROM bouncers WHERE name = ?", kBouncerColumns), key,
+                        [&](const Row& row) { out = read_bouncer(row); }));
     return ok();
   });
   if (!r) return r.error().context(fmt::format("reading bouncer '{}'", name));

@@ -21,7 +21,8 @@ inline constexpr size_t kChunk = 256;
 // "(?, ?, …)" with n placeholders.
 inline std::string in_list(size_t n) {
   std::string s = "(";
-  for (size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
+  for (size_t i = 0; i < n; ++i)
+    s += i == 0 ? "?" : ", ?";
   s += ")";
   return s;
 }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SQLite connection: WAL journal, synchronous=NORMAL, a busy timeout, foreign keys on, and a
 // cache of prepared statements keyed by SQL text.
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <thread>
 #include <unordered_map>
@@ -39,7 +38,8 @@ class SqliteConn final : public Conn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
   ~SqliteConn() override {
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    for (auto& [sql, stmt] : cache_)
+      sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
 
@@ -134,7 +134,8 @@ class SqliteConn final : public Conn {
     std::string key(sql);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxCachedStatements) {
-      for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+      for (auto& [text, stmt] : cache_)
+        sqlite3_finalize(stmt);
       cache_.clear();
     }
     sqlite3_stmt* stmt = nullptr;

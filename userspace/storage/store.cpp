@@ -19,7 +19,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 Result<std::unique_ptr<Store>> open_sqlite_store(std::string path) {
   if (path.empty()) return Error("empty sqlite path");
   if (path.find('?') != std::string::npos) {
-    return Error(fmt::format("sqlite path '{}' has a query string; options are not supported", path));
+    return Error(
+        fmt::format("sqlite path '{}' has a query string; options are not supported", path));
   }
   auto store = SqlStore::open([path] { return open_sqlite(path); });
   if (!store) return store.error();
