@@ -60,7 +60,6 @@ CREATE TABLE alerts (
   labels TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX alerts_created_at ON alerts (created_at);
-CREATE INDEX alerts_source_ip ON alerts (source_ip_size, source_ip_start);
 
 CREATE TABLE decisions (
   id {id},
@@ -80,7 +79,6 @@ CREATE TABLE decisions (
   rev {int} NOT NULL
 );
 CREATE UNIQUE INDEX decisions_rev ON decisions (rev);
-CREATE INDEX decisions_until ON decisions (until);
 CREATE INDEX decisions_alert_id ON decisions (alert_id);
 CREATE INDEX decisions_value ON decisions (value);
 
