@@ -83,7 +83,8 @@ std::optional<std::pair<std::string, std::string>> split_user_agent(const Reques
 bool is_trusted(const Lapi::State& s, const std::string& ip) {
   const auto addr = net::IpAddress::parse(ip);
   if (!addr) return false;
-  if (addr->is_loopback()) return true;
+  // CrowdSec trusts 127.0.0.1 and ::1 (not all of 127.0.0.0/8), plus trusted_ips.
+  if (ip == "127.0.0.1" || ip == "::1") return true;
   for (const auto& c : s.options.trusted_ips)
     if (c.contains(*addr)) return true;
   return false;

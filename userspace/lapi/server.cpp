@@ -138,6 +138,10 @@ struct Server::Impl {
 
 namespace {
 
+// Largest over-limit body read and discarded before answering 413; past it the connection is
+// closed after the answer.
+constexpr uint64_t kDrainLimit = 64 * 1024 * 1024;
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -207,8 +211,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                           .substr(0, std::string_view(target.data(), target.size()).find('?'));
     limit_ = server_.handler.body_limit(path);
     const auto length = parser_->content_length();
-    if (length && *length > limit_) return reject_too_large();
-    parser_->body_limit(limit_);
+    too_large_ = length && *length > limit_;
+    // A body over the limit is still read (up to kDrainLimit) so that the client, which is
+    // busy sending it, reads the 413 instead of a connection reset.
+    if (too_large_ && *length > kDrainLimit) return reject_too_large();
+    parser_->body_limit(too_large_ ? *length : limit_);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(60));
     http::async_read(
         stream_, buffer_, *parser_,
@@ -228,6 +235,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) return reject_too_large();
     if (ec) return close();
+    if (too_large_) {
+      Response r;
+      r.status = 413;
+      r.body = R"({"message":"http: request body too large"})";
+      keep_alive_ = parser_->get().keep_alive();
+      version_ = parser_->get().version();
+      head_ = false;
+      parser_.reset();
+      return send(std::move(r));
+    }
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
@@ -418,6 +435,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string remote_ip_;
   std::optional<PeerCert> peer_;
   size_t limit_ = 0;
+  bool too_large_ = false;
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;
