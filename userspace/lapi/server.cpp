@@ -198,6 +198,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
+    // Beast checks Content-Length against the body limit while reading the header; the limit
+    // of the route is set once the path is known (on_header).
+    parser_->body_limit(kDrainLimit);
     beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
