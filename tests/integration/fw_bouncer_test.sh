@@ -36,9 +36,18 @@ ns=phx-fwb-$$
 work=$(mktemp -d)
 lapi_pid=
 fwb_pid=
+# stop PID: SIGTERM, then SIGKILL after 5 s (the bouncer can hang tearing its tables down).
+stop() {
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
 cleanup() {
-  [ -n "$fwb_pid" ] && kill "$fwb_pid" 2>/dev/null && wait "$fwb_pid" 2>/dev/null
-  [ -n "$lapi_pid" ] && kill "$lapi_pid" 2>/dev/null && wait "$lapi_pid" 2>/dev/null
+  stop "$fwb_pid"
+  stop "$lapi_pid"
   [ "$kind" = crowdsec ] && cs_stop
   ip netns del "$ns" 2>/dev/null
   rm -rf "$work"
