@@ -12,6 +12,9 @@ packages=(
   libmaxminddb-dev libpugixml-dev libssl-dev
   # XDP program (bpf/) and its userspace side
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools
+  # Local API storage: SQLite (embedded default) and PostgreSQL (several LAPIs on one database);
+  # the postgresql server runs the storage conformance tests (scripts/with-postgres.sh)
+  libsqlite3-dev libpq-dev postgresql
   # bouncers: LAPI decision-stream client (HTTP/HTTPS)
   libcpp-httplib-dev openssl libsimdjson-dev
   # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)

@@ -34,16 +34,16 @@ struct AlertFilter {
   std::optional<std::string> ip;        // source ip/range matching, with `contains`
   std::optional<std::string> range;
   bool contains = true;
-  std::optional<TimePoint> since;           // created after
-  std::optional<TimePoint> until;           // created before
-  std::optional<std::string> decision_type; // has a decision of this type
-  std::optional<std::string> origin;        // has a decision of this origin
+  std::optional<TimePoint> since;            // created after
+  std::optional<TimePoint> until;            // created before
+  std::optional<std::string> decision_type;  // has a decision of this type
+  std::optional<std::string> origin;         // has a decision of this origin
   std::optional<std::string> kind;
   bool include_capi = true;
   std::optional<bool> has_active_decision;  // relative to `now`
   std::optional<bool> simulated;
   std::optional<int64_t> id;
-  int64_t limit = 100;  // 0 = all
+  int64_t limit = 100;     // 0 = all
   bool ascending = false;  // by created_at, then id
   bool with_decisions = true;
 };
@@ -69,7 +69,10 @@ class Store {
   virtual Result<std::vector<int64_t>> insert_alerts(std::span<Alert> alerts) = 0;
   virtual Result<std::vector<Alert>> query_alerts(const AlertFilter& filter, TimePoint now) = 0;
   virtual Result<std::optional<Alert>> get_alert(int64_t id) = 0;
-  // Deletes matching alerts and their decisions (rows removed). Returns the count of alerts.
+  // Deletes matching alerts (`limit` is ignored) and their decisions. Returns the count of
+  // alerts. Decision rows that were still active are not removed but expired (until = `now`, a
+  // new rev, alert_id 0), so that LAPI instances following decisions_after() and the bouncers'
+  // streams learn that the ban is gone; flush() removes them later. Other rows are removed.
   virtual Result<int64_t> delete_alerts(const AlertFilter& filter, TimePoint now) = 0;
 
   // --- decisions
@@ -90,6 +93,12 @@ class Store {
   // (all, created since `since`, active at `now`).
   virtual Result<int64_t> count_decisions(std::string_view value,
                                           std::optional<TimePoint> since) = 0;
+  // Decisions on `value` active at `now` (until > now), and the latest until among them
+  // (GetActiveDecisionsCount / GetActiveDecisionsTimeLeft). The defaults scan load_decisions();
+  // SqlStore answers them with one query.
+  virtual Result<int64_t> count_active_decisions(std::string_view value, TimePoint now);
+  virtual Result<std::optional<TimePoint>> active_decision_until(std::string_view value,
+                                                                 TimePoint now);
 
   // Starts a backend thread that calls `callback` when another writer (another LAPI instance,
   // the CLI) may have changed decisions: PostgreSQL LISTEN/NOTIFY; SQLite polls its

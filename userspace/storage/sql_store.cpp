@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqlStore: connections, transactions, alerts and decisions. Machines and bouncers are in
+// sql_store_accounts.cpp.
+#include "storage/sql_store.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "core/log.h"
+#include "storage/alert_query.h"
+#include "storage/codec.h"
+#include "storage/migrations.h"
+#include "storage/sql_util.h"
+
+namespace phalanx::storage {
+namespace {
+
+constexpr auto kWatchInterval = std::chrono::milliseconds(150);
+constexpr auto kWatchRetry = std::chrono::seconds(1);
+
+constexpr const char* kInsertAlert =
+    "INSERT INTO alerts (uuid, machine_id, created_at, scenario, scenario_hash, "
+    "scenario_version, message, leakspeed, kind, capacity, events_count, start_at, stop_at, "
+    "simulated, remediation, source_scope, source_value, source_ip, source_range, "
+    "source_as_name, source_as_number, source_cn, source_latitude, source_longitude, "
+    "source_ip_start, source_ip_end, source_ip_size, events, meta, labels) VALUES (?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+constexpr const char* kInsertDecision =
+    "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
+    "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?) RETURNING id";
+// PostgreSQL only: the alert inserted just before, in the same session (see insert_alert_rows).
+constexpr const char* kInsertDecisionAfterAlert =
+    "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
+    "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (currval('alerts_id_seq'), ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+Alert read_alert(const Row& r) {
+  Alert a;
+  a.id = r.i64(0);
+  a.uuid = r.str(1);
+  a.machine_id = r.str(2);
+  a.created_at = from_ns(r.i64(3));
+  a.scenario = r.str(4);
+  a.scenario_hash = r.str(5);
+  a.scenario_version = r.str(6);
+  a.message = r.str(7);
+  a.leakspeed = r.str(8);
+  a.kind = r.str(9);
+  a.capacity = static_cast<int32_t>(r.i64(10));
+  a.events_count = static_cast<int32_t>(r.i64(11));
+  a.start_at = from_ns(r.i64(12));
+  a.stop_at = from_ns(r.i64(13));
+  a.simulated = r.boolean(14);
+  a.remediation = r.boolean(15);
+  a.source.scope = r.str(16);
+  a.source.value = r.str(17);
+  a.source.ip = r.str(18);
+  a.source.range = r.str(19);
+  a.source.as_name = r.str(20);
+  a.source.as_number = r.str(21);
+  a.source.cn = r.str(22);
+  a.source.latitude = static_cast<float>(r.f64(23));
+  a.source.longitude = static_cast<float>(r.f64(24));
+  a.events = decode_events(r.text(25));
+  a.meta = decode_meta(r.text(26));
+  a.labels = decode_labels(r.text(27));
+  return a;
+}
+
+Value span_start(const std::optional<IpSpan>& s) {
+  return s ? Value(s->start) : Value(nullptr);
+}
+Value span_end(const std::optional<IpSpan>& s) {
+  return s ? Value(s->end) : Value(nullptr);
+}
+int64_t span_size(const std::optional<IpSpan>& s) {
+  return s ? s->size : 0;
+}
+
+Result<std::vector<Decision>> select_decisions(Conn& c, std::string_view sql,
+                                               std::span<const Value> params) {
+  std::vector<Decision> out;
+  PHALANX_CHECK(c.run(sql, params, [&](const Row& r) { out.push_back(read_decision(r)); }));
+  return out;
+}
+
+}  // namespace
+
+// --- revs
+
+Result<void> SqlStore::Revs::lock() {
+  if (locked_) return ok();
+  std::string sql = "SELECT value FROM counters WHERE name = 'rev'";
+  if (conn_.dialect() == Dialect::kPostgres) sql += " FOR UPDATE";
+  bool found = false;
+  PHALANX_CHECK(conn_.run(sql, {}, [&](const Row& r) {
+    value_ = r.i64(0);
+    found = true;
+  }));
+  if (!found) return Error("reading the rev counter: row missing");
+  start_ = value_;
+  locked_ = true;
+  return ok();
+}
+
+Result<int64_t> SqlStore::Revs::next() {
+  PHALANX_CHECK(lock());
+  return ++value_;
+}
+
+Result<int64_t> SqlStore::Revs::reserve(int64_t n) {
+  if (!locked_) {
+    // Lock, advance and write back in one statement (one round trip on PostgreSQL).
+    std::vector<Value> p{n};
+    bool found = false;
+    PHALANX_CHECK(
+        conn_.run("UPDATE counters SET value = value + ? WHERE name = 'rev' RETURNING value", p,
+                  [&](const Row& r) {
+                    value_ = r.i64(0);
+                    found = true;
+                  }));
+    if (!found) return Error("advancing the rev counter: row missing");
+    start_ = value_;
+    locked_ = true;
+    return value_ - n + 1;
+  }
+  int64_t first = value_ + 1;
+  value_ += n;
+  return first;
+}
+
+Result<void> SqlStore::Revs::save() {
+  if (!locked_ || value_ == start_) return ok();
+  std::vector<Value> params{value_};
+  PHALANX_CHECK(conn_.run("UPDATE counters SET value = ? WHERE name = 'rev'", params));
+  start_ = value_;
+  return ok();
+}
+
+// --- connections and transactions
+
+Result<std::unique_ptr<SqlStore>> SqlStore::open(Opener opener) {
+  std::unique_ptr<SqlStore> store(new SqlStore(std::move(opener)));
+  PHALANX_TRY(store->writer_, store->opener_());
+  PHALANX_CHECK(apply_migrations(*store->writer_));
+  PHALANX_TRY(store->reader_, store->opener_());
+  return store;
+}
+
+SqlStore::~SqlStore() {
+  stop_watching();
+}
+
+Result<void> SqlStore::write(const std::function<Result<void>(Conn&)>& fn) {
+  std::lock_guard lock(write_mu_);
+  if (writer_->broken()) {
+    PHALANX_TRY(writer_, opener_());
+  }
+  Conn& c = *writer_;
+  // BEGIN IMMEDIATE takes SQLite's write lock now, so that the transaction cannot fail later
+  // on a lock upgrade; busy_timeout makes it wait for another process's writer.
+  PHALANX_CHECK(c.exec(c.dialect() == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN"));
+  auto r = fn(c);
+  if (r) r = c.exec("COMMIT");
+  if (!r) (void)c.exec("ROLLBACK");
+  return r;
+}
+
+Result<void> SqlStore::read(const std::function<Result<void>(Conn&)>& fn, bool snapshot) {
+  std::lock_guard lock(read_mu_);
+  if (reader_->broken()) {
+    PHALANX_TRY(reader_, opener_());
+  }
+  Conn& c = *reader_;
+  if (!snapshot) return fn(c);
+  PHALANX_CHECK(c.exec(c.dialect() == Dialect::kSqlite
+                           ? "BEGIN"
+                           : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  auto r = fn(c);
+  auto end = c.exec(r ? "COMMIT" : "ROLLBACK");
+  if (r && !end) return end;
+  return r;
+}
+
+// --- alerts
+
+namespace {
+
+std::vector<Value> alert_params(const Alert& a) {
+  auto span = source_span(a.source);
+  return {a.uuid,
+          a.machine_id,
+          to_ns(a.created_at),
+          a.scenario,
+          a.scenario_hash,
+          a.scenario_version,
+          a.message,
+          a.leakspeed,
+          a.kind,
+          int64_t{a.capacity},
+          int64_t{a.events_count},
+          to_ns(a.start_at),
+          to_ns(a.stop_at),
+          a.simulated,
+          a.remediation,
+          a.source.scope,
+          a.source.value,
+          a.source.ip,
+          a.source.range,
+          a.source.as_name,
+          a.source.as_number,
+          a.source.cn,
+          double{a.source.latitude},
+          double{a.source.longitude},
+          span_start(span),
+          span_end(span),
+          span_size(span),
+          encode_events(a.events),
+          encode_meta(a.meta),
+          encode_labels(a.labels)};
+}
+
+// Parameters of kInsertDecision; without the leading alert_id for kInsertDecisionAfterAlert.
+std::vector<Value> decision_params(const Decision& d, bool with_alert_id) {
+  auto span = decision_span(d.scope, d.value);
+  std::vector<Value> p;
+  p.reserve(14);
+  if (with_alert_id) p.push_back(d.alert_id > 0 ? Value(d.alert_id) : Value(nullptr));
+  for (Value v :
+       {Value(d.uuid), Value(to_ns(d.created_at)), Value(to_ns(d.until)), Value(d.scenario),
+        Value(d.type), Value(d.scope), Value(d.value), Value(d.origin), Value(d.simulated),
+        span_start(span), span_end(span), Value(span_size(span)), Value(d.rev)}) {
+    p.push_back(std::move(v));
+  }
+  return p;
+}
+
+}  // namespace
+
+// SQLite runs statement after statement in-process, so each decision simply binds the id its
+// alert just got. PostgreSQL gets the whole batch in pipeline mode (one round trip), where a
+// decision cannot wait for its alert's id: it reads currval() of the alerts' id sequence, which
+// within the session is the alert inserted just before it.
+Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decision> decisions,
+                                            int64_t alert_id) {
+  if (decisions.empty()) return ok();
+  PHALANX_TRY(int64_t rev, revs.reserve(static_cast<int64_t>(decisions.size())));
+  std::vector<Conn::Statement> batch;
+  batch.reserve(decisions.size());
+  for (auto& d : decisions) {
+    d.alert_id = alert_id;
+    d.rev = rev++;
+    batch.push_back(
+        {kInsertDecision, decision_params(d, true), [&d](const Row& r) { d.id = r.i64(0); }});
+  }
+  return c.run_batch(batch);
+}
+
+Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> alerts,
+                                         std::vector<int64_t>& ids) {
+  if (c.dialect() == Dialect::kSqlite) {
+    for (auto& a : alerts) {
+      PHALANX_CHECK(c.run(kInsertAlert, alert_params(a), [&](const Row& r) { a.id = r.i64(0); }));
+      PHALANX_CHECK(insert_decision_rows(c, revs, a.decisions, a.id));
+      ids.push_back(a.id);
+    }
+    return ok();
+  }
+  int64_t count = 0;
+  for (const auto& a : alerts)
+    count += static_cast<int64_t>(a.decisions.size());
+  int64_t rev = 0;
+  if (count > 0) {
+    PHALANX_TRY(rev, revs.reserve(count));
+  }
+  std::vector<Conn::Statement> batch;
+  for (auto& a : alerts) {
+    batch.push_back({kInsertAlert, alert_params(a), [&a](const Row& r) { a.id = r.i64(0); }});
+    for (auto& d : a.decisions) {
+      d.rev = rev++;
+      batch.push_back({kInsertDecisionAfterAlert, decision_params(d, false),
+                       [&d](const Row& r) { d.id = r.i64(0); }});
+    }
+  }
+  PHALANX_CHECK(c.run_batch(batch));
+  for (auto& a : alerts) {
+    for (auto& d : a.decisions)
+      d.alert_id = a.id;
+    ids.push_back(a.id);
+  }
+  return ok();
+}
+
+Result<std::vector<int64_t>> SqlStore::insert_alerts(std::span<Alert> alerts) {
+  std::vector<int64_t> ids;
+  ids.reserve(alerts.size());
+  auto r = write([&](Conn& c) -> Result<void> {
+    ids.clear();
+    Revs revs(c);
+    PHALANX_CHECK(insert_alert_rows(c, revs, alerts, ids));
+    return revs.save();
+  });
+  if (!r) return r.error().context(fmt::format("inserting {} alerts", alerts.size()));
+  return ids;
+}
+
+Result<void> SqlStore::attach_decisions(Conn& c, std::vector<Alert>& alerts) {
+  std::unordered_map<int64_t, size_t> index;
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    index.emplace(alerts[i].id, i);
+    ids.push_back(alerts[i].id);
+  }
+  std::string sql = fmt::format("SELECT {} FROM decisions WHERE alert_id IN {} ORDER BY id",
+                                kDecisionColumns, in_list(kChunk));
+  return for_chunks(ids, [&](std::vector<Value>& params) -> Result<void> {
+    PHALANX_CHECK(c.run(sql, params, [&](const Row& r) {
+      Decision d = read_decision(r);
+      alerts[index.at(d.alert_id)].decisions.push_back(std::move(d));
+    }));
+    return ok();
+  });
+}
+
+Result<std::vector<Alert>> SqlStore::query_alerts(const AlertFilter& filter, TimePoint now) {
+  std::vector<Alert> alerts;
+  auto r = read(
+      [&](Conn& c) -> Result<void> {
+        alerts.clear();
+        PHALANX_TRY(SqlCondition q, alert_select(filter, now));
+        PHALANX_CHECK(
+            c.run(q.sql, q.params, [&](const Row& row) { alerts.push_back(read_alert(row)); }));
+        if (filter.with_decisions && !alerts.empty()) PHALANX_CHECK(attach_decisions(c, alerts));
+        return ok();
+      },
+      /*snapshot=*/true);
+  if (!r) return r.error().context("querying alerts");
+  return alerts;
+}
+
+Result<std::optional<Alert>> SqlStore::get_alert(int64_t id) {
+  AlertFilter filter;
+  filter.id = id;
+  filter.limit = 1;
+  auto alerts = query_alerts(filter, TimePoint{});
+  if (!alerts) return alerts.error();
+  if (alerts->empty()) return std::optional<Alert>();
+  return std::optional<Alert>(std::move(alerts->front()));
+}
+
+Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids, TimePoint now) {
+  if (ids.empty()) return int64_t{0};
+  Revs revs(c);
+  PHALANX_CHECK(revs.lock());
+  std::vector<int64_t> active;
+  std::string select = fmt::format(
+      "SELECT id FROM decisions WHERE until > ? AND alert_id IN {} ORDER BY id", in_list(kChunk));
+  PHALANX_CHECK(for_chunks(
+      ids,
+      [&](std::vector<Value>& params) -> Result<void> {
+        auto r = c.run(select, params, [&](const Row& r) { active.push_back(r.i64(0)); });
+        if (!r) return r.error();
+        return ok();
+      },
+      Value(to_ns(now))));
+  for (int64_t id : active) {
+    PHALANX_TRY(int64_t rev, revs.next());
+    std::vector<Value> p{to_ns(now), rev, id};
+    PHALANX_CHECK(
+        c.run("UPDATE decisions SET until = ?, rev = ?, alert_id = NULL WHERE id = ?", p));
+  }
+  PHALANX_CHECK(revs.save());
+  int64_t removed = 0;
+  std::string del_decisions =
+      fmt::format("DELETE FROM decisions WHERE alert_id IN {}", in_list(kChunk));
+  std::string del_alerts = fmt::format("DELETE FROM alerts WHERE id IN {}", in_list(kChunk));
+  PHALANX_CHECK(for_chunks(ids, [&](std::vector<Value>& params) -> Result<void> {
+    PHALANX_CHECK(c.run(del_decisions, params));
+    PHALANX_TRY(int64_t n, c.run(del_alerts, params));
+    removed += n;
+    return ok();
+  }));
+  return removed;
+}
+
+Result<int64_t> SqlStore::delete_alerts(const AlertFilter& filter, TimePoint now) {
+  int64_t removed = 0;
+  auto r = write([&](Conn& c) -> Result<void> {
+    PHALANX_TRY(SqlCondition cond, alert_condition(filter, now));
+    std::vector<int64_t> ids;
+    PHALANX_CHECK(c.run("SELECT a.id FROM alerts a" + cond.sql, cond.params,
+                        [&](const Row& row) { ids.push_back(row.i64(0)); }));
+    PHALANX_TRY(removed, remove_alerts(c, ids, now));
+    return ok();
+  });
+  if (!r) return r.error().context("deleting alerts");
+  return removed;
+}
+
+// --- decisions
+
+Result<void> SqlStore::insert_decisions(std::span<Decision> decisions) {
+  auto r = write([&](Conn& c) -> Result<void> {
+    Revs revs(c);
+    PHALANX_CHECK(insert_decision_rows(c, revs, decisions, 0));
+    return revs.save();
+  });
+  if (!r) return r.error().context(fmt::format("inserting {} decisions", decisions.size()));
+  return ok();
+}
+
+Result<std::vector<Decision>> SqlStore::load_decisions(TimePoint expired_since) {
+  std::vector<Decision> out;
+  auto r = read([&](Conn& c) -> Result<void> {
+    std::vector<Value> p{to_ns(expired_since)};
+    PHALANX_TRY(
+        out, select_decisions(c,
+                              fmt::format("SELECT {} FROM decisions WHERE until >= ? ORDER BY id",
+                                          kDecisionColumns),
+                              p));
+    return ok();
+  });
+  if (!r) return r.error().context("loading decisions");
+  return out;
+}
+
+Result<std::vector<Decision>> SqlStore::decisions_after(int64_t rev) {
+  std::vector<Decision> out;
+  auto r = read([&](Conn& c) -> Result<void> {
+    std::vector<Value> p{rev};
+    PHALANX_TRY(
+        out,
+        select_decisions(
+            c, fmt::format("SELECT {} FROM decisions WHERE rev > ? ORDER BY rev", kDecisionColumns),
+            p));
+    return ok();
+  });
+  if (!r) return r.error().context(fmt::format("reading decisions after rev {}", rev));
+  return out;
+}
+
+Result<int64_t> SqlStore::max_rev() {
+  int64_t rev = 0;
+  auto r = read([&](Conn& c) -> Result<void> {
+    PHALANX_CHECK(c.run("SELECT value FROM counters WHERE name = 'rev'", {},
+                        [&](const Row& row) { rev = row.i64(0); }));
+    return ok();
+  });
+  if (!r) return r.error().context("reading the current rev");
+  return rev;
+}
+
+Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t> ids,
+                                                         TimePoint now) {
+  std::vector<Decision> changed;
+  auto r = write([&](Conn& c) -> Result<void> {
+    changed.clear();
+    Revs revs(c);
+    PHALANX_CHECK(revs.lock());
+    std::vector<int64_t> active;
+    std::string select = fmt::format(
+        "SELECT id FROM decisions WHERE until > ? AND id IN {} ORDER BY id", in_list(kChunk));
+    std::vector<int64_t> wanted(ids.begin(), ids.end());
+    PHALANX_CHECK(for_chunks(
+        wanted,
+        [&](std::vector<Value>& params) -> Result<void> {
+          auto q = c.run(select, params, [&](const Row& row) { active.push_back(row.i64(0)); });
+          if (!q) return q.error();
+          return ok();
+        },
+        Value(to_ns(now))));
+    // Chunks may overlap on duplicate input ids; each row changes once.
+    std::sort(active.begin(), active.end());
+    active.erase(std::unique(active.begin(), active.end()), active.end());
+    std::string update = fmt::format(
+        "UPDATE decisions SET until = ?, rev = ? WHERE id = ? RETURNING {}", kDecisionColumns);
+    for (int64_t id : active) {
+      PHALANX_TRY(int64_t rev, revs.next());
+      std::vector<Value> p{to_ns(now), rev, id};
+      PHALANX_CHECK(
+          c.run(update, p, [&](const Row& row) { changed.push_back(read_decision(row)); }));
+    }
+    return revs.save();
+  });
+  if (!r) return r.error().context(fmt::format("expiring {} decisions", ids.size()));
+  return changed;
+}
+
+Result<int64_t> SqlStore::count_decisions(std::string_view value, std::optional<TimePoint> since) {
+  int64_t n = 0;
+  auto r = read([&](Conn& c) -> Result<void> {
+    std::vector<Value> p{std::string(value)};
+    std::string sql = "SELECT count(*) FROM decisions WHERE value = ?";
+    if (since) {
+      sql += " AND created_at >= ?";
+      p.emplace_back(to_ns(*since));
+    }
+    PHALANX_CHECK(c.run(sql, p, [&](const Row& row) { n = row.i64(0); }));
+    return ok();
+  });
+  if (!r) return r.error().context(fmt::format("counting decisions on '{}'", value));
+  return n;
+}
+
+Result<int64_t> SqlStore::count_active_decisions(std::string_view value, TimePoint now) {
+  int64_t n = 0;
+  auto r = read([&](Conn& c) -> Result<void> {
+    std::vector<Value> p{std::string(value), to_ns(now)};
+    PHALANX_CHECK(c.run("SELECT count(*) FROM decisions WHERE value = ? AND until > ?", p,
+                        [&](const Row& row) { n = row.i64(0); }));
+    return ok();
+  });
+  if (!r) return r.error().context(fmt::format("counting active decisions on '{}'", value));
+  return n;
+}
+
+Result<std::optional<TimePoint>> SqlStore::active_decision_until(std::string_view value,
+                                                                 TimePoint now) {
+  std::optional<TimePoint> until;
+  auto r = read([&](Conn& c) -> Result<void> {
+    std::vector<Value> p{std::string(value), to_ns(now)};
+    PHALANX_CHECK(c.run("SELECT max(until) FROM decisions WHERE value = ? AND until > ?", p,
+                        [&](const Row& row) {
+                          if (!row.is_null(0)) until = from_ns(row.i64(0));
+                        }));
+    return ok();
+  });
+  if (!r) return r.error().context(fmt::format("reading active decisions on '{}'", value));
+  return until;
+}
+
+// --- watching
+
+void SqlStore::watch_decisions(std::function<void()> callback) {
+  stop_watching();
+  std::lock_guard lock(watch_mu_);
+  watch_stop_ = false;
+  // Armed before returning, so that every change committed after this call is reported; if the
+  // database is unreachable now, the thread keeps trying.
+  std::unique_ptr<Conn> conn;
+  int64_t rev = -1;
+  if (auto opened = opener_()) {
+    conn = std::move(opened).value();
+    if (!conn->start_watch() || !read_rev(*conn, rev)) conn.reset();
+  }
+  watcher_ = std::thread([this, cb = std::move(callback), c = std::move(conn), rev]() mutable {
+    watch_loop(cb, std::move(c), rev);
+  });
+}
+
+void SqlStore::stop_watching() {
+  std::lock_guard lock(watch_mu_);
+  if (!watcher_.joinable()) return;
+  watch_stop_ = true;
+  watcher_.join();
+}
+
+bool SqlStore::read_rev(Conn& conn, int64_t& rev) {
+  auto r = conn.run("SELECT value FROM counters WHERE name = 'rev'", {},
+                    [&](const Row& row) { rev = row.i64(0); });
+  return r.has_value();
+}
+
+void SqlStore::watch_loop(std::function<void()> callback, std::unique_ptr<Conn> conn,
+                          int64_t last_rev) {
+  auto logger = log::get("store");
+  auto sleep_retry = [&] {
+    for (auto waited = std::chrono::milliseconds(0); waited < kWatchRetry && !watch_stop_;
+         waited += kWatchInterval) {
+      std::this_thread::sleep_for(kWatchInterval);
+    }
+  };
+  while (!watch_stop_) {
+    if (!conn || conn->broken()) {
+      auto opened = opener_();
+      if (!opened) {
+        logger->warn("watching decisions: {}", opened.error().message());
+        sleep_retry();
+        continue;
+      }
+      conn = std::move(opened).value();
+      if (auto r = conn->start_watch(); !r) {
+        logger->warn("watching decisions: {}", r.error().message());
+        conn.reset();
+        sleep_retry();
+        continue;
+      }
+      // Changes made while the connection was down were not notified: report once.
+      int64_t rev = last_rev;
+      if (read_rev(*conn, rev) && rev != last_rev) {
+        last_rev = rev;
+        callback();
+      }
+    }
+    auto changed = conn->wait_change(kWatchInterval);
+    if (!changed) {
+      logger->warn("watching decisions: {}", changed.error().message());
+      conn.reset();
+      sleep_retry();
+      continue;
+    }
+    if (!*changed) continue;
+    // Alerts without decisions change the SQLite file too; only a new rev is news.
+    int64_t rev = last_rev;
+    if (!read_rev(*conn, rev)) continue;
+    if (rev != last_rev) {
+      last_rev = rev;
+      callback();
+    }
+  }
+}
+
+// --- housekeeping
+
+Result<FlushStats> SqlStore::flush(const FlushPolicy& policy, TimePoint now) {
+  FlushStats stats;
+  auto r = write([&](Conn& c) -> Result<void> {
+    stats = {};
+    std::vector<Value> p{to_ns(now - policy.decision_max_age)};
+    PHALANX_TRY(stats.decisions_removed, c.run("DELETE FROM decisions WHERE until < ?", p));
+
+    std::vector<std::string> reasons;
+    std::vector<Value> params{to_ns(now)};
+    if (policy.alert_max_age) {
+      reasons.push_back("a.created_at < ?");
+      params.emplace_back(to_ns(now - *policy.alert_max_age));
+    }
+    if (policy.alert_max_items) {
+      reasons.push_back(
+          "a.id NOT IN (SELECT id FROM alerts ORDER BY created_at DESC, id DESC LIMIT ?)");
+      params.emplace_back(std::max<int64_t>(*policy.alert_max_items, 0));
+    }
+    if (reasons.empty()) return ok();
+    // Alerts that still carry an active decision are kept whatever their age.
+    std::string sql =
+        "SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE "
+        "d.alert_id = a.id AND d.until > ?) AND (" +
+        reasons[0] + (reasons.size() > 1 ? " OR " + reasons[1] : "") + ")";
+    std::vector<int64_t> ids;
+    PHALANX_CHECK(c.run(sql, params, [&](const Row& row) { ids.push_back(row.i64(0)); }));
+    std::string del_decisions =
+        fmt::format("DELETE FROM decisions WHERE alert_id IN {}", in_list(kChunk));
+    std::string del_alerts = fmt::format("DELETE FROM alerts WHERE id IN {}", in_list(kChunk));
+    return for_chunks(ids, [&](std::vector<Value>& chunk) -> Result<void> {
+      PHALANX_TRY(int64_t d, c.run(del_decisions, chunk));
+      PHALANX_TRY(int64_t a, c.run(del_alerts, chunk));
+      stats.decisions_removed += d;
+      stats.alerts_removed += a;
+      return ok();
+    });
+  });
+  if (!r) return r.error().context("flushing old rows");
+  return stats;
+}
+
+}  // namespace phalanx::storage

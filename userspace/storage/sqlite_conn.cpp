@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// SQLite connection: WAL journal, synchronous=NORMAL, a busy timeout, foreign keys on, and a
+// cache of prepared statements keyed by SQL text.
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <thread>
+#include <unordered_map>
+
+#include "storage/db.h"
+
+namespace phalanx::storage {
+namespace {
+
+// Waits this long for another writer (the CLI, another daemon) to release the file lock.
+constexpr int kBusyTimeoutMs = 10000;
+// Statements are cached per distinct SQL text; alert filters make a few dozen shapes at most.
+constexpr size_t kMaxCachedStatements = 256;
+
+class SqliteRow final : public Row {
+ public:
+  explicit SqliteRow(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int64_t i64(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  double f64(int col) const override { return sqlite3_column_double(stmt_, col); }
+  std::string_view text(int col) const override {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    if (p == nullptr) return {};
+    return {p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+  bool boolean(int col) const override { return sqlite3_column_int64(stmt_, col) != 0; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteConn final : public Conn {
+ public:
+  explicit SqliteConn(sqlite3* db) : db_(db) {}
+  ~SqliteConn() override {
+    for (auto& [sql, stmt] : cache_)
+      sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  bool broken() const override { return false; }
+
+  Result<void> exec(std::string_view sql) override {
+    std::string text(sql);
+    char* err = nullptr;
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      return Error(msg, sqlite3_extended_errcode(db_));
+    }
+    return ok();
+  }
+
+  Result<int64_t> run(std::string_view sql, std::span<const Value> params,
+                      const RowFn& on_row) override {
+    PHALANX_TRY(sqlite3_stmt * stmt, prepare(sql));
+    // Reset on every exit path so that the statement never holds a read snapshot open.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              return sqlite3_bind_null(stmt, idx);
+            } else if constexpr (std::is_same_v<T, int64_t>) {
+              return sqlite3_bind_int64(stmt, idx, v);
+            } else if constexpr (std::is_same_v<T, double>) {
+              return sqlite3_bind_double(stmt, idx, v);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+              return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()),
+                                       SQLITE_STATIC);
+            } else if constexpr (std::is_same_v<T, Blob>) {
+              return sqlite3_bind_blob(stmt, idx, v.data(), static_cast<int>(v.size()),
+                                       SQLITE_STATIC);
+            } else {
+              return sqlite3_bind_int(stmt, idx, v ? 1 : 0);
+            }
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return Error(fmt::format("binding parameter {}: {}", idx, errmsg()));
+    }
+    int64_t rows = 0;
+    SqliteRow row(stmt);
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        ++rows;
+        if (on_row) on_row(row);
+        continue;
+      }
+      if (rc == SQLITE_DONE) break;
+      return Error(errmsg(), sqlite3_extended_errcode(db_));
+    }
+    if (sqlite3_column_count(stmt) == 0) rows = sqlite3_changes64(db_);
+    return rows;
+  }
+
+  Result<void> start_watch() override {
+    PHALANX_TRY(data_version_, read_data_version());
+    return ok();
+  }
+
+  Result<bool> wait_change(std::chrono::milliseconds timeout) override {
+    std::this_thread::sleep_for(timeout);
+    PHALANX_TRY(int64_t v, read_data_version());
+    if (v == data_version_) return false;
+    data_version_ = v;
+    return true;
+  }
+
+ private:
+  std::string errmsg() const { return sqlite3_errmsg(db_); }
+
+  Result<int64_t> read_data_version() {
+    int64_t v = 0;
+    PHALANX_CHECK(run("PRAGMA data_version", {}, [&](const Row& r) { v = r.i64(0); }));
+    return v;
+  }
+
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    std::string key(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (cache_.size() >= kMaxCachedStatements) {
+      for (auto& [text, stmt] : cache_)
+        sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt, nullptr) != SQLITE_OK) {
+      return Error(fmt::format("preparing statement: {}", errmsg()), sqlite3_extended_errcode(db_));
+    }
+    cache_.emplace(std::move(key), stmt);
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  int64_t data_version_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Error(fmt::format("opening sqlite database {}: {}", path, msg), rc);
+  }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  auto conn = std::make_unique<SqliteConn>(db);
+  // WAL: readers never block the writer. synchronous=NORMAL: a commit is in the WAL file (and in
+  // the page cache) before it returns, so it survives the process being killed; only a power
+  // loss can drop the last commits. foreign_keys: decisions reference their alert.
+  auto r = conn->exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA temp_store=MEMORY;");
+  if (!r) return r.error().context(fmt::format("configuring sqlite database {}", path));
+  return std::unique_ptr<Conn>(std::move(conn));
+}
+
+}  // namespace phalanx::storage
