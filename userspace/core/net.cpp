@@ -2,6 +2,8 @@
 #include "core/net.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <cstdio>
@@ -196,6 +198,26 @@ Uint128 Cidr::last() const {
 
 std::string Cidr::to_string() const {
   return network_.to_string() + "/" + std::to_string(prefix_len_);
+}
+
+std::vector<Cidr> host_addresses() {
+  std::vector<Cidr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    if (a->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      out.push_back(Cidr::host(IpAddress::from_v4(ntohl(sin->sin_addr.s_addr))));
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      std::array<uint8_t, 16> b{};
+      std::memcpy(b.data(), &sin6->sin6_addr, 16);
+      out.push_back(Cidr::host(IpAddress::from_v6(b)));
+    }
+  }
+  freeifaddrs(list);
+  return out;
 }
 
 }  // namespace phalanx::net

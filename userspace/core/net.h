@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -71,5 +72,9 @@ class Cidr {
   IpAddress network_;
   int prefix_len_ = 0;
 };
+
+// The addresses configured on this host's interfaces (getifaddrs), each as a host CIDR; empty
+// when they cannot be read.
+std::vector<Cidr> host_addresses();
 
 }  // namespace phalanx::net

@@ -9,31 +9,21 @@
 #include <string_view>
 #include <vector>
 
-#include "core/duration.h"
 #include "core/net.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "expr/decision_counter.h"
 #include "storage/model.h"
 
 namespace phalanx::profiles {
-
-// What duration_expr's decision helpers ask (GetDecisionsCount and friends). The LAPI answers
-// from its decision index and store.
-class DecisionLookup {
- public:
-  virtual ~DecisionLookup() = default;
-  virtual int64_t decisions_count(std::string_view value) = 0;
-  virtual int64_t decisions_since_count(std::string_view value, TimePoint since) = 0;
-  virtual int64_t active_decisions_count(std::string_view value) = 0;
-  virtual Duration active_decisions_time_left(std::string_view value) = 0;
-};
 
 // Addresses that must never be banned: loopback always, plus the host's own addresses and the
 // configured IPs and CIDRs. A Range decision is refused when it overlaps an allowed address.
 class AllowList {
  public:
   // Errors name the entry that does not parse.
-  static Result<AllowList> make(const std::vector<std::string>& entries, bool include_host_addresses);
+  static Result<AllowList> make(const std::vector<std::string>& entries,
+                                bool include_host_addresses);
   // Why a decision on (scope, value) is refused, or empty when it is allowed. Scopes other than
   // Ip and Range are always allowed.
   std::string refusal(std::string_view scope, std::string_view value) const;
@@ -62,8 +52,9 @@ class ProfileSet {
   static Result<ProfileSet> load_string(std::string_view yaml, std::string_view origin_name);
 
   // Runs the profiles over one alert. An expression that fails follows the profile's on_error
-  // (default: the error is returned, and the LAPI answers 500).
-  Result<Decided> decide(const storage::Alert& alert, DecisionLookup& lookup, TimePoint now) const;
+  // (default: the error is returned, and the LAPI answers 500). `counter` answers
+  // duration_expr's decision helpers (GetDecisionsCount, ...); without one they fail.
+  Result<Decided> decide(const storage::Alert& alert, expr::DecisionCounter* counter) const;
 
   size_t size() const;
 

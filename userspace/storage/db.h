@@ -57,6 +57,19 @@ class Conn {
   virtual Result<int64_t> run(std::string_view sql, std::span<const Value> params,
                               const RowFn& on_row = {}) = 0;
 
+  // Runs statements in order, stopping at the first error. PostgreSQL sends them in pipeline
+  // mode (one round trip per few hundred statements); SQLite runs them one by one.
+  struct Statement {
+    std::string_view sql;
+    std::vector<Value> params;
+    RowFn on_row;
+  };
+  virtual Result<void> run_batch(std::span<Statement> batch) {
+    for (auto& s : batch)
+      PHALANX_CHECK(run(s.sql, s.params, s.on_row));
+    return ok();
+  }
+
   // Change watching for watch_decisions(). start_watch() arms it (SQLite: remembers
   // data_version; PostgreSQL: LISTEN); wait_change() blocks up to `timeout` and returns true when
   // another connection may have committed a change since the last call.

@@ -17,16 +17,16 @@ namespace phalanx::storage {
 // time, which is how the stream reports it in `deleted` (spec §1.3). Rows are removed only by
 // the flush policy.
 struct Decision {
-  int64_t id = 0;           // assigned by the store
-  int64_t alert_id = 0;     // the alert it came with; 0 for none (community blocklist rows)
-  std::string uuid;         // empty for community blocklist rows
+  int64_t id = 0;        // assigned by the store
+  int64_t alert_id = 0;  // the alert it came with; 0 for none (community blocklist rows)
+  std::string uuid;      // empty for community blocklist rows
   TimePoint created_at{};
   TimePoint until{};
   std::string scenario;
-  std::string type;         // "ban", "captcha", ...
-  std::string scope;        // "Ip", "Range", "Country", custom; case kept as given
+  std::string type;   // "ban", "captcha", ...
+  std::string scope;  // "Ip", "Range", "Country", custom; case kept as given
   std::string value;
-  std::string origin;       // "crowdsec", "cscli", "CAPI", "lists", "crowdsec/<x>", ...
+  std::string origin;  // "crowdsec", "cscli", "CAPI", "lists", "crowdsec/<x>", ...
   bool simulated = false;
   // Change sequence: a store-wide counter, strictly increasing with every insert and every
   // change of `until`. Other LAPI instances on the same database follow it (decisions_after).
@@ -36,16 +36,16 @@ struct Decision {
 // An alert row (models.Alert), with its decisions. Source, events and meta keep the agent's
 // strings; times the LAPI computes with are parsed.
 struct Alert {
-  int64_t id = 0;           // assigned by the store
+  int64_t id = 0;  // assigned by the store
   std::string uuid;
-  std::string machine_id;   // the owner; empty for alerts created by the CLI or CAPI
+  std::string machine_id;  // the owner; empty for alerts created by the CLI or CAPI
   TimePoint created_at{};
   std::string scenario;
   std::string scenario_hash;
   std::string scenario_version;
   std::string message;
   std::string leakspeed;
-  std::string kind;         // "crowdsec", "cscli", "capi", ...
+  std::string kind;  // "crowdsec", "cscli", "capi", ...
   int32_t capacity = 0;
   int32_t events_count = 0;
   TimePoint start_at{};
@@ -64,7 +64,7 @@ struct Machine {
   std::string machine_id;
   std::string password_hash;
   std::string ip_address;
-  std::string scenarios;    // comma-joined, as the agent sent them at login
+  std::string scenarios;  // comma-joined, as the agent sent them at login
   std::string version;
   std::string auth_type = "password";  // "password" or "tls"
   bool is_validated = false;
@@ -79,7 +79,7 @@ struct Bouncer {
   std::string name;
   std::string api_key_hash;
   std::string ip_address;
-  std::string type;         // the User-Agent
+  std::string type;  // the User-Agent
   std::string version;
   std::string auth_type = "api-key";  // "api-key" or "tls"
   bool revoked = false;

@@ -6,8 +6,10 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <unordered_map>
 
 #include "storage/db.h"
@@ -78,31 +80,13 @@ class PgRow final : public Row {
   int row_;
 };
 
-class PgConn final : public Conn {
- public:
-  explicit PgConn(PGconn* conn) : conn_(conn) {}
-  ~PgConn() override { PQfinish(conn_); }
-
-  Dialect dialect() const override { return Dialect::kPostgres; }
-  bool broken() const override { return PQstatus(conn_) == CONNECTION_BAD; }
-
-  Result<void> exec(std::string_view sql) override {
-    std::string text(sql);
-    PgResult res(PQexec(conn_, text.c_str()));
-    auto st = PQresultStatus(res.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      return Error(res ? result_error(res.get()) : pq_error(conn_));
-    }
-    return ok();
-  }
-
-  Result<int64_t> run(std::string_view sql, std::span<const Value> params,
-                      const RowFn& on_row) override {
-    PHALANX_TRY(const std::string* name, prepare(sql));
-    std::vector<std::string> texts(params.size());
-    std::vector<const char*> values(params.size());
-    std::vector<int> lengths(params.size());
-    std::vector<int> formats(params.size());
+// Parameters as libpq wants them: text for numbers and strings, binary for blobs.
+struct Bound {
+  explicit Bound(std::span<const Value> params)
+      : texts(params.size()),
+        values(params.size()),
+        lengths(params.size()),
+        formats(params.size()) {
     for (size_t i = 0; i < params.size(); ++i) {
       std::visit(
           [&](const auto& v) {
@@ -128,8 +112,43 @@ class PgConn final : public Conn {
           },
           params[i]);
     }
-    PgResult res(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
-                                values.data(), lengths.data(), formats.data(), 0));
+  }
+  int count() const { return static_cast<int>(values.size()); }
+
+  std::vector<std::string> texts;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+// Statements per pipeline sync: results of a chunk are read before the next is sent, so neither
+// side's socket buffer fills while the other waits (libpq's blocking mode could deadlock).
+constexpr size_t kPipelineChunk = 256;
+
+class PgConn final : public Conn {
+ public:
+  explicit PgConn(PGconn* conn) : conn_(conn) {}
+  ~PgConn() override { PQfinish(conn_); }
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  bool broken() const override { return PQstatus(conn_) == CONNECTION_BAD; }
+
+  Result<void> exec(std::string_view sql) override {
+    std::string text(sql);
+    PgResult res(PQexec(conn_, text.c_str()));
+    auto st = PQresultStatus(res.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      return Error(res ? result_error(res.get()) : pq_error(conn_));
+    }
+    return ok();
+  }
+
+  Result<int64_t> run(std::string_view sql, std::span<const Value> params,
+                      const RowFn& on_row) override {
+    PHALANX_TRY(const std::string* name, prepare(sql));
+    Bound b(params);
+    PgResult res(PQexecPrepared(conn_, name->c_str(), b.count(), b.values.data(), b.lengths.data(),
+                                b.formats.data(), 0));
     auto st = PQresultStatus(res.get());
     if (st == PGRES_TUPLES_OK) {
       int n = PQntuples(res.get());
@@ -149,6 +168,14 @@ class PgConn final : public Conn {
       cache_.clear();
     }
     return Error(res ? result_error(res.get()) : pq_error(conn_));
+  }
+
+  Result<void> run_batch(std::span<Statement> batch) override {
+    for (size_t start = 0; start < batch.size(); start += kPipelineChunk) {
+      PHALANX_CHECK(
+          run_pipeline(batch.subspan(start, std::min(kPipelineChunk, batch.size() - start))));
+    }
+    return ok();
   }
 
   Result<void> start_watch() override {
@@ -173,6 +200,53 @@ class PgConn final : public Conn {
   }
 
  private:
+  Result<void> run_pipeline(std::span<Statement> chunk) {
+    std::vector<const std::string*> names;
+    for (auto& st : chunk) {
+      PHALANX_TRY(const std::string* name, prepare(st.sql));
+      names.push_back(name);
+    }
+    if (PQenterPipelineMode(conn_) != 1) {
+      return Error(fmt::format("entering pipeline mode: {}", pq_error(conn_)));
+    }
+    std::optional<Error> err;
+    size_t sent = 0;
+    for (; sent < chunk.size(); ++sent) {
+      Bound b(chunk[sent].params);
+      if (PQsendQueryPrepared(conn_, names[sent]->c_str(), b.count(), b.values.data(),
+                              b.lengths.data(), b.formats.data(), 0) != 1) {
+        err = Error(pq_error(conn_));
+        break;
+      }
+    }
+    if (PQpipelineSync(conn_) != 1 && !err) err = Error(pq_error(conn_));
+    // Each statement's results end with a null result; after a failure the rest report
+    // PIPELINE_ABORTED; the sync point comes last.
+    for (size_t i = 0; i < sent; ++i) {
+      while (PGresult* raw = PQgetResult(conn_)) {
+        PgResult res(raw);
+        auto st = PQresultStatus(raw);
+        if (st == PGRES_TUPLES_OK) {
+          if (chunk[i].on_row) {
+            for (int r = 0; r < PQntuples(raw); ++r)
+              chunk[i].on_row(PgRow(raw, r));
+          }
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+          if (!err) err = Error("pipeline aborted");
+        } else if (st != PGRES_COMMAND_OK && !err) {
+          err = Error(result_error(raw));
+        }
+      }
+    }
+    while (PGresult* raw = PQgetResult(conn_)) {
+      PgResult res(raw);
+      if (PQresultStatus(raw) == PGRES_PIPELINE_SYNC) break;
+    }
+    PQexitPipelineMode(conn_);
+    if (err) return *err;
+    return ok();
+  }
+
   bool drain_notifications() {
     bool any = false;
     while (PGnotify* n = PQnotifies(conn_)) {

@@ -31,6 +31,11 @@ constexpr const char* kInsertDecision =
     "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
     "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
     "?, ?, ?) RETURNING id";
+// PostgreSQL only: the alert inserted just before, in the same session (see insert_alert_rows).
+constexpr const char* kInsertDecisionAfterAlert =
+    "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
+    "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (currval('alerts_id_seq'), ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 
 Alert read_alert(const Row& r) {
   Alert a;
@@ -106,6 +111,27 @@ Result<int64_t> SqlStore::Revs::next() {
   return ++value_;
 }
 
+Result<int64_t> SqlStore::Revs::reserve(int64_t n) {
+  if (!locked_) {
+    // Lock, advance and write back in one statement (one round trip on PostgreSQL).
+    std::vector<Value> p{n};
+    bool found = false;
+    PHALANX_CHECK(
+        conn_.run("UPDATE counters SET value = value + ? WHERE name = 'rev' RETURNING value", p,
+                  [&](const Row& r) {
+                    value_ = r.i64(0);
+                    found = true;
+                  }));
+    if (!found) return Error("advancing the rev counter: row missing");
+    start_ = value_;
+    locked_ = true;
+    return value_ - n + 1;
+  }
+  int64_t first = value_ + 1;
+  value_ += n;
+  return first;
+}
+
 Result<void> SqlStore::Revs::save() {
   if (!locked_ || value_ == start_) return ok();
   std::vector<Value> params{value_};
@@ -161,67 +187,108 @@ Result<void> SqlStore::read(const std::function<Result<void>(Conn&)>& fn, bool s
 
 // --- alerts
 
+namespace {
+
+std::vector<Value> alert_params(const Alert& a) {
+  auto span = source_span(a.source);
+  return {a.uuid,
+          a.machine_id,
+          to_ns(a.created_at),
+          a.scenario,
+          a.scenario_hash,
+          a.scenario_version,
+          a.message,
+          a.leakspeed,
+          a.kind,
+          int64_t{a.capacity},
+          int64_t{a.events_count},
+          to_ns(a.start_at),
+          to_ns(a.stop_at),
+          a.simulated,
+          a.remediation,
+          a.source.scope,
+          a.source.value,
+          a.source.ip,
+          a.source.range,
+          a.source.as_name,
+          a.source.as_number,
+          a.source.cn,
+          double{a.source.latitude},
+          double{a.source.longitude},
+          span_start(span),
+          span_end(span),
+          span_size(span),
+          encode_events(a.events),
+          encode_meta(a.meta),
+          encode_labels(a.labels)};
+}
+
+// Parameters of kInsertDecision; without the leading alert_id for kInsertDecisionAfterAlert.
+std::vector<Value> decision_params(const Decision& d, bool with_alert_id) {
+  auto span = decision_span(d.scope, d.value);
+  std::vector<Value> p;
+  p.reserve(14);
+  if (with_alert_id) p.push_back(d.alert_id > 0 ? Value(d.alert_id) : Value(nullptr));
+  for (Value v :
+       {Value(d.uuid), Value(to_ns(d.created_at)), Value(to_ns(d.until)), Value(d.scenario),
+        Value(d.type), Value(d.scope), Value(d.value), Value(d.origin), Value(d.simulated),
+        span_start(span), span_end(span), Value(span_size(span)), Value(d.rev)}) {
+    p.push_back(std::move(v));
+  }
+  return p;
+}
+
+}  // namespace
+
+// SQLite runs statement after statement in-process, so each decision simply binds the id its
+// alert just got. PostgreSQL gets the whole batch in pipeline mode (one round trip), where a
+// decision cannot wait for its alert's id: it reads currval() of the alerts' id sequence, which
+// within the session is the alert inserted just before it.
 Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decision> decisions,
                                             int64_t alert_id) {
+  if (decisions.empty()) return ok();
+  PHALANX_TRY(int64_t rev, revs.reserve(static_cast<int64_t>(decisions.size())));
+  std::vector<Conn::Statement> batch;
+  batch.reserve(decisions.size());
   for (auto& d : decisions) {
     d.alert_id = alert_id;
-    PHALANX_TRY(d.rev, revs.next());
-    auto span = decision_span(d.scope, d.value);
-    std::vector<Value> p{alert_id > 0 ? Value(alert_id) : Value(nullptr),
-                         d.uuid,
-                         to_ns(d.created_at),
-                         to_ns(d.until),
-                         d.scenario,
-                         d.type,
-                         d.scope,
-                         d.value,
-                         d.origin,
-                         d.simulated,
-                         span_start(span),
-                         span_end(span),
-                         span_size(span),
-                         d.rev};
-    PHALANX_CHECK(c.run(kInsertDecision, p, [&](const Row& r) { d.id = r.i64(0); }));
+    d.rev = rev++;
+    batch.push_back(
+        {kInsertDecision, decision_params(d, true), [&d](const Row& r) { d.id = r.i64(0); }});
   }
-  return ok();
+  return c.run_batch(batch);
 }
 
 Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> alerts,
                                          std::vector<int64_t>& ids) {
+  if (c.dialect() == Dialect::kSqlite) {
+    for (auto& a : alerts) {
+      PHALANX_CHECK(c.run(kInsertAlert, alert_params(a), [&](const Row& r) { a.id = r.i64(0); }));
+      PHALANX_CHECK(insert_decision_rows(c, revs, a.decisions, a.id));
+      ids.push_back(a.id);
+    }
+    return ok();
+  }
+  int64_t count = 0;
+  for (const auto& a : alerts)
+    count += static_cast<int64_t>(a.decisions.size());
+  int64_t rev = 0;
+  if (count > 0) {
+    PHALANX_TRY(rev, revs.reserve(count));
+  }
+  std::vector<Conn::Statement> batch;
   for (auto& a : alerts) {
-    auto span = source_span(a.source);
-    std::vector<Value> p{a.uuid,
-                         a.machine_id,
-                         to_ns(a.created_at),
-                         a.scenario,
-                         a.scenario_hash,
-                         a.scenario_version,
-                         a.message,
-                         a.leakspeed,
-                         a.kind,
-                         int64_t{a.capacity},
-                         int64_t{a.events_count},
-                         to_ns(a.start_at),
-                         to_ns(a.stop_at),
-                         a.simulated,
-                         a.remediation,
-                         a.source.scope,
-                         a.source.value,
-                         a.source.ip,
-                         a.source.range,
-                         a.source.as_name,
-                         a.source.as_number,
-                         a.source.cn,
-                         double{a.source.latitude},
-                         double{a.source.longitude},
-                         span_start(span),
-                         span_end(span),
-                         span_size(span),
-                         encode_events(a.events),
-                         encode_meta(a.meta),
-                         encode_labels(a.labels)};
-    PHALANX_CHECK(c.run(kInsertAlert, p, [&](const Row& r) { a.id = r.i64(0); }));
-    PHALANX_CHECK(insert_decision_rows(c, revs, a.decisions, a.id));
+    batch.push_back({kInsertAlert, alert_params(a), [&a](const Row& r) { a.id = r.i64(0); }});
+    for (auto& d : a.decisions) {
+      d.rev = rev++;
+      batch.push_back({kInsertDecisionAfterAlert, decision_params(d, false),
+                       [&d](const Row& r) { d.id = r.i64(0); }});
+    }
+  }
+  PHALANX_CHECK(c.run_batch(batch));
+  for (auto& a : alerts) {
+    for (auto& d : a.decisions)
+      d.alert_id = a.id;
     ids.push_back(a.id);
   }
   return ok();

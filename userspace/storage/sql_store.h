@@ -71,6 +71,8 @@ class SqlStore final : public Store {
     // transaction will change, so that concurrent writers queue here.
     Result<void> lock();
     Result<int64_t> next();
+    // Hands out n consecutive revs and returns the first.
+    Result<int64_t> reserve(int64_t n);
     Result<void> save();  // writes the counter back if next() was called
 
    private:

@@ -34,16 +34,16 @@ struct AlertFilter {
   std::optional<std::string> ip;        // source ip/range matching, with `contains`
   std::optional<std::string> range;
   bool contains = true;
-  std::optional<TimePoint> since;           // created after
-  std::optional<TimePoint> until;           // created before
-  std::optional<std::string> decision_type; // has a decision of this type
-  std::optional<std::string> origin;        // has a decision of this origin
+  std::optional<TimePoint> since;            // created after
+  std::optional<TimePoint> until;            // created before
+  std::optional<std::string> decision_type;  // has a decision of this type
+  std::optional<std::string> origin;         // has a decision of this origin
   std::optional<std::string> kind;
   bool include_capi = true;
   std::optional<bool> has_active_decision;  // relative to `now`
   std::optional<bool> simulated;
   std::optional<int64_t> id;
-  int64_t limit = 100;  // 0 = all
+  int64_t limit = 100;     // 0 = all
   bool ascending = false;  // by created_at, then id
   bool with_decisions = true;
 };

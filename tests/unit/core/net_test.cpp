@@ -103,3 +103,17 @@ TEST(CidrTest, IntervalsAndNesting) {
 
 }  // namespace
 }  // namespace phalanx::net
+
+namespace phalanx::net {
+namespace {
+
+TEST(HostAddresses, IncludesLoopback) {
+  // Every Linux host (and network namespace with lo up) has 127.0.0.1 configured.
+  bool loopback = false;
+  for (const auto& c : host_addresses())
+    loopback |= c.network().is_loopback() && c.prefix_len() == 32;
+  EXPECT_TRUE(loopback);
+}
+
+}  // namespace
+}  // namespace phalanx::net

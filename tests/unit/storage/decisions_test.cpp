@@ -59,6 +59,52 @@ TEST_P(DecisionsTest, RevIsStrictlyIncreasingAcrossInsertsAndExpiry) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(DecisionsTest, BatchesKeepEachDecisionWithItsAlert) {
+  std::vector<Alert> alerts;
+  for (int i = 0; i < 5; ++i) {
+    std::string ip = "192.0.2." + std::to_string(i + 1);
+    alerts.push_back(make_alert("s", ip, kT0));
+    for (int k = 0; k < i % 3; ++k) {  // 0, 1, 2, 0, 1 decisions
+      alerts.back().decisions.push_back(make_decision(ip, kT0, kT0 + hours(k + 1)));
+    }
+  }
+  auto ids = store_->insert_alerts(alerts);
+  ASSERT_TRUE(ids) << ids.error().message();
+  int64_t last_rev = 0;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    EXPECT_EQ((*ids)[i], alerts[i].id);
+    auto got = store_->get_alert(alerts[i].id);
+    ASSERT_TRUE(got && got->has_value());
+    ASSERT_EQ((*got)->decisions.size(), alerts[i].decisions.size()) << "alert " << i;
+    for (size_t k = 0; k < alerts[i].decisions.size(); ++k) {
+      const Decision& d = alerts[i].decisions[k];
+      EXPECT_EQ(d.alert_id, alerts[i].id);
+      EXPECT_EQ((*got)->decisions[k].id, d.id);
+      EXPECT_EQ((*got)->decisions[k].value, alerts[i].source.value);
+      EXPECT_EQ((*got)->decisions[k].rev, d.rev);
+      EXPECT_GT(d.rev, last_rev);  // input order
+      last_rev = d.rev;
+    }
+  }
+
+  // More rows than one PostgreSQL pipeline chunk.
+  std::vector<Decision> many;
+  for (int i = 0; i < 700; ++i) {
+    many.push_back(make_decision("198.51.100." + std::to_string(i % 250), kT0, kT0 + hours(1)));
+  }
+  ASSERT_TRUE(store_->insert_decisions(many));
+  std::set<int64_t> distinct;
+  for (size_t i = 0; i < many.size(); ++i) {
+    distinct.insert(many[i].id);
+    EXPECT_EQ(many[i].rev, last_rev + 1 + static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(distinct.size(), many.size());
+  auto after = store_->decisions_after(last_rev);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), many.size());
+  EXPECT_EQ(after->back().id, many.back().id);
+}
+
 TEST_P(DecisionsTest, ExpireChangesOnlyActiveRowsOnce) {
   std::vector<Decision> d{make_decision("192.0.2.1", kT0 - hours(1), kT0 + hours(1)),
                           make_decision("192.0.2.2", kT0 - hours(2), kT0 - hours(1)),
