@@ -10,6 +10,7 @@
 
 #include "cli/admin.h"
 #include "cli/output.h"
+#include "core/clock.h"
 #include "core/duration.h"
 #include "core/net.h"
 #include "core/uuid.h"

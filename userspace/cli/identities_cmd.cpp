@@ -6,6 +6,7 @@
 
 #include "cli/admin.h"
 #include "cli/output.h"
+#include "core/clock.h"
 #include "expr/go_format.h"
 #include "lapi/auth.h"
 
