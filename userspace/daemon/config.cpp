@@ -98,8 +98,7 @@ void read_tls(Reader& r, const YAML::Node& tls, Config& c) {
     r.fail(tls, "client_verification", v.error().message());
   }
   if (tls["bouncers_allowed_ou"])
-    r.take(yaml::get_string_list(tls, "bouncers_allowed_ou", r.file()),
-           c.lapi.bouncers_allowed_ou);
+    r.take(yaml::get_string_list(tls, "bouncers_allowed_ou", r.file()), c.lapi.bouncers_allowed_ou);
   if (tls["agents_allowed_ou"])
     r.take(yaml::get_string_list(tls, "agents_allowed_ou", r.file()), c.lapi.agents_allowed_ou);
   if (t.cert_file.empty() || t.key_file.empty()) {
@@ -117,6 +116,34 @@ void read_flush(Reader& r, const YAML::Node& flush, Config& c) {
     long long n = 0;
     r.take(yaml::get_int(flush, "max_items", r.file()), n);
     if (n > 0) c.lapi.flush.alert_max_items = n;
+  }
+}
+
+void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
+  const std::string& name = r.file();
+  std::string listen;
+  r.take(yaml::get_string(api, "listen", name), listen);
+  if (!listen.empty()) {
+    if (auto parsed = parse_listen(listen, c.server); !parsed)
+      r.fail(api["listen"], "listen", parsed.error().message());
+  }
+  long long threads = c.server.threads;
+  r.take(yaml::get_int(api, "threads", name, threads), threads);
+  if (threads < 1 || threads > 256) {
+    r.fail(api["threads"], "threads", "must be between 1 and 256");
+  } else {
+    c.server.threads = static_cast<int>(threads);
+  }
+  c.lapi.trusted_ips = r.cidrs(api, "trusted_ips");
+  std::string secret;
+  r.take(yaml::get_string(api, "jwt_secret", name), secret);
+  if (!secret.empty()) c.lapi.jwt_secret = secret;
+  if (!c.lapi.jwt_secret.empty() && c.lapi.jwt_secret.size() < 64)
+    r.fail(api["jwt_secret"], "jwt_secret", "must be at least 64 bytes");
+  if (api["tls"]) read_tls(r, api["tls"], c);
+  if (const YAML::Node reg = api["auto_registration"]) {
+    r.take(yaml::get_string(reg, "token", name), c.lapi.registration_token);
+    c.lapi.registration_ranges = r.cidrs(reg, "allowed_ranges");
   }
 }
 
@@ -138,34 +165,12 @@ Result<Config> parse_config(std::string_view text, const std::string& name) {
   const YAML::Node& root = docs.front().root;
   if (!root.IsMap()) return Error(name + ": expected a mapping at the top level");
   Reader r(name);
-  std::string listen;
-  r.take(yaml::get_string(root, "listen", name), listen);
-  if (!listen.empty()) {
-    if (auto ok = parse_listen(listen, c.server); !ok) r.fail(root["listen"], "listen", ok.error().message());
-  }
-  long long threads = c.server.threads;
-  r.take(yaml::get_int(root, "threads", name, threads), threads);
-  if (threads < 1 || threads > 256) {
-    r.fail(root["threads"], "threads", "must be between 1 and 256");
-  } else {
-    c.server.threads = static_cast<int>(threads);
-  }
-  r.take(yaml::get_string(root, "db_url", name, c.db_url), c.db_url);
-  r.take(yaml::get_string(root, "profiles_path", name), c.profiles_path);
-  c.lapi.trusted_ips = r.cidrs(root, "trusted_ips");
+  r.take(yaml::get_string(root, "db", name, c.db_url), c.db_url);
+  r.take(yaml::get_string(root, "profiles", name), c.profiles_path);
   r.take(yaml::get_string_list(root, "allow_list", name), c.allow_list);
-  std::string secret;
-  r.take(yaml::get_string(root, "jwt_secret", name), secret);
-  if (!secret.empty()) c.lapi.jwt_secret = secret;
-  if (!c.lapi.jwt_secret.empty() && c.lapi.jwt_secret.size() < 64)
-    r.fail(root["jwt_secret"], "jwt_secret", "must be at least 64 bytes");
   r.take(yaml::get_string(root, "log_level", name, c.log_level), c.log_level);
-  if (root["tls"]) read_tls(r, root["tls"], c);
   if (root["flush"]) read_flush(r, root["flush"], c);
-  if (const YAML::Node reg = root["auto_registration"]) {
-    r.take(yaml::get_string(reg, "token", name), c.lapi.registration_token);
-    c.lapi.registration_ranges = r.cidrs(reg, "allowed_ranges");
-  }
+  if (const YAML::Node api = root["lapi"]) read_lapi(r, api, c);
   if (!r.errors().empty()) {
     std::string msg = "config";
     for (const auto& e : r.errors())

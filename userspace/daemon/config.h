@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // phalanxd's configuration file (YAML, ${ENV} expanded). Every key is optional:
 //
-//   listen: 127.0.0.1:8080            # address:port of the Local API ([::1]:8080 for IPv6)
-//   threads: 2                        # server threads
-//   db_url: sqlite:///var/lib/phalanx/phalanx.db   # or postgresql://user:pass@host/db
-//   profiles_path: /etc/phalanx/profiles.yaml
-//   trusted_ips: [10.0.0.0/8]         # may DELETE /v1/alerts (127.0.0.1 and ::1 always may)
-//   jwt_secret: ${PHALANX_JWT_SECRET} # >= 64 bytes; unset: random per start
+//   db: sqlite:///var/lib/phalanx/phalanx.db   # or postgresql://user:pass@host/db
+//   profiles: /etc/phalanx/profiles.yaml
 //   allow_list: [192.0.2.0/24]        # never banned (loopback and host addresses always)
-//   tls:
-//     cert_file: /etc/phalanx/lapi.crt
-//     key_file: /etc/phalanx/lapi.key
-//     ca_file: /etc/phalanx/ca.crt    # CA for client certificates
-//     client_verification: VerifyClientCertIfGiven
-//     bouncers_allowed_ou: [bouncer-ou]
-//     agents_allowed_ou: [agent-ou]
-//   auto_registration: {token: ${REGISTRATION_TOKEN}, allowed_ranges: [10.0.0.0/8]}
 //   flush: {max_age: 7d, max_items: 5000, decision_max_age: 7d, interval: 1h}
 //   log_level: info
+//   lapi:
+//     listen: 127.0.0.1:8080          # address:port ([::1]:8080 for IPv6)
+//     threads: 2                      # server threads
+//     trusted_ips: [10.0.0.0/8]       # may DELETE /v1/alerts (127.0.0.1 and ::1 always may)
+//     jwt_secret: ${PHALANX_JWT_SECRET}   # >= 64 bytes; unset: random per start
+//     tls:
+//       cert_file: /etc/phalanx/lapi.crt
+//       key_file: /etc/phalanx/lapi.key
+//       ca_file: /etc/phalanx/ca.crt  # CA for client certificates
+//       client_verification: VerifyClientCertIfGiven
+//       bouncers_allowed_ou: [bouncer-ou]
+//       agents_allowed_ou: [agent-ou]
+//     auto_registration: {token: ${REGISTRATION_TOKEN}, allowed_ranges: [10.0.0.0/8]}
 #pragma once
 
 #include <chrono>

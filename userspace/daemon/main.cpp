@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!listen.empty()) {
-    auto over = daemon::parse_config("listen: \"" + listen + "\"\n", "--listen");
+    auto over = daemon::parse_config("lapi: {listen: \"" + listen + "\"}\n", "--listen");
     if (!over) {
       std::fprintf(stderr, "phalanxd: %s\n", over.error().message().c_str());
       return 2;

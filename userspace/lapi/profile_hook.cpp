@@ -12,19 +12,19 @@ namespace {
 
 // duration_expr's decision helpers: counts over every row from the store, active figures from
 // the index.
-class Lookup final : public profiles::DecisionLookup {
+class Counter final : public expr::DecisionCounter {
  public:
-  Lookup(Lapi::State& s, TimePoint now) : s_(s), now_(now) {}
-  int64_t decisions_count(std::string_view value) override {
-    return s_.store.count_decisions(value, std::nullopt).value_or(0);
+  Counter(Lapi::State& s, TimePoint now) : s_(s), now_(now) {}
+  Result<int64_t> count(std::string_view value) override {
+    return s_.store.count_decisions(value, std::nullopt);
   }
-  int64_t decisions_since_count(std::string_view value, TimePoint since) override {
-    return s_.store.count_decisions(value, since).value_or(0);
+  Result<int64_t> count_since(std::string_view value, Duration since) override {
+    return s_.store.count_decisions(value, now_ - since);
   }
-  int64_t active_decisions_count(std::string_view value) override {
+  Result<int64_t> count_active(std::string_view value) override {
     return s_.index.active_count(value, now_);
   }
-  Duration active_decisions_time_left(std::string_view value) override {
+  Result<Duration> active_time_left(std::string_view value) override {
     return s_.index.active_time_left(value, now_);
   }
 
@@ -38,8 +38,8 @@ class Lookup final : public profiles::DecisionLookup {
 Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s, const storage::Alert& alert,
                                                     TimePoint now) {
   if (s.options.profiles == nullptr) return std::vector<storage::Decision>{};
-  Lookup lookup(s, now);
-  PHALANX_TRY(auto decided, s.options.profiles->decide(alert, lookup, now));
+  Counter counter(s, now);
+  PHALANX_TRY(auto decided, s.options.profiles->decide(alert, &counter));
   return std::move(decided.decisions);
 }
 

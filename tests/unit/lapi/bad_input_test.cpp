@@ -50,8 +50,8 @@ TEST_F(BadInputTest, MalformedJson) {
 
 TEST_F(BadInputTest, WrongTypes) {
   const std::vector<std::pair<std::string, json>> cases = {
-      {"capacity", "five"},  {"events_count", 1.5}, {"simulated", "no"},
-      {"scenario", 42},      {"source", "1.2.3.4"}, {"events", json::object()},
+      {"capacity", "five"},      {"events_count", 1.5}, {"simulated", "no"},
+      {"scenario", 42},          {"source", "1.2.3.4"}, {"events", json::object()},
       {"start_at", "yesterday"}, {"decisions", "ban"},
   };
   for (const auto& [field, value] : cases) {

@@ -67,7 +67,8 @@ TEST(DecisionIndex, DeltaSinceCursor) {
   EXPECT_EQ(d.added, (std::vector<int64_t>{3}));
   EXPECT_EQ(d.deleted, (std::vector<int64_t>{1, 2}));
   // A stale row (older rev) is ignored.
-  const std::vector<storage::Decision> stale{decision(1, "192.0.2.1", std::chrono::hours(9), "Ip", 5)};
+  const std::vector<storage::Decision> stale{
+      decision(1, "192.0.2.1", std::chrono::hours(9), "Ip", 5)};
   EXPECT_EQ(index.apply(stale), 0u);
 }
 

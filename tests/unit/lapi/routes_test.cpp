@@ -86,13 +86,13 @@ TEST_F(LapiTest, RevokedKeyIsRefused) {
 TEST_F(LapiTest, RegisterValidateLogin) {
   auto c = client();
   const json reg = {{"machine_id", "m1"}, {"password", "pw-123456"}};
-  auto res = c->Post("/v1/watchers", {{"User-Agent", "crowdsec/v1.6.0"}}, reg.dump(),
-                     "application/json");
+  auto res =
+      c->Post("/v1/watchers", {{"User-Agent", "crowdsec/v1.6.0"}}, reg.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 201);
   EXPECT_EQ(res->body, "");
-  res = c->Post("/v1/watchers", {{"User-Agent", "crowdsec/v1.6.0"}}, reg.dump(),
-                "application/json");
+  res =
+      c->Post("/v1/watchers", {{"User-Agent", "crowdsec/v1.6.0"}}, reg.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 403);
   EXPECT_EQ(json::parse(res->body)["message"], "user already exist");
@@ -154,8 +154,8 @@ TEST_F(LapiTest, LoginFailures) {
   res = login("m1", "right-password", "curl");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
-  res = client()->Post("/v1/watchers/login", {{"User-Agent", "crowdsec/1"}}, R"({"machine_id":"m1"})",
-                       "application/json");
+  res = client()->Post("/v1/watchers/login", {{"User-Agent", "crowdsec/1"}},
+                       R"({"machine_id":"m1"})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(json::parse(res->body)["message"],
@@ -177,8 +177,9 @@ TEST_F(LapiTest, FailedLoginsAreRateLimitedPerAddress) {
   EXPECT_EQ(res->status, 429);
   // Another address is not affected.
   const json body = {{"machine_id", "m1"}, {"password", "right-password"}};
-  res = client("127.0.0.3")->Post("/v1/watchers/login", {{"User-Agent", "crowdsec/1"}},
-                                  body.dump(), "application/json");
+  res = client("127.0.0.3")
+            ->Post("/v1/watchers/login", {{"User-Agent", "crowdsec/1"}}, body.dump(),
+                   "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   // The bucket refills: one try per 6 s.
@@ -295,8 +296,7 @@ TEST_F(LapiTest, PostAlertsReturnsStringIdsAndDecisionsAreServed) {
 TEST_F(LapiTest, DeleteDecisions) {
   const std::string token = machine_token();
   const std::string key = add_bouncer("fw");
-  ASSERT_EQ(post_alerts(token, json::array({alert("192.0.2.1"), alert("192.0.2.2")}))->status,
-            201);
+  ASSERT_EQ(post_alerts(token, json::array({alert("192.0.2.1"), alert("192.0.2.2")}))->status, 201);
   auto res = client()->Delete("/v1/decisions?ip=192.0.2.1", bearer(token));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
@@ -387,14 +387,14 @@ TEST_F(LapiTest, UsageMetrics) {
   EXPECT_EQ(res->status, 201);
   EXPECT_EQ(res->body, "");
   res = client()->Post("/v1/usage-metrics", api_key(key),
-                       json({{"remediation_components", {item, item}}}).dump(),
-                       "application/json");
+                       json({{"remediation_components", {item, item}}}).dump(), "application/json");
   EXPECT_EQ(res->status, 400);
   res = client()->Post("/v1/usage-metrics", api_key(key), "{}", "application/json");
   EXPECT_EQ(res->status, 400);
-  res = client()->Post("/v1/usage-metrics", api_key(key),
-                       json({{"remediation_components", {item}}, {"log_processors", {item}}}).dump(),
-                       "application/json");
+  res =
+      client()->Post("/v1/usage-metrics", api_key(key),
+                     json({{"remediation_components", {item}}, {"log_processors", {item}}}).dump(),
+                     "application/json");
   EXPECT_EQ(res->status, 400);
   res = client()->Post("/v1/usage-metrics", api_key(key),
                        json({{"remediation_components", {{{"type", "x"}}}}}).dump(),

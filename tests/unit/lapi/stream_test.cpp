@@ -47,9 +47,9 @@ class StreamTest : public LapiTest {
 };
 
 TEST_F(StreamTest, StartupDefaultsToIpAndRangeScopes) {
-  auto res = post_alerts(token_, json::array({alert("192.0.2.1"), alert("10.0.0.0/8", "4h", "Range"),
-                                              alert("FR", "4h", "Country"),
-                                              alert("alice", "4h", "username")}));
+  auto res = post_alerts(
+      token_, json::array({alert("192.0.2.1"), alert("10.0.0.0/8", "4h", "Range"),
+                           alert("FR", "4h", "Country"), alert("alice", "4h", "username")}));
   ASSERT_EQ(res->status, 201);
   auto r = stream("?startup=true&community_pull=false&additional_pull=false");
   EXPECT_EQ(values(r.added), (std::vector<std::string>{"192.0.2.1", "10.0.0.0/8"}));
@@ -117,7 +117,8 @@ TEST_F(StreamTest, DedupKeepsTheLongestDecision) {
   EXPECT_EQ(r.added.size(), 2u);
 
   // Deleting the short one: the long one still covers the address, so no `deleted` entry.
-  const int64_t short_id = r.added[1].duration == std::chrono::hours(1) ? r.added[1].id : r.added[0].id;
+  const int64_t short_id =
+      r.added[1].duration == std::chrono::hours(1) ? r.added[1].id : r.added[0].id;
   stream("?");
   ASSERT_EQ(client()->Delete("/v1/decisions/" + std::to_string(short_id), bearer(token_))->status,
             200);
