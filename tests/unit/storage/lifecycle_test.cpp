@@ -237,6 +237,25 @@ TEST(OpenStore, ExplainsBadUrls) {
       << no_dir.error().message();
 }
 
+TEST(OpenStore, AcceptsABarePath) {
+  char tmpl[] = "/tmp/phalanx-storage-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/bare.db";
+  {
+    auto s = open_store(path);
+    ASSERT_TRUE(s) << s.error().message();
+    std::vector<Decision> d{make_decision("192.0.2.1", kT0, kT0 + hours(1))};
+    ASSERT_TRUE((*s)->insert_decisions(d));
+  }
+  auto again = open_store("sqlite://" + path);  // the same file through the URL form
+  ASSERT_TRUE(again) << again.error().message();
+  auto rev = (*again)->max_rev();
+  ASSERT_TRUE(rev);
+  EXPECT_EQ(*rev, 1);
+  again->reset();
+  std::filesystem::remove_all(tmpl);
+}
+
 TEST(OpenStore, UnreachablePostgresFailsWithoutLeakingThePassword) {
   // Port 1 on loopback: nothing listens, the connection is refused at once.
   auto s = open_store("postgresql://phalanx:s3cret@127.0.0.1:1/phalanx?connect_timeout=2");
