@@ -17,6 +17,8 @@ namespace phalanx::storage {
 namespace {
 
 constexpr auto kWatchInterval = std::chrono::milliseconds(150);
+// A group commit stops taking queued calls once it holds this many alerts.
+constexpr size_t kMaxGroupAlerts = 1000;
 constexpr auto kWatchRetry = std::chrono::seconds(1);
 
 constexpr const char* kInsertAlert =
@@ -295,16 +297,62 @@ Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> a
 }
 
 Result<std::vector<int64_t>> SqlStore::insert_alerts(std::span<Alert> alerts) {
-  std::vector<int64_t> ids;
-  ids.reserve(alerts.size());
+  InsertJob job{alerts, Error("not run")};
+  std::unique_lock lock(group_mu_);
+  group_queue_.push_back(&job);
+  // Group commit: the first caller to find no commit running takes every queued call into one
+  // transaction; the others wait for it and, if their call was not in that group, one of them
+  // leads the next. Concurrent callers (agents pushing at once) share one commit.
+  while (!job.done) {
+    if (group_busy_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    group_busy_ = true;
+    std::vector<InsertJob*> group;
+    size_t rows = 0;
+    while (!group_queue_.empty() && (group.empty() || rows < kMaxGroupAlerts)) {
+      rows += group_queue_.front()->alerts.size();
+      group.push_back(group_queue_.front());
+      group_queue_.pop_front();
+    }
+    lock.unlock();
+    run_insert_group(group);
+    lock.lock();
+    for (InsertJob* j : group)
+      j->done = true;
+    group_busy_ = false;
+    group_cv_.notify_all();
+  }
+  if (!job.result) {
+    return job.result.error().context(fmt::format("inserting {} alerts", alerts.size()));
+  }
+  return std::move(job.result).value();
+}
+
+void SqlStore::run_insert_group(const std::vector<InsertJob*>& group) {
+  std::vector<std::vector<int64_t>> ids(group.size());
   auto r = write([&](Conn& c) -> Result<void> {
-    ids.clear();
     Revs revs(c);
-    PHALANX_CHECK(insert_alert_rows(c, revs, alerts, ids));
+    for (size_t i = 0; i < group.size(); ++i) {
+      ids[i].clear();
+      PHALANX_CHECK(insert_alert_rows(c, revs, group[i]->alerts, ids[i]));
+    }
     return revs.save();
   });
-  if (!r) return r.error().context(fmt::format("inserting {} alerts", alerts.size()));
-  return ids;
+  if (r) {
+    for (size_t i = 0; i < group.size(); ++i)
+      group[i]->result = std::move(ids[i]);
+    return;
+  }
+  if (group.size() == 1) {
+    group[0]->result = std::move(r).error();
+    return;
+  }
+  // One call's rows failed the shared transaction: give every call its own, so that only the
+  // failing one reports the error.
+  for (InsertJob* job : group)
+    run_insert_group({job});
 }
 
 Result<void> SqlStore::attach_decisions(Conn& c, std::vector<Alert>& alerts) {
