@@ -404,7 +404,7 @@ Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids
         if (!r) return r.error();
         return ok();
       },
-      Value(to_ns(now))));
+      to_ns(now)));
   for (int64_t id : active) {
     PHALANX_TRY(int64_t rev, revs.next());
     std::vector<Value> p{to_ns(now), rev, id};

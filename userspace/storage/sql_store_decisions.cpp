@@ -93,7 +93,7 @@ Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t
           if (!q) return q.error();
           return ok();
         },
-        Value(to_ns(now))));
+        to_ns(now)));
     // Chunks may overlap on duplicate input ids; each row changes once.
     std::sort(active.begin(), active.end());
     active.erase(std::unique(active.begin(), active.end()), active.end());
