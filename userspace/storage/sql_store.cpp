@@ -137,9 +137,9 @@ Result<void> SqlStore::Revs::save() {
 
 Result<std::unique_ptr<SqlStore>> SqlStore::open(Opener opener) {
   std::unique_ptr<SqlStore> store(new SqlStore(std::move(opener)));
-  PHALANX_TRY(store->writer_, store->opener_());
+  PHALANX_TRY(store->writer_, store->opener_(ConnRole::kWriter));
   PHALANX_CHECK(apply_migrations(*store->writer_));
-  PHALANX_TRY(store->reader_, store->opener_());
+  PHALANX_TRY(store->reader_, store->opener_(ConnRole::kReader));
   return store;
 }
 
@@ -150,7 +150,7 @@ SqlStore::~SqlStore() {
 Result<void> SqlStore::write(const std::function<Result<void>(Conn&)>& fn) {
   std::lock_guard lock(write_mu_);
   if (writer_->broken()) {
-    PHALANX_TRY(writer_, opener_());
+    PHALANX_TRY(writer_, opener_(ConnRole::kWriter));
   }
   Conn& c = *writer_;
   // BEGIN IMMEDIATE takes SQLite's write lock now, so that the transaction cannot fail later
@@ -165,7 +165,7 @@ Result<void> SqlStore::write(const std::function<Result<void>(Conn&)>& fn) {
 Result<void> SqlStore::read(const std::function<Result<void>(Conn&)>& fn, bool snapshot) {
   std::lock_guard lock(read_mu_);
   if (reader_->broken()) {
-    PHALANX_TRY(reader_, opener_());
+    PHALANX_TRY(reader_, opener_(ConnRole::kReader));
   }
   Conn& c = *reader_;
   if (!snapshot) return fn(c);

@@ -27,7 +27,7 @@ namespace phalanx::storage {
 
 class SqlStore final : public Store {
  public:
-  using Opener = std::function<Result<std::unique_ptr<Conn>>()>;
+  using Opener = std::function<Result<std::unique_ptr<Conn>>(ConnRole)>;
 
   // Opens the writer and reader connections and applies pending migrations.
   static Result<std::unique_ptr<SqlStore>> open(Opener opener);

@@ -23,7 +23,7 @@ void SqlStore::watch_decisions(std::function<void()> callback) {
   // database is unreachable now, the thread keeps trying.
   std::unique_ptr<Conn> conn;
   int64_t rev = -1;
-  if (auto opened = opener_()) {
+  if (auto opened = opener_(ConnRole::kWatcher)) {
     conn = std::move(opened).value();
     if (!conn->start_watch() || !read_rev(*conn, rev)) conn.reset();
   }
@@ -56,7 +56,7 @@ void SqlStore::watch_loop(std::function<void()> callback, std::unique_ptr<Conn> 
   };
   while (!watch_stop_) {
     if (!conn || conn->broken()) {
-      auto opened = opener_();
+      auto opened = opener_(ConnRole::kWatcher);
       if (!opened) {
         logger->warn("watching decisions: {}", opened.error().message());
         sleep_retry();
