@@ -20,18 +20,17 @@ int64_t expiry_of(const bouncer::Decision& d, int64_t now_ms) {
   return now_ms + ms;
 }
 
-// Upsert into one of the maps. `exact`: resync semantics (expiry follows the snapshot's
-// latest for this target); otherwise the latest of what we hold and what came.
+// Upsert into one of the maps; returns the slot when the kernel element must be (re)written.
+// `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
+// the latest of what we hold and what came.
 template <class Map, class Key>
-bool upsert_in(Map& map, const Key& key, const Slot& incoming, uint8_t gen, bool exact,
-               bool& fresh) {
+Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint8_t gen, bool exact) {
   auto [it, inserted] = map.try_emplace(key, incoming);
-  fresh = inserted;
-  if (inserted) {
-    it->second.gen = gen;
-    return true;
-  }
   Slot& s = it->second;
+  if (inserted) {
+    s.gen = gen;
+    return &s;
+  }
   if (exact && s.gen != gen) {  // first sighting in this snapshot: the snapshot decides
     const bool moved = incoming.expiry_ms > s.expiry_ms + kResyncSlackMs ||
                        incoming.expiry_ms < s.expiry_ms - kResyncSlackMs;
@@ -39,16 +38,16 @@ bool upsert_in(Map& map, const Key& key, const Slot& incoming, uint8_t gen, bool
     s = incoming;
     s.gen = gen;
     if (!moved) s.expiry_ms = previous;  // keep what the kernel has
-    return moved;
+    return moved ? &s : nullptr;
   }
   s.gen = gen;
   if (incoming.expiry_ms > s.expiry_ms + kExtendSlackMs) {
     s.expiry_ms = incoming.expiry_ms;
     s.id = incoming.id;
     s.origin = incoming.origin;
-    return true;
+    return &s;
   }
-  return false;
+  return nullptr;
 }
 
 }  // namespace
@@ -65,8 +64,13 @@ V6Key v6_key(const net::IpAddress& a) {
 }
 
 uint16_t Mirror::origin_id(const std::string& origin) {
+  if (origin == last_origin_) return last_origin_id_;  // streams come in runs of one origin
   auto it = origin_ids_.find(origin);
-  if (it != origin_ids_.end()) return it->second;
+  if (it != origin_ids_.end()) {
+    last_origin_ = origin;
+    last_origin_id_ = it->second;
+    return it->second;
+  }
   const auto id = static_cast<uint16_t>(origins_.size());
   if (origins_.size() >= 65535) return 0;
   origins_.push_back(origin);
@@ -77,20 +81,18 @@ uint16_t Mirror::origin_id(const std::string& origin) {
 bool Mirror::upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan& plan) {
   const net::Cidr& t = *d.target;
   const Slot incoming{expiry_of(d, now_ms), d.id, origin_id(d.origin), gen_};
-  bool fresh = false;
   if (!is_host(t)) {
-    if (upsert_in(ranges_, t, incoming, gen_, exact, fresh))
-      plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
+    if (upsert_in(ranges_, t, incoming, gen_, exact)) plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
     return true;
   }
   if (t.is_v4()) {
     const uint32_t key = t.network().v4_host_order();
-    if (upsert_in(v4_, key, incoming, gen_, exact, fresh))
-      plan.add4.emplace_back(key, v4_[key].expiry_ms);
+    if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact))
+      plan.add4.emplace_back(key, s->expiry_ms);
   } else {
     const V6Key key = v6_key(t.network());
-    if (upsert_in(v6_, key, incoming, gen_, exact, fresh))
-      plan.add6.emplace_back(key, v6_[key].expiry_ms);
+    if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact))
+      plan.add6.emplace_back(key, s->expiry_ms);
   }
   return true;
 }
@@ -123,6 +125,7 @@ void Mirror::remove(const bouncer::Decision& d, Plan& plan) {
 
 Plan Mirror::apply(const bouncer::DecisionBatch& batch, int64_t now_ms) {
   Plan plan;
+  v4_.reserve(v4_.size() + batch.added.size());
   for (const auto& d : batch.deleted) {
     if (d.target) remove(d, plan);
   }
@@ -139,6 +142,8 @@ Plan Mirror::apply(const bouncer::DecisionBatch& batch, int64_t now_ms) {
 Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms) {
   Plan plan;
   ++gen_;
+  v4_.reserve(decisions.size());
+  plan.add4.reserve(decisions.size());
   for (const auto& d : decisions) {
     if (!d.target || d.duration.count() <= 0) {
       ++plan.skipped;

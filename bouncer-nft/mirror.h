@@ -97,6 +97,8 @@ class Mirror {
   std::vector<std::string> origins_;
   std::unordered_map<std::string, uint16_t> origin_ids_;
   uint8_t gen_ = 0;
+  std::string last_origin_;
+  uint16_t last_origin_id_ = 0;
 };
 
 // The v6 key of an address (network byte order), and back.

@@ -93,6 +93,7 @@ Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
     PHALANX_TRY(auto refusals, socket_.commit(batch));
     ++stats_.transactions;
     stats_.last_commit_ms = static_cast<double>(monotonic_ms() - t0);
+    stats_.commit_ms_total += stats_.last_commit_ms;
     if (refusals.empty()) return ok();
     for (const auto& r : refusals) {
       if (!r.item) return Error(fmt::format("nft: {}: {}", r.what, r.reason), r.code);

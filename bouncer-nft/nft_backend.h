@@ -45,6 +45,7 @@ struct BackendStats {
   uint64_t repairs = 0;   // reloads after our objects were deleted
   uint64_t restored = 0;  // elements put back after someone else deleted them
   double last_commit_ms = 0;
+  double commit_ms_total = 0;  // time spent in the kernel (sending to last acknowledgement)
 };
 
 // What a notification said someone else removed (monitor.h).

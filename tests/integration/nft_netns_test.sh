@@ -188,6 +188,20 @@ sys.exit(0 if any(i["name"] == "dropped" and i["unit"] == "packet" and i["value"
 check "usage metrics were POSTed with dropped packets" eventually 10 usage_has_drops
 check "audit finds the kernel and the mirror in agreement" bash -c \
   "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/audit | grep -q '\"extra\":0,.*\"missing\":0'"
+if [ -n "$CLI_BIN" ]; then
+  cli() { A "$CLI_BIN" nft "$@"; }
+  check "phalanx nft lookup explains a drop" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli lookup 10.210.0.200 | grep -q 'drop (inside a banned range)'"
+  check "phalanx nft lookup explains a pass" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli lookup 10.210.0.3 | grep -q 'pass (not listed)'"
+  check "phalanx nft status shows every set" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli status | grep -q 'sets: allow4 ban4 range4 allow6 ban6 range6$'"
+  check "phalanx nft stats counts the drops" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli -o json stats | grep -A1 '\"ban4\"' | grep -Eq '\"packets\": [1-9]'"
+  check "phalanx nft audit: no drift" cli audit --url "http://127.0.0.1:$METRICS_PORT"
+  A nft add element inet phalanx ban4 '{ 10.210.0.77 timeout 1h }'
+  check "phalanx nft audit reports an element the mirror does not hold" \
+    bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli audit --url http://127.0.0.1:$METRICS_PORT | grep -q 'extra 10.210.0.77'"
+  check "the drift is exported as a metric" bash -c \
+    "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'phalanx_nft_drift_elements{kind=\"extra\"} 1'"
+  A nft delete element inet phalanx ban4 '{ 10.210.0.77 }'
+fi
 
 unban 10.210.0.2
 check "ban lifted when the decision is deleted" eventually 10 flows 10.210.0.2
