@@ -139,17 +139,23 @@ Plan Mirror::apply(const bouncer::DecisionBatch& batch, int64_t now_ms) {
   return plan;
 }
 
-Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms) {
+Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
+                    const AddSink& sink, size_t piece) {
   Plan plan;
   ++gen_;
   v4_.reserve(decisions.size());
-  plan.add4.reserve(decisions.size());
+  plan.add4.reserve(sink ? piece : decisions.size());
   for (const auto& d : decisions) {
     if (!d.target || d.duration.count() <= 0) {
       ++plan.skipped;
       continue;
     }
     upsert(d, now_ms, true, plan);
+    if (sink && plan.add4.size() >= piece) {
+      sink(std::move(plan.add4));
+      plan.add4 = {};
+      plan.add4.reserve(piece);
+    }
   }
   // Whatever the snapshot did not mention goes.
   for (auto it = v4_.begin(); it != v4_.end();) {

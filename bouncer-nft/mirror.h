@@ -60,7 +60,12 @@ class Mirror {
 
   // Replaces the whole state with a snapshot: targets it lacks are deleted, targets whose
   // expiry moved (either way, by more than two seconds) are rewritten, the rest untouched.
-  Plan resync(std::span<const bouncer::Decision> decisions, int64_t now_ms);
+  // `sink`, when given, receives the IPv4 host writes in pieces of `piece` as they are found,
+  // so the caller can send them while the rest of the snapshot is still being compared; the
+  // returned plan then holds only what was not handed out.
+  using AddSink = std::function<void(std::vector<std::pair<uint32_t, int64_t>>&&)>;
+  Plan resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
+              const AddSink& sink = nullptr, size_t piece = 0);
 
   // Everything live, as writes (a reload after the kernel lost our sets).
   Plan everything(int64_t now_ms) const;

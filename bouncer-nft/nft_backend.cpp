@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
+#include <thread>
 #include <unordered_set>
 
 #include "bouncer-nft/elements.h"
@@ -297,22 +300,74 @@ Result<void> NftBackend::apply(const bouncer::DecisionBatch& batch) {
 Result<void> NftBackend::resync(std::span<const bouncer::Decision> decisions) {
   std::lock_guard lock(mu_);
   const int64_t now = monotonic_ms();
+  if (!replace_on_resync_) return resync_pipelined_locked(decisions, now);
+  // The sets hold whatever an earlier run (or a failed write) left: replace their contents
+  // with the mirror in one transaction, so what stays banned never leaves the set.
   Plan plan = mirror_.resync(decisions, now);
-  if (replace_on_resync_) {
-    // The sets hold whatever an earlier run (or a failed write) left: replace their contents
-    // with the mirror in one transaction, so what stays banned never leaves the set.
-    const size_t skipped = plan.skipped;
-    plan = mirror_.everything(now);
-    plan.skipped = skipped;
-    PHALANX_CHECK(write_locked(plan, true));
-    replace_on_resync_ = false;
-  } else {
-    PHALANX_CHECK(write_locked(plan, false));
-  }
-  logger()->info("nft: resync: {} addresses and {} ranges in force ({} written, {} deleted)",
-                 mirror_.hosts(), mirror_.ranges(), plan.add4.size() + plan.add6.size(),
-                 plan.del4.size() + plan.del6.size());
+  const size_t skipped = plan.skipped;
+  plan = mirror_.everything(now);
+  plan.skipped = skipped;
+  PHALANX_CHECK(write_locked(plan, true));
+  replace_on_resync_ = false;
+  log_resync(plan, 0);
   return ok();
+}
+
+Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decision> decisions,
+                                                 int64_t now) {
+  // IPv4 host writes (the bulk of a big snapshot) go to the kernel from a second thread while
+  // this one is still comparing the rest of the snapshot with the mirror: the kernel's work and
+  // ours overlap instead of adding up. Only the writer touches the socket and the stats, and
+  // only this thread the mirror, until the writer is joined.
+  std::mutex qmu;
+  std::condition_variable qcv;
+  std::deque<std::vector<std::pair<uint32_t, int64_t>>> queue;
+  bool done = false;
+  size_t written = 0;
+  Result<void> failure = ok();
+  std::thread writer([&] {
+    while (true) {
+      std::vector<std::pair<uint32_t, int64_t>> piece;
+      {
+        std::unique_lock lock(qmu);
+        qcv.wait(lock, [&] { return done || !queue.empty(); });
+        if (queue.empty()) return;
+        piece = std::move(queue.front());
+        queue.pop_front();
+      }
+      if (!failure) continue;  // drain after a failure; the caller reports it
+      Plan p;
+      p.add4 = std::move(piece);
+      written += p.add4.size();
+      failure = write_locked(p, false);
+    }
+  });
+  Plan plan = mirror_.resync(
+      decisions, now,
+      [&](std::vector<std::pair<uint32_t, int64_t>>&& piece) {
+        {
+          std::lock_guard lock(qmu);
+          queue.push_back(std::move(piece));
+        }
+        qcv.notify_one();
+      },
+      options_.chunk);
+  {
+    std::lock_guard lock(qmu);
+    done = true;
+  }
+  qcv.notify_one();
+  writer.join();
+  if (!failure) return failure;
+  PHALANX_CHECK(write_locked(plan, false));
+  log_resync(plan, written);
+  return ok();
+}
+
+void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
+  logger()->info("nft: resync: {} addresses and {} ranges in force ({} written, {} deleted)",
+                 mirror_.hosts(), mirror_.ranges(), streamed + plan.add4.size() + plan.add6.size(),
+                 plan.del4.size() + plan.del6.size());
 }
 
 Result<void> NftBackend::reload_locked() {

@@ -95,6 +95,8 @@ class NftBackend final : public bouncer::Backend {
   Result<void> write_locked(const Plan& plan, bool flush_first);
   Result<void> write_allow_locked();
   Result<void> reload_locked();
+  Result<void> resync_pipelined_locked(std::span<const bouncer::Decision> decisions, int64_t now);
+  void log_resync(const Plan& plan, size_t streamed) const;
   Result<void> commit_locked(const std::function<void(Batch&)>& build,
                              const std::function<std::string(size_t)>& name,
                              std::vector<size_t>& rejected_items);
