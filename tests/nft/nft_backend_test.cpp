@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // NftBackend against the real kernel, in a private network namespace (label netns).
+#include <libmnl/libmnl.h>
 #include <libnftnl/table.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "bouncer-nft/elements.h"
@@ -222,6 +225,72 @@ TEST_F(NftNamespace, TeardownRemovesOnlyOurTable) {
   ASSERT_TRUE(b->teardown().has_value());
   EXPECT_FALSE(*table_exists(*socket_, Layout{}));
   EXPECT_TRUE(*table_exists(*socket_, admin_layout()));
+}
+
+}  // namespace
+}  // namespace phalanx::nft::testing
+
+namespace phalanx::nft::testing {
+namespace {
+
+TEST_F(NftNamespace, NetdevIngressTableOnADevice) {
+  if (std::system("ip link add phxnd0 type veth peer name phxnd1 2>/dev/null && "
+                  "ip link set phxnd0 up") != 0)
+    GTEST_SKIP() << "cannot create a veth pair";
+  Layout l;
+  l.family = NFPROTO_NETDEV;
+  l.hook = "ingress";
+  l.chain = "ingress";
+  l.devices = {"phxnd0", "phxnd1"};  // one ingress chain over both devices
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1)),
+                 decision("2001:db8::/32", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+  EXPECT_EQ(entries(kRange6, l), std::vector<std::string>{"2001:db8::/32"});
+}
+
+TEST_F(NftNamespace, RejectInsteadOfDrop) {
+  Layout l;
+  l.reject = true;
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+}
+
+TEST_F(NftNamespace, SetOnlyFillsSetsInTheAdminsTableAndCreatesNoChain) {
+  {
+    Batch mk;
+    nlmsghdr* nlh = mk.begin_message(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, "admin table");
+    mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, "filter");
+    mk.end_message(nlh);
+    mk.close();
+    auto r = socket_->commit(mk);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  Layout l;
+  l.table = "filter";
+  l.set_only = true;
+  l.set_prefix = "phalanx_";
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+  auto sets = existing_sets(*socket_, l);
+  ASSERT_TRUE(sets.has_value());
+  EXPECT_EQ(*sets, (std::vector<std::string>{"phalanx_ban4", "phalanx_range4", "phalanx_ban6",
+                                             "phalanx_range6"}));
+  auto counters = read_counters(*socket_, l);
+  ASSERT_TRUE(counters.has_value());
+  EXPECT_TRUE(counters->empty());  // no counters, no chain, no rules of ours
+  // Stopping with flush_on_stop empties our sets and leaves the admin's table.
+  ASSERT_TRUE(b->teardown().has_value());
+  EXPECT_TRUE(entries(kBan4, l).empty());
+  EXPECT_TRUE(*table_exists(*socket_, l));
 }
 
 }  // namespace
