@@ -6,9 +6,10 @@
 #      DELTA adds + deletes, repair after the table is deleted (RUNS runs, medians), then the
 #      same load fed in 50k batches to show the bouncer's own peak RSS
 #   2. reference: `nft -f` of the same V4 addresses into a timeout hash set (one transaction)
-#   3. packet_bench: ns/packet with the source banned among 1 or V4 elements: nothing installed,
-#      the nft drop rule, the XDP program; same sender, PKT_RUNS runs of PKT_SECONDS
-#   V4 (1000000), RANGES (10000), DELTA (1000), RUNS (3), PKT_RUNS (5), PKT_SECONDS (3)
+#   3. packet_bench --mode paired: ns/packet with the source banned among V4 entries, the XDP
+#      program, phalanx-nft's chain and a minimal nft rule alternated round by round (PKT_RUNS
+#      rounds of PKT_SECONDS each), same sender
+#   V4 (1000000), RANGES (10000), DELTA (1000), RUNS (3), PKT_RUNS (10), PKT_SECONDS (2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -47,21 +48,15 @@ ip netns add "$NSA"
 ip netns del "$NSA"
 
 echo "## packet_bench (UDP, 60-byte frames, veth, one sender thread)"
-for spec in none:0 nft:1 "nft:$V4" xdp:1 "xdp:$V4"; do
-  mode=${spec%%:*}
-  n=${spec#*:}
-  ip netns add "$NSA"
-  ip netns add "$NSB"
-  ip link add phxbencha netns "$NSA" type veth peer name phxbenchb netns "$NSB"
-  ip -n "$NSA" addr add 10.220.0.1/24 dev phxbencha
-  ip -n "$NSB" addr add 10.220.0.2/24 dev phxbenchb
-  ip -n "$NSA" link set phxbencha up
-  ip -n "$NSB" link set phxbenchb up
-  ip -n "$NSA" link set lo up
-  ip netns exec "$NSB" ping -c 1 -W 2 10.220.0.1 >/dev/null  # neighbours resolved first
-  "./$build/bench/nft/nft_packet_bench" --ns-a "/run/netns/$NSA" --ns-b "/run/netns/$NSB" \
-    --mode "$mode" --ifname phxbencha --v4 "$((n > 0 ? n : 1))" --runs "${PKT_RUNS:-5}" \
-    --seconds "${PKT_SECONDS:-3}" 2>/dev/null
-  ip netns del "$NSA"
-  ip netns del "$NSB"
-done
+ip netns add "$NSA"
+ip netns add "$NSB"
+ip link add phxbencha netns "$NSA" type veth peer name phxbenchb netns "$NSB"
+ip -n "$NSA" addr add 10.220.0.1/24 dev phxbencha
+ip -n "$NSB" addr add 10.220.0.2/24 dev phxbenchb
+ip -n "$NSA" link set phxbencha up
+ip -n "$NSB" link set phxbenchb up
+ip -n "$NSA" link set lo up
+ip netns exec "$NSB" ping -c 1 -W 2 10.220.0.1 >/dev/null  # neighbours resolved first
+"./$build/bench/nft/nft_packet_bench" --ns-a "/run/netns/$NSA" --ns-b "/run/netns/$NSB" \
+  --mode paired --ifname phxbencha --v4 "$V4" --runs "${PKT_RUNS:-10}" \
+  --seconds "${PKT_SECONDS:-2}" 2>/dev/null

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -96,6 +97,75 @@ double send_rate(const std::string& ns, const char* src, const char* dst, double
   return rate;
 }
 
+std::unique_ptr<nft::NftBackend> load_nft(const std::vector<uint32_t>& addrs) {
+  auto backend = must(nft::NftBackend::open(nft::BackendOptions{}));
+  must(backend->setup());
+  std::vector<bouncer::Decision> ds(addrs.size());
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    ds[i].type = "ban";
+    ds[i].duration = std::chrono::hours(4);
+    ds[i].target = net::Cidr::host(net::IpAddress::from_v4(addrs[i]));
+  }
+  must(backend->resync(ds));
+  return backend;
+}
+
+xdp::XdpObject load_xdp(const std::vector<uint32_t>& addrs) {
+  xdp::LoadOptions lo;
+  lo.pin_dir = "";
+  auto object = must(xdp::XdpObject::open_and_load(lo));
+  auto maps = must(xdp::BlocklistMaps::open(xdp::map_fds(object)));
+  std::vector<xdp::BanRequest> bans;
+  bans.reserve(addrs.size());
+  const uint64_t expiry = xdp::expiry_after(std::chrono::hours(4), xdp::expiry_clock_now_ns());
+  for (const uint32_t a : addrs)
+    bans.push_back(
+        {net::Cidr::host(net::IpAddress::from_v4(a)), xdp::make_entry(PHX_ORIGIN_CAPI, expiry)});
+  must(maps.ban_batch(bans));
+  return object;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The three ways to drop the same packets, alternated round by round so that the machine's
+// background load hits them alike: the XDP program (1M entries), phalanx-nft's chain (1M
+// elements), and a minimal nftables rule (`ip saddr X drop`, no set) in a table hooked just
+// before ours. Per round each runs `seconds`; medians and the median paired difference.
+int paired(const std::string& ns_b, const std::string& ifname, const std::string& src,
+           const std::string& dst, const std::vector<uint32_t>& addrs, int runs, double seconds) {
+  auto backend = load_nft(addrs);
+  auto object = load_xdp(addrs);
+  const std::string small_on =
+      "nft add table inet phxsmall && nft add chain inet phxsmall c "
+      "'{ type filter hook prerouting priority -310; }' && nft add rule inet phxsmall c ip saddr " +
+      src + " drop";
+  std::vector<double> x, n, m, d_nx, d_nm;
+  for (int r = 0; r < runs; ++r) {
+    must(xdp::attach(object.prog_fd(), ifname, xdp::XdpMode::kAuto));
+    x.push_back(1e9 / send_rate(ns_b, src.c_str(), dst.c_str(), seconds));
+    must(xdp::detach(ifname));
+    n.push_back(1e9 / send_rate(ns_b, src.c_str(), dst.c_str(), seconds));
+    if (std::system(small_on.c_str()) != 0) die("adding the minimal rule");
+    m.push_back(1e9 / send_rate(ns_b, src.c_str(), dst.c_str(), seconds));
+    if (std::system("nft delete table inet phxsmall") != 0) die("removing the minimal rule");
+    d_nx.push_back(n.back() - x.back());
+    d_nm.push_back(n.back() - m.back());
+  }
+  std::printf(
+      "paired, %zu entries each, %d rounds of %.0f s (ns/packet of the whole send+drop path):\n"
+      "  xdp program            median %.0f\n"
+      "  phalanx-nft chain      median %.0f\n"
+      "  minimal nft rule       median %.0f\n"
+      "  phalanx-nft - xdp      median of paired differences %+.0f\n"
+      "  phalanx-nft - minimal  median of paired differences %+.0f\n",
+      addrs.size(), runs, seconds, median_of(x), median_of(n), median_of(m), median_of(d_nx),
+      median_of(d_nm));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,7 +176,7 @@ int main(int argc, char** argv) {
   int runs = 5;
   app.add_option("--ns-a", ns_a, "namespace of the receiver (/run/netns/...)")->required();
   app.add_option("--ns-b", ns_b, "namespace of the sender")->required();
-  app.add_option("--mode", mode)->check(CLI::IsMember({"none", "nft", "xdp"}));
+  app.add_option("--mode", mode)->check(CLI::IsMember({"none", "nft", "xdp", "paired"}));
   app.add_option("--ifname", ifname, "the receiver's veth (xdp mode)");
   app.add_option("--v4", v4);
   app.add_option("--seconds", seconds);
@@ -116,6 +186,7 @@ int main(int argc, char** argv) {
   enter(ns_a);
   const uint32_t banned = ntohl(inet_addr(src.c_str()));
   const auto addrs = addresses(v4, banned);
+  if (mode == "paired") return paired(ns_b, ifname, src, dst, addrs, runs, seconds);
   std::unique_ptr<nft::NftBackend> backend;
   std::optional<xdp::XdpObject> object;
   if (mode == "nft") {
