@@ -10,6 +10,7 @@
 #      program, phalanx-nft's chain and a minimal nft rule alternated round by round (PKT_RUNS
 #      rounds of PKT_SECONDS each), same sender
 #   V4 (1000000), RANGES (10000), DELTA (1000), RUNS (3), PKT_RUNS (10), PKT_SECONDS (2)
+#   VERIFY=1: after the last repair, dump the sets and compare every element (slow: 20-60 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -20,7 +21,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), load: $(cut -d' ' -f1-3 /
 
 echo "## nft_bench"
 "./$build/bench/nft/nft_bench" --v4 "$V4" --ranges "${RANGES:-10000}" --delta "${DELTA:-1000}" \
-  --runs "${RUNS:-3}" 2>/dev/null
+  --runs "${RUNS:-3}" ${VERIFY:+--verify} 2>/dev/null
 "./$build/bench/nft/nft_bench" --v4 "$V4" --ranges "${RANGES:-10000}" --stream 2>/dev/null
 
 NSA=phx-nft-ba-$$

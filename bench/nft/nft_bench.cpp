@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   size_t v4 = 1'000'000, ranges = 10'000, delta = 1'000, chunk = 25'000;
   int runs = 3;
   bool stream = false;
+  bool verify = false;
   uint64_t seed = 1;
   app.add_option("--v4", v4);
   app.add_option("--ranges", ranges);
@@ -139,6 +140,9 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs);
   app.add_option("--seed", seed);
   app.add_flag("--stream", stream, "feed 50k-decision deltas instead of one resync");
+  app.add_flag("--verify", verify,
+               "after the last repair, dump the sets and compare every element with the mirror "
+               "(the kernel takes 20-60 s for a million)");
   CLI11_PARSE(app, argc, argv);
 
   if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET): needs root");
@@ -211,6 +215,20 @@ int main(int argc, char** argv) {
     repair.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     check_sample(data, 1000);
+    if (verify && run + 1 == runs) {
+      MirrorSnapshot want;
+      b->with_mirror([&](const Mirror& m) { want = snapshot(m, monotonic_ms()); });
+      auto s = must(Socket::open());
+      auto rep = must(audit(s, Layout{}, want));
+      std::printf("verify after repair: kernel %lu addresses + %lu segments, mirror %lu + %lu, "
+                  "missing %lu, extra %lu (dump took %.1f s)\n",
+                  static_cast<unsigned long>(rep.kernel_hosts),
+                  static_cast<unsigned long>(rep.kernel_segments),
+                  static_cast<unsigned long>(rep.mirror_hosts),
+                  static_cast<unsigned long>(rep.mirror_segments),
+                  static_cast<unsigned long>(rep.missing), static_cast<unsigned long>(rep.extra),
+                  rep.seconds);
+    }
   }
   std::printf("load (resync into a new table, chunk %zu): median %.0f ms (%.2f M elements/s)\n",
               chunk, median(load), static_cast<double>(v4 + ranges) / median(load) / 1000.0);

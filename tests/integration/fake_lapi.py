@@ -7,7 +7,8 @@
 #   GET  /control/usage                                            usage-metrics bodies received
 # and serving GET /v1/decisions/stream (startup=true: every live decision; otherwise what
 # changed since the previous request) and POST /v1/usage-metrics (201).
-# Usage: fake_lapi.py PORT_FILE   (binds 127.0.0.1:0 and writes the port there)
+# Usage: fake_lapi.py PORT_FILE [--port N]   (binds 127.0.0.1:N, default any free port, and
+# writes the port to PORT_FILE)
 import json
 import sys
 import threading
@@ -92,7 +93,9 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+port = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == "--port" else 0
+server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 with open(sys.argv[1], "w") as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()

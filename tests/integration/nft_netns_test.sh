@@ -41,6 +41,7 @@ FAILED=0
 N=0
 
 cleanup() {
+  [ -n "${KEEP_LOG:-}" ] && cp "$WORK/nft.log" /tmp/phx-nft-e2e.log
   [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
   [ -n "$LAPI_PID" ] && kill "$LAPI_PID" 2>/dev/null
   ip netns del "$NSA" 2>/dev/null
@@ -105,7 +106,8 @@ table inet admin {
 NFT
 A nft list table inet admin >"$WORK/admin-before.txt"
 
-A python3 "$HERE/fake_lapi.py" "$WORK/lapi.port" >"$WORK/lapi.log" 2>&1 &
+# nsenter execs python, so $! is the LAPI itself (a shell function would put a subshell between).
+nsenter --net="/run/netns/$NSA" python3 "$HERE/fake_lapi.py" "$WORK/lapi.port" >"$WORK/lapi.log" 2>&1 &
 LAPI_PID=$!
 eventually 5 test -s "$WORK/lapi.port" || skip "the fake LAPI did not start"
 PORT=$(cat "$WORK/lapi.port")
@@ -202,6 +204,25 @@ if [ -n "$CLI_BIN" ]; then
     "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'phalanx_nft_drift_elements{kind=\"extra\"} 1'"
   A nft delete element inet phalanx ban4 '{ 10.210.0.77 }'
 fi
+
+# LAPI outage: the sets stay, the client retries.
+kill "$LAPI_PID"
+wait "$LAPI_PID" 2>/dev/null
+sleep 1
+check "with the LAPI down, bans stay in force" blocked 10.210.0.2
+check "and the outage is logged once, with retries" grep -q "keeping the current state, retrying" "$WORK/nft.log"
+rm -f "$WORK/lapi.port.new"
+nsenter --net="/run/netns/$NSA" python3 "$HERE/fake_lapi.py" "$WORK/lapi.port.new" --port "$PORT" \
+  >>"$WORK/lapi.log" 2>&1 &
+LAPI_PID=$!
+eventually 5 test -s "$WORK/lapi.port.new"
+# The restarted LAPI lost its state: give it the same decisions again.
+ban 10.210.0.2
+ban fd00:210::2
+ban 10.210.0.192/26 3600 Range
+ban 10.211.0.0/24 3600 Range
+check "LAPI back: the client resyncs" eventually 10 grep -q "LAPI reachable again" "$WORK/nft.log"
+check "and the bans are still in force" blocked 10.210.0.2
 
 unban 10.210.0.2
 check "ban lifted when the decision is deleted" eventually 10 flows 10.210.0.2
