@@ -220,14 +220,14 @@ int main(int argc, char** argv) {
       b->with_mirror([&](const Mirror& m) { want = snapshot(m, monotonic_ms()); });
       auto s = must(Socket::open());
       auto rep = must(audit(s, Layout{}, want));
-      std::printf("verify after repair: kernel %lu addresses + %lu segments, mirror %lu + %lu, "
-                  "missing %lu, extra %lu (dump took %.1f s)\n",
-                  static_cast<unsigned long>(rep.kernel_hosts),
-                  static_cast<unsigned long>(rep.kernel_segments),
-                  static_cast<unsigned long>(rep.mirror_hosts),
-                  static_cast<unsigned long>(rep.mirror_segments),
-                  static_cast<unsigned long>(rep.missing), static_cast<unsigned long>(rep.extra),
-                  rep.seconds);
+      std::printf(
+          "verify after repair: kernel %lu addresses + %lu segments, mirror %lu + %lu, "
+          "missing %lu, extra %lu (dump took %.1f s)\n",
+          static_cast<unsigned long>(rep.kernel_hosts),
+          static_cast<unsigned long>(rep.kernel_segments),
+          static_cast<unsigned long>(rep.mirror_hosts),
+          static_cast<unsigned long>(rep.mirror_segments), static_cast<unsigned long>(rep.missing),
+          static_cast<unsigned long>(rep.extra), rep.seconds);
     }
   }
   std::printf("load (resync into a new table, chunk %zu): median %.0f ms (%.2f M elements/s)\n",
