@@ -14,6 +14,9 @@
 #ifdef PHALANX_WITH_XDP
 #include "cli/xdp_cmd.h"
 #endif
+#ifdef PHALANX_WITH_NFT
+#include "cli/nft_cmd.h"
+#endif
 #include "core/log.h"
 
 namespace {
@@ -102,6 +105,10 @@ int main(int argc, char** argv) {
   phalanx::cli::XdpOptions xdp;
   auto* xdp_cmd = phalanx::cli::setup_xdp(app, xdp);
 #endif
+#ifdef PHALANX_WITH_NFT
+  phalanx::cli::NftOptions nft;
+  auto* nft_cmd = phalanx::cli::setup_nft(app, nft);
+#endif
 
   try {
     app.parse(argc, argv);
@@ -116,6 +123,9 @@ int main(int argc, char** argv) {
   replay.content.show_warnings = verbose_load;
 #ifdef PHALANX_WITH_XDP
   if (xdp_cmd->parsed()) return phalanx::cli::run_xdp(xdp);
+#endif
+#ifdef PHALANX_WITH_NFT
+  if (nft_cmd->parsed()) return phalanx::cli::run_nft(nft);
 #endif
   if (auto rc = phalanx::cli::run_admin(admin)) return *rc;
   if (explain_cmd->parsed()) {
