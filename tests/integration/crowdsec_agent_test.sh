@@ -36,6 +36,8 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$ns" || skip "cannot create a network namespace"
 ip -n "$ns" link set lo up
+# Background processes are started with `ip netns exec` itself (it execs), not through in_ns:
+# `in_ns cmd &` would fork a subshell, and $! would be the subshell, not the process to stop.
 in_ns() { ip netns exec "$ns" "$@"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -46,7 +48,7 @@ lapi:
 db: $db
 profiles: $here/../../scenarios/profiles/profiles.yaml
 YAML
-in_ns "$phalanxd" --config "$work/phalanxd.yaml" >"$work/lapi.log" 2>&1 &
+ip netns exec "$ns" "$phalanxd" --config "$work/phalanxd.yaml" >"$work/lapi.log" 2>&1 &
 lapi_pid=$!
 for _ in $(seq 1 100); do
   in_ns curl -s -o /dev/null "http://127.0.0.1:$port/health" && break
@@ -144,7 +146,7 @@ cscli lapi register --url "http://127.0.0.1:$port/" --machine phx-agent >"$work/
 echo "ok: cscli lapi register created a pending machine; phalanx machines validate validated it"
 
 # 1.4.6 can linger after a replay: it is given 60 s, then stopped; the test polls the LAPI.
-in_ns timeout 60 "$CS_ROOT/usr/bin/crowdsec" -c "$cs/config.yaml" -no-api \
+ip netns exec "$ns" timeout 60 "$CS_ROOT/usr/bin/crowdsec" -c "$cs/config.yaml" -no-api \
   -dsn "file://$work/attack.log" -type phalanxtest >"$work/agent.out" 2>&1 &
 agent_pid=$!
 found=

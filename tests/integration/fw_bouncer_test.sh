@@ -55,6 +55,8 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$ns" || skip "cannot create a network namespace"
 ip -n "$ns" link set lo up
+# Background processes are started with `ip netns exec` itself (it execs), not through in_ns:
+# `in_ns cmd &` would fork a subshell, and $! would be the subshell, not the process to stop.
 in_ns() { ip netns exec "$ns" "$@"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -69,7 +71,7 @@ lapi:
 db: $db
 profiles: $here/../../scenarios/profiles/profiles.yaml
 YAML
-    in_ns "$phalanxd" --config "$work/phalanxd.yaml" >"$work/lapi.log" 2>&1 &
+    ip netns exec "$ns" "$phalanxd" --config "$work/phalanxd.yaml" >"$work/lapi.log" 2>&1 &
     lapi_pid=$!
     for _ in $(seq 1 100); do
       in_ns curl -s -o /dev/null "http://127.0.0.1:$port/health" && break
@@ -124,7 +126,7 @@ nftables:
 prometheus:
   enabled: false
 YAML
-in_ns "$fwb" -c "$work/fwb.yaml" >"$work/fwb.log" 2>&1 &
+ip netns exec "$ns" "$fwb" -c "$work/fwb.yaml" >"$work/fwb.log" 2>&1 &
 fwb_pid=$!
 
 # in_set FAMILY TABLE SET ADDR: the address is an element of the bouncer's set.
