@@ -20,6 +20,8 @@ packages=(
   libboost1.81-dev
   # bouncers: LAPI decision-stream client (HTTP/HTTPS)
   libcpp-httplib-dev openssl libsimdjson-dev
+  # nftables bouncer (bouncer-nft/): netlink batches to nf_tables; nft for its tests and `nft -f`
+  libnftnl-dev libmnl-dev nftables
   # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
   iputils-ping curl
   googletest libgtest-dev libgmock-dev libbenchmark-dev

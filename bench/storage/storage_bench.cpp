@@ -2,16 +2,20 @@
 // Store throughput on one database URL (bench/run_storage.sh gives each run a fresh one):
 //   insert_single   alerts/s, one alert with one decision per insert_alerts() call
 //   insert_batch50  alerts/s, 50 alerts (one decision each) per call
+//   insert_single_4threads  alerts/s, single-alert calls from 4 threads at once (as several
+//                   agents pushing together; concurrent calls share a commit)
 //   load_<N>        seconds for load_decisions() over N active decisions
 // Each result is one line "name value unit" on stdout.
 //   storage_bench URL [single_alerts=5000] [batch_alerts=20000] [load_sizes=100000,1000000]
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/store.h"
@@ -95,6 +99,27 @@ void bench_inserts(Store& store, int64_t total, int64_t batch, int64_t& next, co
   std::fflush(stdout);
 }
 
+void bench_threads(Store& store, int64_t total, int threads, int64_t& next, const char* name) {
+  std::atomic<int64_t> counter{next};
+  int64_t end = next + total;
+  auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int64_t i = counter++; i < end; i = counter++) {
+        std::vector<Alert> alerts{alert_for(i)};
+        auto r = store.insert_alerts(alerts);
+        if (!r) die(r.error());
+      }
+    });
+  }
+  for (auto& th : pool)
+    th.join();
+  next = end;
+  std::printf("%s %.0f alerts/s\n", name, static_cast<double>(total) / seconds_since(start));
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +140,7 @@ int main(int argc, char** argv) {
   int64_t next = 0;
   bench_inserts(store, single, 1, next, "insert_single");
   bench_inserts(store, batched, 50, next, "insert_batch50");
+  bench_threads(store, single, 4, next, "insert_single_4threads");
 
   // Fill with decisions (not timed) up to each size, then time the LAPI's startup load.
   int64_t have = next;

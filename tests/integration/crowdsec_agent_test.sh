@@ -132,6 +132,10 @@ for i in 1 2 3 4; do echo "$now attack from 192.0.2.44"; done >"$work/attack.log
 echo "$now attack from 192.0.2.45" >>"$work/attack.log"
 
 cscli() { in_ns "$CS_ROOT/usr/bin/cscli" -c "$cs/config.yaml" "$@"; }
+# cscli 1.4.6 reads the credentials file before any command, register included: a placeholder
+# that the registration overwrites.
+printf 'url: http://127.0.0.1:%s/\nlogin: placeholder\npassword: placeholder\n' "$port" \
+  >"$cs/local_api_credentials.yaml"
 cscli lapi register --url "http://127.0.0.1:$port/" --machine phx-agent >"$work/register.log" 2>&1 ||
   { cat "$work/register.log"; die "cscli lapi register"; }
 "$phalanx" machines list --db "$db" -o json | grep -q '"isValidated": false' ||

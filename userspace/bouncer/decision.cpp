@@ -88,10 +88,11 @@ Result<StreamResponse> parse_stream_response(std::string_view body) {
     for (simdjson::dom::element item : items) {
       auto d = parse_decision(item);
       if (!d) {
-        return d.error().context(
-            fmt::format("parsing decision stream: {}[{}] (id {})", key, i, id_text(item)));
+        out.rejected.push_back(
+            d.error().context(fmt::format("{}[{}] (id {})", key, i, id_text(item))).message());
+      } else {
+        list->push_back(std::move(*d));
       }
-      list->push_back(std::move(*d));
       ++i;
     }
   }

@@ -35,12 +35,16 @@ struct Decision {
 struct StreamResponse {
   std::vector<Decision> added;    // "new"
   std::vector<Decision> deleted;  // "deleted"
+  // Decisions left out because they do not parse, one message each naming the list, index, id
+  // and field: "new[3] (id 42): value: invalid IPv4 address '1.2.3'".
+  std::vector<std::string> rejected;
 };
 
 // Parses a stream body. `null` and missing lists are empty lists. A decision whose duration does
-// not parse, or whose Ip/Range value is not an address, is an error naming its id and field:
-// "parsing decision stream: new[3] (id 42): duration: invalid duration 'x'". Unknown fields are
-// ignored (newer LAPIs add some).
+// not parse, or whose Ip/Range value is not an address, is left out and described in
+// `rejected`; the rest of the body still counts (one bad row from the LAPI must not stop every
+// other decision from being enforced). A body that is not JSON, or lists that are not arrays,
+// are errors. Unknown fields are ignored (newer LAPIs add some).
 Result<StreamResponse> parse_stream_response(std::string_view body);
 
 // The address a decision bans for scope Ip ("1.2.3.4", "2001:db8::1") or Range ("10.0.0.0/8"),

@@ -141,6 +141,8 @@ Result<StreamUpdate> StreamClient::fetch(bool startup) {
                              error_text(res->body)));
   }
   PHALANX_TRY(StreamResponse parsed, parse_stream_response(res->body));
+  for (const auto& why : parsed.rejected)
+    logger()->error("decision stream: skipping a decision: {}", why);
 
   StreamUpdate update;
   update.startup = startup;
@@ -155,6 +157,7 @@ Result<StreamUpdate> StreamClient::fetch(bool startup) {
   };
   keep(parsed.added, update.batch.added);
   keep(parsed.deleted, update.batch.deleted);
+  update.rejected = parsed.rejected.size();
   if (res->has_header(kCursorHeader)) update.cursor = res->get_header_value(kCursorHeader);
   // A cursor only makes sense from the LAPI that issued it: forget it when the answer has none.
   cursor_ = update.cursor;
@@ -227,6 +230,7 @@ void StreamClient::run(Backend& backend) {
       stats_.added += update->batch.added.size();
       stats_.deleted += update->batch.deleted.size();
       stats_.skipped += update->skipped_types;
+      stats_.rejected += update->rejected;
       stats_.push = update->cursor.has_value();
     }
     logger()->debug("decision stream: {} new, {} deleted{}", update->batch.added.size(),

@@ -47,6 +47,7 @@ struct StreamUpdate {
   bool startup = false;
   DecisionBatch batch;
   size_t skipped_types = 0;           // decisions of an unsupported type, dropped
+  size_t rejected = 0;                // decisions that did not parse (logged), dropped
   std::optional<std::string> cursor;  // X-Phalanx-Cursor, when the LAPI speaks the extension
 };
 
@@ -58,7 +59,8 @@ struct StreamStats {
   uint64_t added = 0;
   uint64_t deleted = 0;
   uint64_t skipped = 0;
-  bool push = false;  // the last answer carried a cursor
+  uint64_t rejected = 0;  // decisions that did not parse (bad address, bad duration)
+  bool push = false;      // the last answer carried a cursor
 };
 
 class StreamClient {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/admin.h"
 #include "cli/explain.h"
 #include "cli/hubtest_cmd.h"
 #include "cli/lint.h"
@@ -12,6 +13,9 @@
 #include "cli/replay.h"
 #ifdef PHALANX_WITH_XDP
 #include "cli/xdp_cmd.h"
+#endif
+#ifdef PHALANX_WITH_NFT
+#include "cli/nft_cmd.h"
 #endif
 #include "core/log.h"
 
@@ -37,7 +41,7 @@ void add_content_flags(CLI::App* cmd, ContentOptions& c, std::optional<int>& yea
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"phalanx: inspect and run Phalanx detection content"};
+  CLI::App app{"phalanx: run detection content and manage the Local API's data"};
   app.require_subcommand(1);
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
@@ -94,9 +98,16 @@ int main(int argc, char** argv) {
   hubtest_run->add_option("-o,--output", hubtest_output, "human or json")
       ->check(CLI::IsMember({"human", "json"}));
 
+  phalanx::cli::AdminOptions admin;
+  phalanx::cli::setup_admin(app, admin);
+
 #ifdef PHALANX_WITH_XDP
   phalanx::cli::XdpOptions xdp;
   auto* xdp_cmd = phalanx::cli::setup_xdp(app, xdp);
+#endif
+#ifdef PHALANX_WITH_NFT
+  phalanx::cli::NftOptions nft;
+  auto* nft_cmd = phalanx::cli::setup_nft(app, nft);
 #endif
 
   try {
@@ -113,6 +124,10 @@ int main(int argc, char** argv) {
 #ifdef PHALANX_WITH_XDP
   if (xdp_cmd->parsed()) return phalanx::cli::run_xdp(xdp);
 #endif
+#ifdef PHALANX_WITH_NFT
+  if (nft_cmd->parsed()) return phalanx::cli::run_nft(nft);
+#endif
+  if (auto rc = phalanx::cli::run_admin(admin)) return *rc;
   if (explain_cmd->parsed()) {
     explain.json = explain_output == "json";
     explain.content.year = explain_year;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace phalanx::cli {
@@ -98,6 +99,30 @@ size_t report_diagnostics(const Diagnostics& diags, bool warnings) {
                              hidden);
   }
   return diags.error_count();
+}
+
+}  // namespace phalanx::cli
+
+namespace phalanx::cli {
+
+std::string Table::render() const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
+    }
+    out += line;
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace phalanx::cli

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/diagnostics.h"
 
@@ -31,5 +32,21 @@ std::string json_string(std::string_view text);
 // the warnings when `warnings` is set (otherwise one line counting them). Returns the number
 // of errors.
 size_t report_diagnostics(const Diagnostics& diags, bool warnings);
+
+}  // namespace phalanx::cli
+
+namespace phalanx::cli {
+
+// A text table: columns as wide as their widest cell, two spaces apart, a header row.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  size_t size() const { return rows_.size() - 1; }
+  std::string render() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
 
 }  // namespace phalanx::cli

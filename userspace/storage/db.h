@@ -77,8 +77,12 @@ class Conn {
   virtual Result<bool> wait_change(std::chrono::milliseconds timeout) = 0;
 };
 
+// What a connection is for. The SQLite writer moves WAL checkpoints off the commit path.
+enum class ConnRole { kWriter, kReader, kWatcher };
+
 // Opens a connection. Errors: the file cannot be opened / the server cannot be reached.
-Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path);
+Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path,
+                                          ConnRole role = ConnRole::kReader);
 Result<std::unique_ptr<Conn>> open_postgres(const std::string& url);
 
 // The PostgreSQL channel that decision changes are notified on (a trigger on `decisions`).

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqlStore: connections, transactions, alerts and decisions. Machines and bouncers are in
+// SqlStore: connections, transactions, revs and alerts. Decisions and flush are in
+// sql_store_decisions.cpp, watching in sql_store_watch.cpp, machines and bouncers in
 // sql_store_accounts.cpp.
 #include "storage/sql_store.h"
 
@@ -7,7 +8,6 @@
 
 #include <unordered_map>
 
-#include "core/log.h"
 #include "storage/alert_query.h"
 #include "storage/codec.h"
 #include "storage/migrations.h"
@@ -16,8 +16,8 @@
 namespace phalanx::storage {
 namespace {
 
-constexpr auto kWatchInterval = std::chrono::milliseconds(150);
-constexpr auto kWatchRetry = std::chrono::seconds(1);
+// A group commit stops taking queued calls once it holds this many alerts.
+constexpr size_t kMaxGroupAlerts = 1000;
 
 constexpr const char* kInsertAlert =
     "INSERT INTO alerts (uuid, machine_id, created_at, scenario, scenario_hash, "
@@ -80,13 +80,6 @@ int64_t span_size(const std::optional<IpSpan>& s) {
   return s ? s->size : 0;
 }
 
-Result<std::vector<Decision>> select_decisions(Conn& c, std::string_view sql,
-                                               std::span<const Value> params) {
-  std::vector<Decision> out;
-  PHALANX_CHECK(c.run(sql, params, [&](const Row& r) { out.push_back(read_decision(r)); }));
-  return out;
-}
-
 }  // namespace
 
 // --- revs
@@ -144,9 +137,9 @@ Result<void> SqlStore::Revs::save() {
 
 Result<std::unique_ptr<SqlStore>> SqlStore::open(Opener opener) {
   std::unique_ptr<SqlStore> store(new SqlStore(std::move(opener)));
-  PHALANX_TRY(store->writer_, store->opener_());
+  PHALANX_TRY(store->writer_, store->opener_(ConnRole::kWriter));
   PHALANX_CHECK(apply_migrations(*store->writer_));
-  PHALANX_TRY(store->reader_, store->opener_());
+  PHALANX_TRY(store->reader_, store->opener_(ConnRole::kReader));
   return store;
 }
 
@@ -157,7 +150,7 @@ SqlStore::~SqlStore() {
 Result<void> SqlStore::write(const std::function<Result<void>(Conn&)>& fn) {
   std::lock_guard lock(write_mu_);
   if (writer_->broken()) {
-    PHALANX_TRY(writer_, opener_());
+    PHALANX_TRY(writer_, opener_(ConnRole::kWriter));
   }
   Conn& c = *writer_;
   // BEGIN IMMEDIATE takes SQLite's write lock now, so that the transaction cannot fail later
@@ -172,7 +165,7 @@ Result<void> SqlStore::write(const std::function<Result<void>(Conn&)>& fn) {
 Result<void> SqlStore::read(const std::function<Result<void>(Conn&)>& fn, bool snapshot) {
   std::lock_guard lock(read_mu_);
   if (reader_->broken()) {
-    PHALANX_TRY(reader_, opener_());
+    PHALANX_TRY(reader_, opener_(ConnRole::kReader));
   }
   Conn& c = *reader_;
   if (!snapshot) return fn(c);
@@ -295,16 +288,62 @@ Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> a
 }
 
 Result<std::vector<int64_t>> SqlStore::insert_alerts(std::span<Alert> alerts) {
-  std::vector<int64_t> ids;
-  ids.reserve(alerts.size());
+  InsertJob job{alerts, Error("not run")};
+  std::unique_lock lock(group_mu_);
+  group_queue_.push_back(&job);
+  // Group commit: the first caller to find no commit running takes every queued call into one
+  // transaction; the others wait for it and, if their call was not in that group, one of them
+  // leads the next. Concurrent callers (agents pushing at once) share one commit.
+  while (!job.done) {
+    if (group_busy_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    group_busy_ = true;
+    std::vector<InsertJob*> group;
+    size_t rows = 0;
+    while (!group_queue_.empty() && (group.empty() || rows < kMaxGroupAlerts)) {
+      rows += group_queue_.front()->alerts.size();
+      group.push_back(group_queue_.front());
+      group_queue_.pop_front();
+    }
+    lock.unlock();
+    run_insert_group(group);
+    lock.lock();
+    for (InsertJob* j : group)
+      j->done = true;
+    group_busy_ = false;
+    group_cv_.notify_all();
+  }
+  if (!job.result) {
+    return job.result.error().context(fmt::format("inserting {} alerts", alerts.size()));
+  }
+  return std::move(job.result).value();
+}
+
+void SqlStore::run_insert_group(const std::vector<InsertJob*>& group) {
+  std::vector<std::vector<int64_t>> ids(group.size());
   auto r = write([&](Conn& c) -> Result<void> {
-    ids.clear();
     Revs revs(c);
-    PHALANX_CHECK(insert_alert_rows(c, revs, alerts, ids));
+    for (size_t i = 0; i < group.size(); ++i) {
+      ids[i].clear();
+      PHALANX_CHECK(insert_alert_rows(c, revs, group[i]->alerts, ids[i]));
+    }
     return revs.save();
   });
-  if (!r) return r.error().context(fmt::format("inserting {} alerts", alerts.size()));
-  return ids;
+  if (r) {
+    for (size_t i = 0; i < group.size(); ++i)
+      group[i]->result = std::move(ids[i]);
+    return;
+  }
+  if (group.size() == 1) {
+    group[0]->result = std::move(r).error();
+    return;
+  }
+  // One call's rows failed the shared transaction: give every call its own, so that only the
+  // failing one reports the error.
+  for (InsertJob* job : group)
+    run_insert_group({job});
 }
 
 Result<void> SqlStore::attach_decisions(Conn& c, std::vector<Alert>& alerts) {
@@ -365,7 +404,7 @@ Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids
         if (!r) return r.error();
         return ok();
       },
-      Value(to_ns(now))));
+      to_ns(now)));
   for (int64_t id : active) {
     PHALANX_TRY(int64_t rev, revs.next());
     std::vector<Value> p{to_ns(now), rev, id};
@@ -398,262 +437,6 @@ Result<int64_t> SqlStore::delete_alerts(const AlertFilter& filter, TimePoint now
   });
   if (!r) return r.error().context("deleting alerts");
   return removed;
-}
-
-// --- decisions
-
-Result<void> SqlStore::insert_decisions(std::span<Decision> decisions) {
-  auto r = write([&](Conn& c) -> Result<void> {
-    Revs revs(c);
-    PHALANX_CHECK(insert_decision_rows(c, revs, decisions, 0));
-    return revs.save();
-  });
-  if (!r) return r.error().context(fmt::format("inserting {} decisions", decisions.size()));
-  return ok();
-}
-
-Result<std::vector<Decision>> SqlStore::load_decisions(TimePoint expired_since) {
-  std::vector<Decision> out;
-  auto r = read([&](Conn& c) -> Result<void> {
-    std::vector<Value> p{to_ns(expired_since)};
-    PHALANX_TRY(
-        out, select_decisions(c,
-                              fmt::format("SELECT {} FROM decisions WHERE until >= ? ORDER BY id",
-                                          kDecisionColumns),
-                              p));
-    return ok();
-  });
-  if (!r) return r.error().context("loading decisions");
-  return out;
-}
-
-Result<std::vector<Decision>> SqlStore::decisions_after(int64_t rev) {
-  std::vector<Decision> out;
-  auto r = read([&](Conn& c) -> Result<void> {
-    std::vector<Value> p{rev};
-    PHALANX_TRY(
-        out,
-        select_decisions(
-            c, fmt::format("SELECT {} FROM decisions WHERE rev > ? ORDER BY rev", kDecisionColumns),
-            p));
-    return ok();
-  });
-  if (!r) return r.error().context(fmt::format("reading decisions after rev {}", rev));
-  return out;
-}
-
-Result<int64_t> SqlStore::max_rev() {
-  int64_t rev = 0;
-  auto r = read([&](Conn& c) -> Result<void> {
-    PHALANX_CHECK(c.run("SELECT value FROM counters WHERE name = 'rev'", {},
-                        [&](const Row& row) { rev = row.i64(0); }));
-    return ok();
-  });
-  if (!r) return r.error().context("reading the current rev");
-  return rev;
-}
-
-Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t> ids,
-                                                         TimePoint now) {
-  std::vector<Decision> changed;
-  auto r = write([&](Conn& c) -> Result<void> {
-    changed.clear();
-    Revs revs(c);
-    PHALANX_CHECK(revs.lock());
-    std::vector<int64_t> active;
-    std::string select = fmt::format(
-        "SELECT id FROM decisions WHERE until > ? AND id IN {} ORDER BY id", in_list(kChunk));
-    std::vector<int64_t> wanted(ids.begin(), ids.end());
-    PHALANX_CHECK(for_chunks(
-        wanted,
-        [&](std::vector<Value>& params) -> Result<void> {
-          auto q = c.run(select, params, [&](const Row& row) { active.push_back(row.i64(0)); });
-          if (!q) return q.error();
-          return ok();
-        },
-        Value(to_ns(now))));
-    // Chunks may overlap on duplicate input ids; each row changes once.
-    std::sort(active.begin(), active.end());
-    active.erase(std::unique(active.begin(), active.end()), active.end());
-    std::string update = fmt::format(
-        "UPDATE decisions SET until = ?, rev = ? WHERE id = ? RETURNING {}", kDecisionColumns);
-    for (int64_t id : active) {
-      PHALANX_TRY(int64_t rev, revs.next());
-      std::vector<Value> p{to_ns(now), rev, id};
-      PHALANX_CHECK(
-          c.run(update, p, [&](const Row& row) { changed.push_back(read_decision(row)); }));
-    }
-    return revs.save();
-  });
-  if (!r) return r.error().context(fmt::format("expiring {} decisions", ids.size()));
-  return changed;
-}
-
-Result<int64_t> SqlStore::count_decisions(std::string_view value, std::optional<TimePoint> since) {
-  int64_t n = 0;
-  auto r = read([&](Conn& c) -> Result<void> {
-    std::vector<Value> p{std::string(value)};
-    std::string sql = "SELECT count(*) FROM decisions WHERE value = ?";
-    if (since) {
-      sql += " AND created_at >= ?";
-      p.emplace_back(to_ns(*since));
-    }
-    PHALANX_CHECK(c.run(sql, p, [&](const Row& row) { n = row.i64(0); }));
-    return ok();
-  });
-  if (!r) return r.error().context(fmt::format("counting decisions on '{}'", value));
-  return n;
-}
-
-Result<int64_t> SqlStore::count_active_decisions(std::string_view value, TimePoint now) {
-  int64_t n = 0;
-  auto r = read([&](Conn& c) -> Result<void> {
-    std::vector<Value> p{std::string(value), to_ns(now)};
-    PHALANX_CHECK(c.run("SELECT count(*) FROM decisions WHERE value = ? AND until > ?", p,
-                        [&](const Row& row) { n = row.i64(0); }));
-    return ok();
-  });
-  if (!r) return r.error().context(fmt::format("counting active decisions on '{}'", value));
-  return n;
-}
-
-Result<std::optional<TimePoint>> SqlStore::active_decision_until(std::string_view value,
-                                                                 TimePoint now) {
-  std::optional<TimePoint> until;
-  auto r = read([&](Conn& c) -> Result<void> {
-    std::vector<Value> p{std::string(value), to_ns(now)};
-    PHALANX_CHECK(c.run("SELECT max(until) FROM decisions WHERE value = ? AND until > ?", p,
-                        [&](const Row& row) {
-                          if (!row.is_null(0)) until = from_ns(row.i64(0));
-                        }));
-    return ok();
-  });
-  if (!r) return r.error().context(fmt::format("reading active decisions on '{}'", value));
-  return until;
-}
-
-// --- watching
-
-void SqlStore::watch_decisions(std::function<void()> callback) {
-  stop_watching();
-  std::lock_guard lock(watch_mu_);
-  watch_stop_ = false;
-  // Armed before returning, so that every change committed after this call is reported; if the
-  // database is unreachable now, the thread keeps trying.
-  std::unique_ptr<Conn> conn;
-  int64_t rev = -1;
-  if (auto opened = opener_()) {
-    conn = std::move(opened).value();
-    if (!conn->start_watch() || !read_rev(*conn, rev)) conn.reset();
-  }
-  watcher_ = std::thread([this, cb = std::move(callback), c = std::move(conn), rev]() mutable {
-    watch_loop(cb, std::move(c), rev);
-  });
-}
-
-void SqlStore::stop_watching() {
-  std::lock_guard lock(watch_mu_);
-  if (!watcher_.joinable()) return;
-  watch_stop_ = true;
-  watcher_.join();
-}
-
-bool SqlStore::read_rev(Conn& conn, int64_t& rev) {
-  auto r = conn.run("SELECT value FROM counters WHERE name = 'rev'", {},
-                    [&](const Row& row) { rev = row.i64(0); });
-  return r.has_value();
-}
-
-void SqlStore::watch_loop(std::function<void()> callback, std::unique_ptr<Conn> conn,
-                          int64_t last_rev) {
-  auto logger = log::get("store");
-  auto sleep_retry = [&] {
-    for (auto waited = std::chrono::milliseconds(0); waited < kWatchRetry && !watch_stop_;
-         waited += kWatchInterval) {
-      std::this_thread::sleep_for(kWatchInterval);
-    }
-  };
-  while (!watch_stop_) {
-    if (!conn || conn->broken()) {
-      auto opened = opener_();
-      if (!opened) {
-        logger->warn("watching decisions: {}", opened.error().message());
-        sleep_retry();
-        continue;
-      }
-      conn = std::move(opened).value();
-      if (auto r = conn->start_watch(); !r) {
-        logger->warn("watching decisions: {}", r.error().message());
-        conn.reset();
-        sleep_retry();
-        continue;
-      }
-      // Changes made while the connection was down were not notified: report once.
-      int64_t rev = last_rev;
-      if (read_rev(*conn, rev) && rev != last_rev) {
-        last_rev = rev;
-        callback();
-      }
-    }
-    auto changed = conn->wait_change(kWatchInterval);
-    if (!changed) {
-      logger->warn("watching decisions: {}", changed.error().message());
-      conn.reset();
-      sleep_retry();
-      continue;
-    }
-    if (!*changed) continue;
-    // Alerts without decisions change the SQLite file too; only a new rev is news.
-    int64_t rev = last_rev;
-    if (!read_rev(*conn, rev)) continue;
-    if (rev != last_rev) {
-      last_rev = rev;
-      callback();
-    }
-  }
-}
-
-// --- housekeeping
-
-Result<FlushStats> SqlStore::flush(const FlushPolicy& policy, TimePoint now) {
-  FlushStats stats;
-  auto r = write([&](Conn& c) -> Result<void> {
-    stats = {};
-    std::vector<Value> p{to_ns(now - policy.decision_max_age)};
-    PHALANX_TRY(stats.decisions_removed, c.run("DELETE FROM decisions WHERE until < ?", p));
-
-    std::vector<std::string> reasons;
-    std::vector<Value> params{to_ns(now)};
-    if (policy.alert_max_age) {
-      reasons.push_back("a.created_at < ?");
-      params.emplace_back(to_ns(now - *policy.alert_max_age));
-    }
-    if (policy.alert_max_items) {
-      reasons.push_back(
-          "a.id NOT IN (SELECT id FROM alerts ORDER BY created_at DESC, id DESC LIMIT ?)");
-      params.emplace_back(std::max<int64_t>(*policy.alert_max_items, 0));
-    }
-    if (reasons.empty()) return ok();
-    // Alerts that still carry an active decision are kept whatever their age.
-    std::string sql =
-        "SELECT a.id FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE "
-        "d.alert_id = a.id AND d.until > ?) AND (" +
-        reasons[0] + (reasons.size() > 1 ? " OR " + reasons[1] : "") + ")";
-    std::vector<int64_t> ids;
-    PHALANX_CHECK(c.run(sql, params, [&](const Row& row) { ids.push_back(row.i64(0)); }));
-    std::string del_decisions =
-        fmt::format("DELETE FROM decisions WHERE alert_id IN {}", in_list(kChunk));
-    std::string del_alerts = fmt::format("DELETE FROM alerts WHERE id IN {}", in_list(kChunk));
-    return for_chunks(ids, [&](std::vector<Value>& chunk) -> Result<void> {
-      PHALANX_TRY(int64_t d, c.run(del_decisions, chunk));
-      PHALANX_TRY(int64_t a, c.run(del_alerts, chunk));
-      stats.decisions_removed += d;
-      stats.alerts_removed += a;
-      return ok();
-    });
-  });
-  if (!r) return r.error().context("flushing old rows");
-  return stats;
 }
 
 }  // namespace phalanx::storage

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqlStore: the Store over the Conn layer, one implementation for both backends. Writes go
-// through one writer connection under a mutex, each call in one transaction; reads use a second
-// connection under its own mutex; watch_decisions() opens a third for its thread.
+// through one writer connection under a mutex, each call in one transaction; insert_alerts()
+// calls that arrive while a commit is running are grouped into the next transaction (group
+// commit: one WAL write or fsync for all of them, each call still all-or-nothing). Reads use a
+// second connection under its own mutex; watch_decisions() opens a third for its thread.
 //
 // Revs: every transaction that inserts or expires decisions first reads the 'rev' counter row
 // (SQLite: under BEGIN IMMEDIATE, the file's write lock; PostgreSQL: SELECT … FOR UPDATE, a row
@@ -11,6 +13,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,7 +27,7 @@ namespace phalanx::storage {
 
 class SqlStore final : public Store {
  public:
-  using Opener = std::function<Result<std::unique_ptr<Conn>>()>;
+  using Opener = std::function<Result<std::unique_ptr<Conn>>(ConnRole)>;
 
   // Opens the writer and reader connections and applies pending migrations.
   static Result<std::unique_ptr<SqlStore>> open(Opener opener);
@@ -91,6 +95,14 @@ class SqlStore final : public Store {
   // several statements see one state.
   Result<void> read(const std::function<Result<void>(Conn&)>& fn, bool snapshot = false);
 
+  // One insert_alerts() call waiting for its group commit.
+  struct InsertJob {
+    std::span<Alert> alerts;
+    Result<std::vector<int64_t>> result;
+    bool done = false;
+  };
+  // Inserts the calls of one group in one transaction (each call alone if that fails).
+  void run_insert_group(const std::vector<InsertJob*>& group);
   Result<void> insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> alerts,
                                  std::vector<int64_t>& ids);
   Result<void> insert_decision_rows(Conn& c, Revs& revs, std::span<Decision> decisions,
@@ -105,6 +117,10 @@ class SqlStore final : public Store {
   Opener opener_;
   std::mutex write_mu_;
   std::unique_ptr<Conn> writer_;
+  std::mutex group_mu_;  // guards group_queue_, group_busy_ and InsertJob::done
+  std::condition_variable group_cv_;
+  std::deque<InsertJob*> group_queue_;
+  bool group_busy_ = false;
   std::mutex read_mu_;
   std::unique_ptr<Conn> reader_;
 

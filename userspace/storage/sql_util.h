@@ -30,11 +30,11 @@ inline std::string in_list(size_t n) {
 // Calls fn with the parameters of each chunk of ids: `lead` (when given) followed by kChunk ids.
 inline Result<void> for_chunks(const std::vector<int64_t>& ids,
                                const std::function<Result<void>(std::vector<Value>&)>& fn,
-                               std::optional<Value> lead = std::nullopt) {
+                               std::optional<int64_t> lead = std::nullopt) {
   std::vector<Value> params;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
     params.clear();
-    if (lead) params.push_back(*lead);
+    if (lead) params.emplace_back(*lead);
     for (size_t i = 0; i < kChunk; ++i) {
       size_t at = std::min(start + i, ids.size() - 1);
       params.emplace_back(ids[at]);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // SQLite connection: WAL journal, synchronous=NORMAL, a busy timeout, foreign keys on, and a
-// cache of prepared statements keyed by SQL text.
+// cache of prepared statements keyed by SQL text. The writer connection checkpoints the WAL
+// from a thread of its own instead of inside a commit.
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -16,6 +19,64 @@ namespace {
 constexpr int kBusyTimeoutMs = 10000;
 // Statements are cached per distinct SQL text; alert filters make a few dozen shapes at most.
 constexpr size_t kMaxCachedStatements = 256;
+// WAL size (pages) at which the background thread checkpoints, and at which the writer does it
+// itself because the thread has not kept up (sustained writes never let a concurrent checkpoint
+// catch up, and only a complete one lets the WAL start over).
+constexpr int kCheckpointPages = 1000;
+constexpr int kInlineCheckpointPages = 8000;
+
+// A checkpoint copies WAL pages into the database file and syncs both: milliseconds on a real
+// disk. SQLite does it inside the commit that crosses the threshold; this thread does it beside
+// the writer instead (PASSIVE: it never blocks readers or the writer). Durability is unchanged:
+// a commit is in the WAL before it returns either way.
+class Checkpointer {
+ public:
+  explicit Checkpointer(sqlite3* db) : db_(db), thread_([this] { loop(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+
+  // Called by SQLite after each commit on the writer connection, with the WAL size in pages.
+  static int on_commit(void* self, sqlite3* writer, const char* db_name, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages >= kInlineCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(writer, db_name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(c->mu_);
+        c->wanted_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || wanted_; });
+      if (stop_) return;
+      wanted_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  sqlite3* db_;  // the checkpointer's own connection
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wanted_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 class SqliteRow final : public Row {
  public:
@@ -38,9 +99,17 @@ class SqliteConn final : public Conn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
   ~SqliteConn() override {
+    if (checkpointer_) sqlite3_wal_hook(db_, nullptr, nullptr);
+    checkpointer_.reset();
     for (auto& [sql, stmt] : cache_)
       sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
+  }
+
+  // Hands checkpoints to a thread with its own connection (`other`, on the same file).
+  void checkpoint_in_background(sqlite3* other) {
+    checkpointer_ = std::make_unique<Checkpointer>(other);
+    sqlite3_wal_hook(db_, &Checkpointer::on_commit, checkpointer_.get());
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
@@ -148,13 +217,12 @@ class SqliteConn final : public Conn {
   }
 
   sqlite3* db_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   int64_t data_version_ = 0;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path) {
+Result<sqlite3*> open_db(const std::string& path) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -164,6 +232,13 @@ Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path) {
     return Error(fmt::format("opening sqlite database {}: {}", path, msg), rc);
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path, ConnRole role) {
+  PHALANX_TRY(sqlite3 * db, open_db(path));
   auto conn = std::make_unique<SqliteConn>(db);
   // WAL: readers never block the writer. synchronous=NORMAL: a commit is in the WAL file (and in
   // the page cache) before it returns, so it survives the process being killed; only a power
@@ -172,6 +247,16 @@ Result<std::unique_ptr<Conn>> open_sqlite(const std::string& path) {
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
       "PRAGMA temp_store=MEMORY;");
   if (!r) return r.error().context(fmt::format("configuring sqlite database {}", path));
+  if (role == ConnRole::kWriter) {
+    PHALANX_TRY(sqlite3 * other, open_db(path));
+    // A connection checkpoints only once it has opened the WAL itself.
+    if (sqlite3_exec(other, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(other);
+      sqlite3_close_v2(other);
+      return Error(fmt::format("opening the checkpoint connection to {}: {}", path, msg));
+    }
+    conn->checkpoint_in_background(other);
+  }
   return std::unique_ptr<Conn>(std::move(conn));
 }
 

@@ -22,13 +22,13 @@ Result<std::unique_ptr<Store>> open_sqlite_store(std::string path) {
     return Error(
         fmt::format("sqlite path '{}' has a query string; options are not supported", path));
   }
-  auto store = SqlStore::open([path] { return open_sqlite(path); });
+  auto store = SqlStore::open([path](ConnRole role) { return open_sqlite(path, role); });
   if (!store) return store.error();
   return std::unique_ptr<Store>(std::move(store).value());
 }
 
 Result<std::unique_ptr<Store>> open_postgres_store(std::string url) {
-  auto store = SqlStore::open([url] { return open_postgres(url); });
+  auto store = SqlStore::open([url](ConnRole) { return open_postgres(url); });
   if (!store) return store.error();
   return std::unique_ptr<Store>(std::move(store).value());
 }

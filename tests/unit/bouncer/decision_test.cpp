@@ -50,7 +50,7 @@ TEST(DecisionStream, LowerCaseScopesAreAddresses) {
   EXPECT_TRUE(r->added[1].target.has_value());
 }
 
-TEST(DecisionStream, ErrorsNameTheDecision) {
+TEST(DecisionStream, BodyErrorsFail) {
   struct Case {
     const char* body;
     const char* expect;
@@ -58,17 +58,36 @@ TEST(DecisionStream, ErrorsNameTheDecision) {
       {"not json", "invalid JSON"},
       {"[]", "expected a JSON object"},
       {R"({"new":{}})", "new: expected an array"},
-      {R"({"new":[{"id":5,"duration":"soon","scope":"Ip","value":"1.2.3.4"}]})",
-       "new[0] (id 5): duration"},
-      {R"({"deleted":[{"id":9,"duration":"1s","scope":"Ip","value":"1.2.3"}]})",
-       "deleted[0] (id 9): value"},
-      {R"({"new":[{"id":1,"duration":"1s","scope":"Range","value":"10.0.0.0/33"}]})",
-       "new[0] (id 1): value"},
   };
   for (const auto& c : cases) {
     auto r = parse_stream_response(c.body);
     ASSERT_FALSE(r.has_value()) << c.body;
     EXPECT_NE(r.error().message().find(c.expect), std::string::npos) << r.error().message();
+  }
+}
+
+TEST(DecisionStream, BadDecisionsAreLeftOutNamedAndTheRestKept) {
+  struct Case {
+    const char* body;
+    const char* expect;
+  } cases[] = {
+      {R"({"new":[{"id":5,"duration":"soon","scope":"Ip","value":"1.2.3.4"},
+                  {"id":6,"duration":"1h","scope":"Ip","value":"1.2.3.5"}]})",
+       "new[0] (id 5): duration"},
+      {R"({"deleted":[{"id":9,"duration":"1s","scope":"Ip","value":"1.2.3"}],
+           "new":[{"id":6,"duration":"1h","scope":"Ip","value":"1.2.3.5"}]})",
+       "deleted[0] (id 9): value"},
+      {R"({"new":[{"id":6,"duration":"1h","scope":"Ip","value":"1.2.3.5"},
+                  {"id":1,"duration":"1s","scope":"Range","value":"10.0.0.0/33"}]})",
+       "new[1] (id 1): value"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_stream_response(c.body);
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    ASSERT_EQ(r->rejected.size(), 1u) << c.body;
+    EXPECT_NE(r->rejected[0].find(c.expect), std::string::npos) << r->rejected[0];
+    ASSERT_EQ(r->added.size(), 1u) << c.body;
+    EXPECT_EQ(r->added[0].value, "1.2.3.5");
   }
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -107,6 +108,68 @@ TEST_P(LifecycleTest, ConcurrentWritersGetUniqueContiguousRevs) {
   auto alerts = store_->query_alerts(all_alerts(), kT0);
   ASSERT_TRUE(alerts);
   EXPECT_EQ(alerts->size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// The SQLite writer checkpoints the WAL from its own thread: pages reach the database file
+// soon after the WAL passes 1000 pages, long before a commit would do it inline (8000).
+TEST_P(LifecycleTest, SqliteWalIsCheckpointedInTheBackground) {
+  if (!is_sqlite()) GTEST_SKIP() << "WAL checkpoints are SQLite's";
+  std::string db = url_.substr(9);
+  auto file_size = [](const std::string& path) -> uintmax_t {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(path, ec);
+    return ec ? 0 : n;
+  };
+  uintmax_t before = file_size(db);
+  for (int i = 0; i < 300; ++i) {
+    std::string ip = "10.2." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    Alert a = make_alert("wal", ip, kT0);
+    a.message = std::string(2000, 'm');  // about one page per alert row
+    a.decisions.push_back(make_decision(ip, kT0, kT0 + hours(1)));
+    std::vector<Alert> v{a};
+    ASSERT_TRUE(store_->insert_alerts(v));
+  }
+  EXPECT_GT(file_size(db + "-wal"), uintmax_t{1000} * 4096);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (file_size(db) < before + 300 * 2000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GE(file_size(db), before + 300 * 2000) << "database file still " << file_size(db);
+}
+
+// Concurrent calls share a commit; a call whose rows the database refuses must fail alone.
+// PostgreSQL refuses text that is not UTF-8; SQLite stores any bytes, so it has no such call.
+TEST_P(LifecycleTest, AFailingCallDoesNotFailTheCallsItSharesACommitWith) {
+  if (is_sqlite()) GTEST_SKIP() << "SQLite accepts every byte string; no refused row to send";
+  constexpr int kCalls = 40;
+  std::atomic<int> good_failed{0}, bad_succeeded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        std::string ip = "10.1." + std::to_string(t) + "." + std::to_string(i);
+        Alert a = make_alert(t == 3 ? "bad\xff\xfe" : "good", ip, kT0);
+        a.decisions.push_back(make_decision(ip, kT0, kT0 + hours(1)));
+        std::vector<Alert> v{a};
+        bool ok = store_->insert_alerts(v).has_value();
+        if (t == 3 && ok) ++bad_succeeded;
+        if (t != 3 && !ok) ++good_failed;
+      }
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(good_failed.load(), 0);
+  EXPECT_EQ(bad_succeeded.load(), 0);
+  auto alerts = store_->query_alerts(all_alerts(), kT0);
+  ASSERT_TRUE(alerts);
+  EXPECT_EQ(alerts->size(), 3u * kCalls);
+  auto rows = store_->decisions_after(0);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u * kCalls);
+  // Revs stay gap-free: a rolled-back group gives its revs back.
+  for (size_t i = 0; i < rows->size(); ++i)
+    EXPECT_EQ((*rows)[i].rev, static_cast<int64_t>(i + 1));
 }
 
 TEST_P(LifecycleTest, WatcherSeesDecisionsWrittenThroughAnotherStore) {
@@ -235,6 +298,25 @@ TEST(OpenStore, ExplainsBadUrls) {
                 "opening sqlite database /nonexistent-phalanx-dir/sub/phalanx.db: unable to open"),
             std::string::npos)
       << no_dir.error().message();
+}
+
+TEST(OpenStore, AcceptsABarePath) {
+  char tmpl[] = "/tmp/phalanx-storage-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/bare.db";
+  {
+    auto s = open_store(path);
+    ASSERT_TRUE(s) << s.error().message();
+    std::vector<Decision> d{make_decision("192.0.2.1", kT0, kT0 + hours(1))};
+    ASSERT_TRUE((*s)->insert_decisions(d));
+  }
+  auto again = open_store("sqlite://" + path);  // the same file through the URL form
+  ASSERT_TRUE(again) << again.error().message();
+  auto rev = (*again)->max_rev();
+  ASSERT_TRUE(rev);
+  EXPECT_EQ(*rev, 1);
+  again->reset();
+  std::filesystem::remove_all(tmpl);
 }
 
 TEST(OpenStore, UnreachablePostgresFailsWithoutLeakingThePassword) {

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Set elements into netlink messages (libmnl attributes, no per-element allocation): NEWSETELEM
+// to add or refresh (an element that exists gets the new timeout), DESTROYSETELEM to delete
+// (an element that is already gone, e.g. expired a moment ago, is not an error, so one stale
+// delete cannot sink a whole transaction). Messages are cut before the 64 KiB limit of a netlink
+// nested attribute (about 2,000 IPv4 elements with timeouts).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "bouncer-nft/netlink.h"
+#include "bouncer-nft/ruleset.h"
+#include "bouncer-nft/segments.h"
+
+namespace phalanx::nft {
+
+class ElementWriter {
+ public:
+  // remove: DESTROYSETELEM instead of NEWSETELEM.
+  ElementWriter(Batch& batch, const Layout& layout, SetId set, bool remove);
+  ~ElementWriter() { finish(); }
+  ElementWriter(const ElementWriter&) = delete;
+  ElementWriter& operator=(const ElementWriter&) = delete;
+
+  // One element. timeout_ms 0: none (sets without the timeout flag, and deletes). `item` is the
+  // caller's number for errors.
+  void element(std::span<const uint8_t> key, uint64_t timeout_ms, bool interval_end, size_t item);
+  // A segment of an interval set: its start element, and its end element (the first address
+  // after it) unless it reaches the top of the address space.
+  void segment(const Segment& s, uint64_t timeout_ms, size_t item);
+  // Closes the current message.
+  void finish();
+
+ private:
+  void open();
+  Batch& batch_;
+  Layout layout_;  // a copy: writers are few, and callers may pass temporaries
+  SetId set_;
+  bool remove_;
+  nlmsghdr* nlh_ = nullptr;
+  nlattr* list_ = nullptr;
+};
+
+// Key bytes (network order) of an address from net::Cidr's integer space.
+void segment_key(net::Uint128 value, bool v6, uint8_t out[16]);
+
+}  // namespace phalanx::nft

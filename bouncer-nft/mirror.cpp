@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bouncer-nft/mirror.h"
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+
+namespace phalanx::nft {
+namespace {
+
+constexpr int64_t kExtendSlackMs = 1000;
+constexpr int64_t kResyncSlackMs = 2000;
+
+bool is_host(const net::Cidr& c) {
+  return c.prefix_len() == (c.is_v4() ? 32 : 128);
+}
+
+int64_t expiry_of(const bouncer::Decision& d, int64_t now_ms) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d.duration).count();
+  return now_ms + ms;
+}
+
+// Upsert into one of the maps; returns the slot when the kernel element must be (re)written.
+// `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
+// the latest of what we hold and what came.
+template <class Map, class Key>
+Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint8_t gen, bool exact) {
+  auto [it, inserted] = map.try_emplace(key, incoming);
+  Slot& s = it->second;
+  if (inserted) {
+    s.gen = gen;
+    return &s;
+  }
+  if (exact && s.gen != gen) {  // first sighting in this snapshot: the snapshot decides
+    const bool moved = incoming.expiry_ms > s.expiry_ms + kResyncSlackMs ||
+                       incoming.expiry_ms < s.expiry_ms - kResyncSlackMs;
+    const int64_t previous = s.expiry_ms;
+    s = incoming;
+    s.gen = gen;
+    if (!moved) s.expiry_ms = previous;  // keep what the kernel has
+    return moved ? &s : nullptr;
+  }
+  s.gen = gen;
+  if (incoming.expiry_ms > s.expiry_ms + kExtendSlackMs) {
+    s.expiry_ms = incoming.expiry_ms;
+    s.id = incoming.id;
+    s.origin = incoming.origin;
+    return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+size_t V6Hash::operator()(const V6Key& k) const {
+  uint64_t a = 0, b = 0;
+  std::memcpy(&a, k.data(), 8);
+  std::memcpy(&b, k.data() + 8, 8);
+  return std::hash<uint64_t>()(a * 0x9E3779B97F4A7C15ull ^ b);
+}
+
+V6Key v6_key(const net::IpAddress& a) {
+  return a.bytes();
+}
+
+uint16_t Mirror::origin_id(const std::string& origin) {
+  if (origin == last_origin_) return last_origin_id_;  // streams come in runs of one origin
+  auto it = origin_ids_.find(origin);
+  if (it != origin_ids_.end()) {
+    last_origin_ = origin;
+    last_origin_id_ = it->second;
+    return it->second;
+  }
+  const auto id = static_cast<uint16_t>(origins_.size());
+  if (origins_.size() >= 65535) return 0;
+  origins_.push_back(origin);
+  origin_ids_.emplace(origin, id);
+  return id;
+}
+
+bool Mirror::upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan& plan) {
+  const net::Cidr& t = *d.target;
+  const Slot incoming{expiry_of(d, now_ms), d.id, origin_id(d.origin), gen_};
+  if (!is_host(t)) {
+    if (upsert_in(ranges_, t, incoming, gen_, exact)) plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
+    return true;
+  }
+  if (t.is_v4()) {
+    const uint32_t key = t.network().v4_host_order();
+    if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact))
+      plan.add4.emplace_back(key, s->expiry_ms);
+  } else {
+    const V6Key key = v6_key(t.network());
+    if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact))
+      plan.add6.emplace_back(key, s->expiry_ms);
+  }
+  return true;
+}
+
+void Mirror::remove(const bouncer::Decision& d, Plan& plan) {
+  const net::Cidr& t = *d.target;
+  // Lift only when this decision is the one holding the target (or ids are unknown).
+  const auto holds = [&](const Slot& s) { return s.id == 0 || d.id == 0 || s.id == d.id; };
+  if (!is_host(t)) {
+    auto it = ranges_.find(t);
+    if (it != ranges_.end() && holds(it->second)) {
+      ranges_.erase(it);
+      plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
+    }
+  } else if (t.is_v4()) {
+    const uint32_t key = t.network().v4_host_order();
+    auto it = v4_.find(key);
+    if (it != v4_.end() && holds(it->second)) {
+      v4_.erase(it);
+      plan.del4.push_back(key);
+    }
+  } else {
+    auto it = v6_.find(v6_key(t.network()));
+    if (it != v6_.end() && holds(it->second)) {
+      plan.del6.push_back(it->first);
+      v6_.erase(it);
+    }
+  }
+}
+
+Plan Mirror::apply(const bouncer::DecisionBatch& batch, int64_t now_ms) {
+  Plan plan;
+  v4_.reserve(v4_.size() + batch.added.size());
+  for (const auto& d : batch.deleted) {
+    if (d.target) remove(d, plan);
+  }
+  for (const auto& d : batch.added) {
+    if (!d.target || d.duration.count() <= 0) {
+      ++plan.skipped;
+      continue;
+    }
+    upsert(d, now_ms, false, plan);
+  }
+  return plan;
+}
+
+Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
+                    const AddSink& sink, size_t piece) {
+  Plan plan;
+  ++gen_;
+  v4_.reserve(decisions.size());
+  plan.add4.reserve(sink ? piece : decisions.size());
+  for (const auto& d : decisions) {
+    if (!d.target || d.duration.count() <= 0) {
+      ++plan.skipped;
+      continue;
+    }
+    upsert(d, now_ms, true, plan);
+    if (sink && plan.add4.size() >= piece) {
+      sink(std::move(plan.add4));
+      plan.add4 = {};
+      plan.add4.reserve(piece);
+    }
+  }
+  // Whatever the snapshot did not mention goes.
+  for (auto it = v4_.begin(); it != v4_.end();) {
+    if (it->second.gen != gen_) {
+      plan.del4.push_back(it->first);
+      it = v4_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = v6_.begin(); it != v6_.end();) {
+    if (it->second.gen != gen_) {
+      plan.del6.push_back(it->first);
+      it = v6_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = ranges_.begin(); it != ranges_.end();) {
+    if (it->second.gen != gen_) {
+      plan.ranges_changed[it->first.is_v4() ? 0 : 1] = true;
+      it = ranges_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return plan;
+}
+
+Plan Mirror::everything(int64_t now_ms) const {
+  Plan plan;
+  plan.add4.reserve(v4_.size());
+  for (const auto& [k, s] : v4_)
+    if (s.expiry_ms > now_ms) plan.add4.emplace_back(k, s.expiry_ms);
+  for (const auto& [k, s] : v6_)
+    if (s.expiry_ms > now_ms) plan.add6.emplace_back(k, s.expiry_ms);
+  plan.ranges_changed[0] = plan.ranges_changed[1] = true;
+  return plan;
+}
+
+std::vector<Segment> Mirror::segments(bool v6, int64_t now_ms) const {
+  std::vector<Segment> ranges;
+  for (const auto& [cidr, s] : ranges_) {
+    if (!cidr.is_v4() != v6 || s.expiry_ms <= now_ms) continue;
+    ranges.push_back({cidr.first(), cidr.last(), s.expiry_ms});
+  }
+  return merge_ranges(std::move(ranges));
+}
+
+size_t Mirror::expire(int64_t now_ms) {
+  size_t n = 0;
+  n += std::erase_if(v4_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
+  n += std::erase_if(v6_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
+  n += std::erase_if(ranges_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
+  return n;
+}
+
+std::optional<Slot> Mirror::find_v4(uint32_t addr) const {
+  auto it = v4_.find(addr);
+  if (it == v4_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Slot> Mirror::find_v6(const V6Key& addr) const {
+  auto it = v6_.find(addr);
+  if (it == v6_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> Mirror::counts() const {
+  std::vector<uint64_t> v4(origins_.size()), v6(origins_.size());
+  for (const auto& [k, s] : v4_)
+    ++v4[s.origin];
+  for (const auto& [k, s] : v6_)
+    ++v6[s.origin];
+  for (const auto& [c, s] : ranges_)
+    ++(c.is_v4() ? v4 : v6)[s.origin];
+  std::map<std::pair<std::string, std::string>, uint64_t> out;
+  for (size_t i = 0; i < origins_.size(); ++i) {
+    if (v4[i]) out[{origins_[i], "ipv4"}] = v4[i];
+    if (v6[i]) out[{origins_[i], "ipv6"}] = v6[i];
+  }
+  return out;
+}
+
+void Mirror::for_each_v4(const std::function<void(uint32_t, const Slot&)>& fn) const {
+  for (const auto& [k, s] : v4_)
+    fn(k, s);
+}
+
+void Mirror::for_each_v6(const std::function<void(const V6Key&, const Slot&)>& fn) const {
+  for (const auto& [k, s] : v6_)
+    fn(k, s);
+}
+
+}  // namespace phalanx::nft

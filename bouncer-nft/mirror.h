@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bouncer's own copy of the decisions it enforces: the source of truth for the kernel sets.
+// The kernel is never read back to decide what to write (a netlink dump of a million elements
+// costs the kernel 20-60 s); instead every change to the mirror returns the element writes that
+// bring the kernel in line (a Plan). Pure: time comes in as `now_ms` on a monotonic clock.
+//
+// Targets: an Ip decision (or a Range of one address) is a host; anything wider is a range.
+// When several decisions ban one target the latest expiry wins; a deleted decision lifts its
+// target only when it is the one holding it (same decision id), so deleting a short duplicate
+// does not lift a longer ban.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bouncer-nft/segments.h"
+#include "bouncer/backend.h"
+#include "core/net.h"
+
+namespace phalanx::nft {
+
+using V6Key = std::array<uint8_t, 16>;
+
+struct V6Hash {
+  size_t operator()(const V6Key& k) const;
+};
+
+struct Slot {
+  int64_t expiry_ms = 0;
+  int64_t id = 0;
+  uint16_t origin = 0;
+  uint8_t gen = 0;  // resync mark
+};
+
+// Element writes for the kernel. Timeouts are computed from expiry at write time.
+struct Plan {
+  std::vector<std::pair<uint32_t, int64_t>> add4;  // host-order address, expiry
+  std::vector<uint32_t> del4;
+  std::vector<std::pair<V6Key, int64_t>> add6;
+  std::vector<V6Key> del6;
+  bool ranges_changed[2] = {false, false};  // [v6]: rewrite that family's segments
+  size_t skipped = 0;                       // decisions without an address, or already expired
+
+  size_t host_writes() const { return add4.size() + del4.size() + add6.size() + del6.size(); }
+  bool empty() const { return host_writes() == 0 && !ranges_changed[0] && !ranges_changed[1]; }
+};
+
+class Mirror {
+ public:
+  // A delta: `deleted` first, then `added`. Adds write only new targets and extended ones
+  // (expiry later by more than a second); a shorter duplicate changes nothing.
+  Plan apply(const bouncer::DecisionBatch& batch, int64_t now_ms);
+
+  // Replaces the whole state with a snapshot: targets it lacks are deleted, targets whose
+  // expiry moved (either way, by more than two seconds) are rewritten, the rest untouched.
+  // `sink`, when given, receives the IPv4 host writes in pieces of `piece` as they are found,
+  // so the caller can send them while the rest of the snapshot is still being compared; the
+  // returned plan then holds only what was not handed out.
+  using AddSink = std::function<void(std::vector<std::pair<uint32_t, int64_t>>&&)>;
+  Plan resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
+              const AddSink& sink = nullptr, size_t piece = 0);
+
+  // Everything live, as writes (a reload after the kernel lost our sets).
+  Plan everything(int64_t now_ms) const;
+
+  // Live ranges of one family merged into disjoint segments.
+  std::vector<Segment> segments(bool v6, int64_t now_ms) const;
+
+  // Drops entries whose expiry has passed (the kernel already dropped its elements).
+  size_t expire(int64_t now_ms);
+
+  std::optional<Slot> find_v4(uint32_t addr) const;
+  std::optional<Slot> find_v6(const V6Key& addr) const;
+
+  size_t hosts() const { return v4_.size() + v6_.size(); }
+  size_t ranges() const { return ranges_.size(); }
+  // Live entries by (origin name, ip_type "ipv4"/"ipv6").
+  std::map<std::pair<std::string, std::string>, uint64_t> counts() const;
+  const std::string& origin_name(uint16_t id) const { return origins_[id]; }
+
+  // Every live host and range (audit; the CLI's comparison with the kernel).
+  void for_each_v4(const std::function<void(uint32_t, const Slot&)>& fn) const;
+  void for_each_v6(const std::function<void(const V6Key&, const Slot&)>& fn) const;
+  const std::map<net::Cidr, Slot>& range_entries() const { return ranges_; }
+
+ private:
+  uint16_t origin_id(const std::string& origin);
+  // Upserts one decision; returns whether the kernel element must be (re)written.
+  bool upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan& plan);
+  void remove(const bouncer::Decision& d, Plan& plan);
+
+  std::unordered_map<uint32_t, Slot> v4_;
+  std::unordered_map<V6Key, Slot, V6Hash> v6_;
+  std::map<net::Cidr, Slot> ranges_;
+  std::vector<std::string> origins_;
+  std::unordered_map<std::string, uint16_t> origin_ids_;
+  uint8_t gen_ = 0;
+  std::string last_origin_;
+  uint16_t last_origin_id_ = 0;
+};
+
+// The v6 key of an address (network byte order), and back.
+V6Key v6_key(const net::IpAddress& a);
+
+}  // namespace phalanx::nft

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bouncer-nft/nft_backend.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <thread>
+#include <unordered_set>
+
+#include "bouncer-nft/elements.h"
+#include "core/log.h"
+
+namespace phalanx::nft {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto log = phalanx::log::get("nft");
+  return log;
+}
+
+// Item numbers: which list an element came from, and its index there.
+enum List : size_t { kAdd4, kDel4, kAdd6, kDel6, kSegDel4, kSegAdd4, kSegDel6, kSegAdd6 };
+constexpr size_t item_of(List l, size_t i) {
+  return (static_cast<size_t>(l) << 40) | i;
+}
+constexpr List list_of(size_t item) {
+  return static_cast<List>(item >> 40);
+}
+constexpr size_t index_of(size_t item) {
+  return item & ((size_t(1) << 40) - 1);
+}
+
+std::string v4_text(uint32_t host_order) {
+  return net::IpAddress::from_v4(host_order).to_string();
+}
+std::string v6_text(const V6Key& k) {
+  return net::IpAddress::from_v6(k).to_string();
+}
+std::string segment_text(const Segment& s, bool v6) {
+  const auto a = net::IpAddress::from_uint128(s.first, !v6);
+  const auto b = net::IpAddress::from_uint128(s.last, !v6);
+  return a.to_string() + "-" + b.to_string();
+}
+
+bool segment_less(const Segment& a, const Segment& b) {
+  return std::tie(a.first, a.last, a.expiry_ms) < std::tie(b.first, b.last, b.expiry_ms);
+}
+
+std::vector<Segment> minus(const std::vector<Segment>& a, const std::vector<Segment>& b) {
+  std::vector<Segment> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out),
+                      segment_less);
+  return out;
+}
+
+uint64_t timeout_for(int64_t expiry_ms, int64_t now_ms) {
+  if (expiry_ms == INT64_MAX) return 0;
+  return expiry_ms > now_ms ? static_cast<uint64_t>(expiry_ms - now_ms) : 0;
+}
+
+}  // namespace
+
+int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+NftBackend::NftBackend(BackendOptions options, Socket socket)
+    : options_(std::move(options)), socket_(std::move(socket)) {}
+
+Result<std::unique_ptr<NftBackend>> NftBackend::open(BackendOptions options) {
+  PHALANX_CHECK(validate(options.layout));
+  PHALANX_TRY(Socket socket, Socket::open());
+  if (options.chunk == 0) options.chunk = 25000;
+  return std::unique_ptr<NftBackend>(new NftBackend(std::move(options), std::move(socket)));
+}
+
+uint32_t NftBackend::portid() const {
+  return socket_.portid();
+}
+
+Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
+                                       const std::function<std::string(size_t)>& name,
+                                       std::vector<size_t>& rejected) {
+  for (int round = 0; round < 16; ++round) {
+    Batch batch;
+    build(batch);
+    batch.close();
+    if (batch.empty()) return ok();
+    const int64_t t0 = monotonic_ms();
+    PHALANX_TRY(auto refusals, socket_.commit(batch));
+    ++stats_.transactions;
+    stats_.last_commit_ms = static_cast<double>(monotonic_ms() - t0);
+    stats_.commit_ms_total += stats_.last_commit_ms;
+    if (refusals.empty()) return ok();
+    for (const auto& r : refusals) {
+      if (!r.item) return Error(fmt::format("nft: {}: {}", r.what, r.reason), r.code);
+      logger()->error("nft: {}: {}: {}; left out, the rest is applied", r.what, name(*r.item),
+                      r.reason);
+      rejected.push_back(*r.item);
+      ++stats_.rejected;
+    }
+  }
+  return Error("nft: the kernel kept refusing elements after 16 attempts");
+}
+
+Result<void> NftBackend::write_locked(const Plan& plan, bool flush_first) {
+  const Layout& L = options_.layout;
+  const int64_t now = monotonic_ms();
+  std::vector<Segment> desired[2], seg_del[2], seg_add[2];
+  for (const bool v6 : {false, true}) {
+    if (!plan.ranges_changed[v6] || (v6 ? !L.ipv6 : !L.ipv4)) continue;
+    desired[v6] = mirror_.segments(v6, now);
+    std::vector<Segment> held;
+    if (!flush_first) {
+      for (const auto& s : segments_[v6])
+        if (s.expiry_ms > now) held.push_back(s);
+    }
+    seg_del[v6] = minus(held, desired[v6]);
+    seg_add[v6] = minus(desired[v6], held);
+  }
+  const auto& add4 = plan.add4;
+  const auto& add6 = plan.add6;
+  const size_t adds = add4.size() + add6.size();
+  const size_t chunk = flush_first ? std::max<size_t>(adds, 1) : options_.chunk;
+  std::unordered_set<size_t> rejected_set;
+  std::vector<size_t> rejected;
+
+  const auto name = [&](size_t item) -> std::string {
+    const size_t i = index_of(item);
+    switch (list_of(item)) {
+      case kAdd4:
+        return v4_text(add4[i].first);
+      case kDel4:
+        return v4_text(plan.del4[i]);
+      case kAdd6:
+        return v6_text(add6[i].first);
+      case kDel6:
+        return v6_text(plan.del6[i]);
+      case kSegDel4:
+        return segment_text(seg_del[0][i], false);
+      case kSegAdd4:
+        return segment_text(seg_add[0][i], false);
+      case kSegDel6:
+        return segment_text(seg_del[1][i], true);
+      case kSegAdd6:
+        return segment_text(seg_add[1][i], true);
+    }
+    return "?";
+  };
+  const auto skip = [&](size_t item) { return rejected_set.count(item) != 0; };
+
+  for (size_t lo = 0; lo == 0 || lo < adds; lo += chunk) {
+    const size_t hi = std::min(adds, lo + chunk);
+    const bool first = lo == 0;
+    const auto build = [&](Batch& b) {
+      if (first) {
+        if (flush_first) {
+          for (const SetId id : L.sets())
+            if (set_has_timeout(id)) add_flush_set(b, L, id);
+        }
+        {
+          ElementWriter w(b, L, kBan4, true);
+          for (size_t i = 0; i < plan.del4.size(); ++i) {
+            if (skip(item_of(kDel4, i))) continue;
+            const uint32_t be = htonl(plan.del4[i]);
+            w.element({reinterpret_cast<const uint8_t*>(&be), 4}, 0, false, item_of(kDel4, i));
+          }
+        }
+        {
+          ElementWriter w(b, L, kBan6, true);
+          for (size_t i = 0; i < plan.del6.size(); ++i) {
+            if (!skip(item_of(kDel6, i))) w.element(plan.del6[i], 0, false, item_of(kDel6, i));
+          }
+        }
+        for (const bool v6 : {false, true}) {
+          const SetId set = v6 ? kRange6 : kRange4;
+          const List del = v6 ? kSegDel6 : kSegDel4;
+          const List add = v6 ? kSegAdd6 : kSegAdd4;
+          {
+            ElementWriter w(b, L, set, true);
+            for (size_t i = 0; i < seg_del[v6].size(); ++i)
+              if (!skip(item_of(del, i))) w.segment(seg_del[v6][i], 0, item_of(del, i));
+          }
+          ElementWriter w(b, L, set, false);
+          for (size_t i = 0; i < seg_add[v6].size(); ++i) {
+            const uint64_t t = timeout_for(seg_add[v6][i].expiry_ms, now);
+            if (t > 0 && !skip(item_of(add, i))) w.segment(seg_add[v6][i], t, item_of(add, i));
+          }
+        }
+      }
+      {
+        ElementWriter w(b, L, kBan4, false);
+        for (size_t j = lo; j < std::min(hi, add4.size()); ++j) {
+          const uint64_t t = timeout_for(add4[j].second, now);
+          if (t == 0 || skip(item_of(kAdd4, j))) continue;
+          const uint32_t be = htonl(add4[j].first);
+          w.element({reinterpret_cast<const uint8_t*>(&be), 4}, t, false, item_of(kAdd4, j));
+        }
+      }
+      ElementWriter w(b, L, kBan6, false);
+      for (size_t j = std::max(lo, add4.size()); j < hi; ++j) {
+        const size_t k = j - add4.size();
+        const uint64_t t = timeout_for(add6[k].second, now);
+        if (t == 0 || skip(item_of(kAdd6, k))) continue;
+        w.element(add6[k].first, t, false, item_of(kAdd6, k));
+      }
+    };
+    const size_t before = rejected.size();
+    auto r = commit_locked(
+        [&](Batch& b) {
+          for (size_t i = before; i < rejected.size(); ++i)
+            rejected_set.insert(rejected[i]);
+          build(b);
+        },
+        name, rejected);
+    if (!r) {
+      replace_on_resync_ = true;  // the kernel may now lag the mirror: rewrite all next time
+      return r;
+    }
+    if (adds == 0) break;
+  }
+  for (const size_t item : rejected)
+    rejected_set.insert(item);
+  for (const bool v6 : {false, true}) {
+    if (!plan.ranges_changed[v6]) continue;
+    const List add = v6 ? kSegAdd6 : kSegAdd4;
+    std::vector<Segment> held;
+    for (size_t i = 0; i < seg_add[v6].size(); ++i)
+      if (!skip(item_of(add, i))) held.push_back(seg_add[v6][i]);
+    // What stays from before plus what was added, in order.
+    std::vector<Segment> kept = minus(desired[v6], seg_add[v6]);
+    kept.insert(kept.end(), held.begin(), held.end());
+    std::sort(kept.begin(), kept.end(), segment_less);
+    segments_[v6] = std::move(kept);
+  }
+  stats_.written += adds;
+  stats_.deleted += plan.del4.size() + plan.del6.size();
+  stats_.skipped += plan.skipped;
+  return ok();
+}
+
+Result<void> NftBackend::write_allow_locked() {
+  const Layout& L = options_.layout;
+  if (L.set_only) return ok();
+  std::vector<Segment> ranges[2];
+  for (const auto& c : options_.allow)
+    ranges[c.is_v4() ? 0 : 1].push_back({c.first(), c.last(), INT64_MAX});
+  std::vector<size_t> rejected;
+  return commit_locked(
+      [&](Batch& b) {
+        add_ruleset(b, L);
+        for (const bool v6 : {false, true}) {
+          if (v6 ? !L.ipv6 : !L.ipv4) continue;
+          const SetId set = v6 ? kAllow6 : kAllow4;
+          add_flush_set(b, L, set);
+          ElementWriter w(b, L, set, false);
+          const auto merged = merge_ranges(ranges[v6]);
+          for (size_t i = 0; i < merged.size(); ++i)
+            w.segment(merged[i], 0, i);
+        }
+      },
+      [&](size_t i) { return fmt::format("allow entry {}", i); }, rejected);
+}
+
+Result<void> NftBackend::setup() {
+  std::lock_guard lock(mu_);
+  const Layout& L = options_.layout;
+  PHALANX_TRY(bool existed, table_exists(socket_, L));
+  if (L.set_only && !existed)
+    return Error("nft: set-only mode: table " + L.table_text() + " does not exist (create it)");
+  replace_on_resync_ = existed;
+  if (L.set_only) {
+    std::vector<size_t> rejected;
+    PHALANX_CHECK(commit_locked([&](Batch& b) { add_ruleset(b, L); },
+                                [](size_t) { return std::string("?"); }, rejected));
+  } else {
+    PHALANX_CHECK(write_allow_locked());
+  }
+  logger()->info("nft: {} {} ({} hook {} priority {})", existed ? "reusing" : "created",
+                 L.table_text(), L.set_only ? "set-only" : L.chain, L.hook, L.priority);
+  return ok();
+}
+
+Result<void> NftBackend::apply(const bouncer::DecisionBatch& batch) {
+  std::lock_guard lock(mu_);
+  const Plan plan = mirror_.apply(batch, monotonic_ms());
+  if (plan.empty()) {
+    stats_.skipped += plan.skipped;
+    return ok();
+  }
+  return write_locked(plan, false);
+}
+
+Result<void> NftBackend::resync(std::span<const bouncer::Decision> decisions) {
+  std::lock_guard lock(mu_);
+  const int64_t now = monotonic_ms();
+  if (!replace_on_resync_) return resync_pipelined_locked(decisions, now);
+  // The sets hold whatever an earlier run (or a failed write) left: replace their contents
+  // with the mirror in one transaction, so what stays banned never leaves the set.
+  Plan plan = mirror_.resync(decisions, now);
+  const size_t skipped = plan.skipped;
+  plan = mirror_.everything(now);
+  plan.skipped = skipped;
+  PHALANX_CHECK(write_locked(plan, true));
+  replace_on_resync_ = false;
+  log_resync(plan, 0);
+  return ok();
+}
+
+Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decision> decisions,
+                                                 int64_t now) {
+  // IPv4 host writes (the bulk of a big snapshot) go to the kernel from a second thread while
+  // this one is still comparing the rest of the snapshot with the mirror: the kernel's work and
+  // ours overlap instead of adding up. Only the writer touches the socket and the stats, and
+  // only this thread the mirror, until the writer is joined.
+  std::mutex qmu;
+  std::condition_variable qcv;
+  std::deque<std::vector<std::pair<uint32_t, int64_t>>> queue;
+  bool done = false;
+  size_t written = 0;
+  Result<void> failure = ok();
+  std::thread writer([&] {
+    while (true) {
+      std::vector<std::pair<uint32_t, int64_t>> piece;
+      {
+        std::unique_lock lock(qmu);
+        qcv.wait(lock, [&] { return done || !queue.empty(); });
+        if (queue.empty()) return;
+        piece = std::move(queue.front());
+        queue.pop_front();
+      }
+      if (!failure) continue;  // drain after a failure; the caller reports it
+      Plan p;
+      p.add4 = std::move(piece);
+      written += p.add4.size();
+      failure = write_locked(p, false);
+    }
+  });
+  Plan plan = mirror_.resync(
+      decisions, now,
+      [&](std::vector<std::pair<uint32_t, int64_t>>&& piece) {
+        {
+          std::lock_guard lock(qmu);
+          queue.push_back(std::move(piece));
+        }
+        qcv.notify_one();
+      },
+      options_.chunk);
+  {
+    std::lock_guard lock(qmu);
+    done = true;
+  }
+  qcv.notify_one();
+  writer.join();
+  if (!failure) return failure;
+  PHALANX_CHECK(write_locked(plan, false));
+  log_resync(plan, written);
+  return ok();
+}
+
+void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
+  logger()->info("nft: resync: {} addresses and {} ranges in force ({} written, {} deleted)",
+                 mirror_.hosts(), mirror_.ranges(), streamed + plan.add4.size() + plan.add6.size(),
+                 plan.del4.size() + plan.del6.size());
+}
+
+Result<void> NftBackend::reload_locked() {
+  ++stats_.repairs;
+  PHALANX_CHECK(write_allow_locked());
+  if (options_.layout.set_only) {
+    std::vector<size_t> rejected;
+    PHALANX_CHECK(commit_locked([&](Batch& b) { add_ruleset(b, options_.layout); },
+                                [](size_t) { return std::string("?"); }, rejected));
+  }
+  // Host elements are re-added and range segments rewritten whole; writing an element that is
+  // still there only refreshes it.
+  segments_[0].clear();
+  segments_[1].clear();
+  const Plan plan = mirror_.everything(monotonic_ms());
+  return write_locked(plan, false);
+}
+
+Result<void> NftBackend::repair(const Damage& damage) {
+  std::lock_guard lock(mu_);
+  if (damage.ruleset || damage.lost) return reload_locked();
+  const int64_t now = monotonic_ms();
+  Plan plan;
+  for (const uint32_t k : damage.v4) {
+    auto s = mirror_.find_v4(k);
+    if (s && s->expiry_ms > now + 500) plan.add4.emplace_back(k, s->expiry_ms);
+  }
+  for (const auto& k : damage.v6) {
+    auto s = mirror_.find_v6(k);
+    if (s && s->expiry_ms > now + 500) plan.add6.emplace_back(k, s->expiry_ms);
+  }
+  for (const bool v6 : {false, true}) {
+    if (!damage.ranges[v6]) continue;
+    // Someone took elements out of a range or allow set: write every segment again.
+    plan.ranges_changed[v6] = true;
+    segments_[v6].clear();
+  }
+  if (damage.ranges[0] || damage.ranges[1]) PHALANX_CHECK(write_allow_locked());
+  stats_.restored += plan.add4.size() + plan.add6.size();
+  if (plan.empty()) return ok();
+  return write_locked(plan, false);
+}
+
+Result<void> NftBackend::teardown() {
+  std::lock_guard lock(mu_);
+  const Layout& L = options_.layout;
+  std::vector<size_t> rejected;
+  return commit_locked(
+      [&](Batch& b) {
+        if (!L.set_only) {
+          add_delete_table(b, L);
+          return;
+        }
+        for (const SetId id : L.sets())
+          add_flush_set(b, L, id);
+      },
+      [](size_t) { return std::string("?"); }, rejected);
+}
+
+size_t NftBackend::expire() {
+  std::lock_guard lock(mu_);
+  return mirror_.expire(monotonic_ms());
+}
+
+BackendStats NftBackend::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void NftBackend::with_mirror(const std::function<void(const Mirror&)>& fn) const {
+  std::lock_guard lock(mu_);
+  fn(mirror_);
+}
+
+}  // namespace phalanx::nft

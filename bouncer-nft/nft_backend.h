@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// NftBackend: the decision-stream Backend over phalanx-nft's nftables sets.
+//
+// The Mirror (mirror.h) is the source of truth; every change to it becomes one netlink
+// transaction of element writes (chunked only for big loads), each acknowledged. Elements carry
+// the decision's remaining time as their timeout, so the kernel ends every ban on its own, with
+// or without this process. Nothing is read back from the kernel on the way.
+//
+// Refusals: when the kernel refuses an element, the error names it and the reason, the element
+// is left out and the rest of the transaction is sent again (the kernel applies a transaction
+// whole or not at all). A refusal that names no element fails the call.
+//
+// Thread-safety: every public method takes one internal lock (stream thread, repair thread and
+// metrics readers may call concurrently).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "bouncer-nft/mirror.h"
+#include "bouncer-nft/netlink.h"
+#include "bouncer-nft/ruleset.h"
+#include "bouncer/backend.h"
+#include "core/net.h"
+
+namespace phalanx::nft {
+
+struct BackendOptions {
+  Layout layout;
+  std::vector<net::Cidr> allow;  // never dropped: loopback, own addresses, configured entries
+  size_t chunk = 25000;          // elements per transaction for big loads
+};
+
+struct BackendStats {
+  uint64_t transactions = 0;
+  uint64_t written = 0;   // elements added or refreshed
+  uint64_t deleted = 0;   // elements deleted (LAPI deletes, resync)
+  uint64_t rejected = 0;  // elements the kernel refused (logged, left out)
+  uint64_t skipped = 0;   // decisions without an address, or already expired
+  uint64_t repairs = 0;   // reloads after our objects were deleted
+  uint64_t restored = 0;  // elements put back after someone else deleted them
+  double last_commit_ms = 0;
+  double commit_ms_total = 0;  // time spent in the kernel (sending to last acknowledgement)
+};
+
+// What a notification said someone else removed (monitor.h).
+struct Damage {
+  bool ruleset = false;             // table, chain, rule, set or counter: reload everything
+  bool lost = false;                // notifications were lost (socket overrun): reload everything
+  bool ranges[2] = {false, false};  // elements of range4/range6 (or allow sets)
+  std::vector<uint32_t> v4;         // elements of ban4
+  std::vector<V6Key> v6;            // elements of ban6
+  bool any() const {
+    return ruleset || lost || ranges[0] || ranges[1] || !v4.empty() || !v6.empty();
+  }
+};
+
+class NftBackend final : public bouncer::Backend {
+ public:
+  // Opens the netlink socket. Errors: EPERM without CAP_NET_ADMIN.
+  static Result<std::unique_ptr<NftBackend>> open(BackendOptions options);
+
+  // Creates (or re-asserts) the table, chain, rules, sets and counters, and writes the allow
+  // sets. Remembers whether the table already existed: then the first resync replaces the
+  // sets' contents in one transaction (flush + add), so a restart has no gap and lifts what
+  // was deleted meanwhile.
+  Result<void> setup();
+
+  Result<void> apply(const bouncer::DecisionBatch& batch) override;
+  Result<void> resync(std::span<const bouncer::Decision> decisions) override;
+
+  // Puts back what someone else removed: everything after a ruleset-level deletion, else the
+  // named elements the mirror still holds and the range segments.
+  Result<void> repair(const Damage& damage);
+
+  // On stop with flush_on_stop: deletes our table (set-only: flushes our sets).
+  Result<void> teardown();
+
+  // Drops expired entries from the mirror (the kernel already expired the elements).
+  size_t expire();
+
+  BackendStats stats() const;
+  // Runs fn with the mirror under the lock (metrics, audit).
+  void with_mirror(const std::function<void(const Mirror&)>& fn) const;
+  uint32_t portid() const;
+  const Layout& layout() const { return options_.layout; }
+
+ private:
+  explicit NftBackend(BackendOptions options, Socket socket);
+  Result<void> write_locked(const Plan& plan, bool flush_first);
+  Result<void> write_allow_locked();
+  Result<void> reload_locked();
+  Result<void> resync_pipelined_locked(std::span<const bouncer::Decision> decisions, int64_t now);
+  void log_resync(const Plan& plan, size_t streamed) const;
+  Result<void> commit_locked(const std::function<void(Batch&)>& build,
+                             const std::function<std::string(size_t)>& name,
+                             std::vector<size_t>& rejected_items);
+
+  BackendOptions options_;
+  Socket socket_;
+  mutable std::mutex mu_;
+  Mirror mirror_;
+  std::vector<Segment> segments_[2];  // what the range sets hold, as we wrote them
+  bool replace_on_resync_ = false;    // the table existed at setup: next resync flushes first
+  BackendStats stats_;
+};
+
+// Milliseconds on the monotonic clock the mirror's expiries use.
+int64_t monotonic_ms();
+
+}  // namespace phalanx::nft

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# phalanx-nft against a real CrowdSec 1.4.6 LAPI (Debian's package, unpacked privately by
+# crowdsec_lapi.sh), in a network namespace of its own: decisions added with the package's
+# cscli (address, IPv6 address, range) appear in phalanx-nft's sets with their timeouts, a
+# deleted one leaves them, and the LAPI sees our User-Agent. Traffic: none (see
+# nft_netns_test.sh for drops); the sets are read with nft inside the namespace.
+# Exit 77 (skipped) with the reason when root or the package is unavailable.
+#
+# Usage: nft_crowdsec_test.sh PHALANX_NFT_BIN
+set -uo pipefail
+NFT_BIN=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, nftables)"
+command -v nft >/dev/null || skip "the nft command (package nftables) is not installed"
+source "$HERE/crowdsec_lapi.sh"
+cs_unpack || skip "could not fetch and unpack Debian's crowdsec package (apt-get download)"
+
+NS=phx-nft-cs-$$
+WORK=$(mktemp -d /tmp/phx-nft-cs.XXXXXX)
+DAEMON_PID=
+FAILED=0
+N=0
+cleanup() {
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+  cs_stop
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+check() {
+  local what=$1
+  shift
+  N=$((N + 1))
+  if "$@"; then echo "ok $N - $what"; else
+    echo "not ok $N - $what"
+    FAILED=$((FAILED + 1))
+  fi
+}
+eventually() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  while ! "$@"; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.2
+  done
+}
+
+ip netns add "$NS" || skip "cannot create a network namespace"
+ip netns exec "$NS" ip link set lo up
+CS_WRAP="nsenter --net=/run/netns/$NS"
+cs_start "$WORK/cs" || skip "the crowdsec LAPI did not start"
+KEY=$(cs_cscli bouncers add phalanx-nft-e2e -o raw 2>/dev/null | tr -d '\n')
+[ -n "$KEY" ] || skip "cscli bouncers add failed"
+cat >"$WORK/nft.yaml" <<YAML
+api_url: http://127.0.0.1:$CS_PORT/
+api_key: \${PHX_NFT_KEY}
+update_frequency: 200ms
+retry_initial: 100ms
+retry_max: 500ms
+usage_metrics_interval: 1s
+YAML
+PHX_NFT_KEY="$KEY" nsenter --net="/run/netns/$NS" "$NFT_BIN" -c "$WORK/nft.yaml" >"$WORK/nft.log" 2>&1 &
+DAEMON_PID=$!
+set_has() { nsenter --net="/run/netns/$NS" nft list set inet phalanx "$1" 2>/dev/null | grep -q "$2"; }
+set_lacks() { ! set_has "$@"; }
+
+echo "# LAPI: $(cs_cscli version 2>&1 | grep -m1 -io 'v[0-9][0-9.]*[^ ]*') on 127.0.0.1:$CS_PORT in $NS"
+check "phalanx-nft creates its table" eventually 10 bash -c "nsenter --net=/run/netns/$NS nft list table inet phalanx >/dev/null 2>&1"
+cs_cscli decisions add --ip 192.0.2.10 --duration 2h >/dev/null 2>&1
+cs_cscli decisions add --ip 2001:db8::10 --duration 2h >/dev/null 2>&1
+cs_cscli decisions add --range 198.51.100.0/24 --duration 3h >/dev/null 2>&1
+cs_cscli decisions add --range 198.51.100.128/25 --duration 5h >/dev/null 2>&1
+check "an IPv4 decision appears in ban4" eventually 10 set_has ban4 "192.0.2.10 timeout 1h59m"
+check "an IPv6 decision appears in ban6" eventually 10 set_has ban6 "2001:db8::10 timeout 1h59m"
+check "a range appears in range4, split where a longer range overlaps it" \
+  eventually 10 set_has range4 "198.51.100.0/25 timeout 2h59m"
+check "the overlapping longer range keeps its own timeout" set_has range4 "198.51.100.128/25 timeout 4h59m"
+cs_cscli decisions delete --ip 192.0.2.10 >/dev/null 2>&1
+check "a deleted decision leaves the set" eventually 10 set_lacks ban4 "192.0.2.10"
+check "the others stay" set_has ban6 "2001:db8::10"
+check "the LAPI saw User-Agent phalanx-nft/<version>" grep -q 'phalanx-nft/[0-9]' "$WORK/cs/lapi.log"
+check "usage metrics were POSTed (CrowdSec 1.4.6 answers 404: warned once)" \
+  eventually 10 grep -q "has no /v1/usage-metrics" "$WORK/nft.log"
+if [ "$FAILED" -ne 0 ]; then
+  cat "$WORK/nft.log"
+  nsenter --net="/run/netns/$NS" nft list table inet phalanx
+  tail -20 "$WORK/cs/lapi.log"
+fi
+echo "$((N - FAILED)) passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bouncer-nft/mirror.h"
+
+#include <gtest/gtest.h>
+
+namespace phalanx::nft {
+namespace {
+
+using namespace std::chrono_literals;
+
+bouncer::Decision d(const std::string& value, std::chrono::milliseconds dur, int64_t id = 1,
+                    const std::string& origin = "crowdsec") {
+  bouncer::Decision x;
+  x.id = id;
+  x.origin = origin;
+  x.value = value;
+  x.scope = value.find('/') == std::string::npos ? "Ip" : "Range";
+  x.duration = dur;
+  x.target = *bouncer::decision_target(x.scope, value);
+  return x;
+}
+
+TEST(Mirror, AddsOnlyNewAndExtendedTargets) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h, 1)};
+  EXPECT_EQ(m.apply(b, 0).add4.size(), 1u);
+  b.added = {d("192.0.2.1", 1h, 1)};  // repeated: nothing to write
+  EXPECT_TRUE(m.apply(b, 100).empty());
+  b.added = {d("192.0.2.1", 10min, 2)};  // shorter duplicate: nothing
+  EXPECT_TRUE(m.apply(b, 200).empty());
+  b.added = {d("192.0.2.1", 4h, 3)};  // extended: rewrite
+  auto p = m.apply(b, 300);
+  ASSERT_EQ(p.add4.size(), 1u);
+  EXPECT_EQ(p.add4[0].second, 300 + 4 * 3600 * 1000);
+}
+
+TEST(Mirror, DeletingADuplicateKeepsTheLongerBan) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 4h, 1), d("192.0.2.1", 1h, 2)};
+  (void)m.apply(b, 0);
+  bouncer::DecisionBatch del;
+  del.deleted = {d("192.0.2.1", -1s, 2)};
+  EXPECT_TRUE(m.apply(del, 0).empty());
+  del.deleted = {d("192.0.2.1", -1s, 1)};
+  EXPECT_EQ(m.apply(del, 0).del4.size(), 1u);
+  EXPECT_EQ(m.hosts(), 0u);
+}
+
+TEST(Mirror, ResyncDeletesWhatTheSnapshotLacksAndRewritesMovedExpiries) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h), d("192.0.2.2", 1h), d("10.0.0.0/8", 1h), d("2001:db8::1", 1h)};
+  (void)m.apply(b, 0);
+  const std::vector<bouncer::Decision> snap = {d("192.0.2.2", 1h), d("192.0.2.3", 1h),
+                                               d("2001:db8::1", 3h)};
+  auto p = m.resync(snap, 1000);
+  ASSERT_EQ(p.del4.size(), 1u);
+  EXPECT_EQ(net::IpAddress::from_v4(p.del4[0]).to_string(), "192.0.2.1");
+  ASSERT_EQ(p.add4.size(), 1u);  // .3 new; .2 unchanged (within the slack)
+  EXPECT_EQ(net::IpAddress::from_v4(p.add4[0].first).to_string(), "192.0.2.3");
+  EXPECT_EQ(p.add6.size(), 1u);  // expiry moved by 2h
+  EXPECT_TRUE(p.ranges_changed[0]);
+  EXPECT_EQ(m.ranges(), 0u);
+}
+
+TEST(Mirror, SkipsDecisionsWithoutAnAddressOrAlreadyExpired) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  bouncer::Decision country;
+  country.scope = "Country";
+  country.value = "FR";
+  country.duration = 1h;
+  b.added = {country, d("192.0.2.1", -1s)};
+  auto p = m.apply(b, 0);
+  EXPECT_EQ(p.skipped, 2u);
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(Mirror, CountsByOriginAndFamily) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h, 1, "crowdsec"), d("192.0.2.2", 1h, 2, "CAPI"),
+             d("10.0.0.0/8", 1h, 3, "CAPI"), d("2001:db8::1", 1h, 4, "cscli")};
+  (void)m.apply(b, 0);
+  auto c = m.counts();
+  EXPECT_EQ((c[{"CAPI", "ipv4"}]), 2u);
+  EXPECT_EQ((c[{"crowdsec", "ipv4"}]), 1u);
+  EXPECT_EQ((c[{"cscli", "ipv6"}]), 1u);
+  EXPECT_EQ(m.expire(3600 * 1000 + 1), 4u);
+}
+
+}  // namespace
+}  // namespace phalanx::nft

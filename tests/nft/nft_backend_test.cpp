@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+// NftBackend against the real kernel, in a private network namespace (label netns).
+#include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "bouncer-nft/elements.h"
+#include "bouncer-nft/monitor.h"
+#include "nft_fixture.h"
+
+namespace phalanx::nft::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+Layout admin_layout() {
+  Layout l;
+  l.table = "admin";
+  return l;
+}
+
+TEST_F(NftNamespace, HostsGoToHashSetsAndRangesToIntervalSets) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1h), decision("2001:db8::1", 1h),
+                 decision("198.51.100.0/24", 1h), decision("2001:db8:1::/48", 1h),
+                 decision("203.0.113.7/32", 1h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32", "203.0.113.7/32"}));
+  EXPECT_EQ(entries(kBan6), (Strings{"2001:db8::1/128"}));
+  EXPECT_EQ(entries(kRange4), (Strings{"198.51.100.0/24"}));
+  EXPECT_EQ(entries(kRange6), (Strings{"2001:db8:1::/48"}));
+  EXPECT_EQ(entries(kAllow4), (Strings{"127.0.0.0/8"}));
+  auto sets = existing_sets(*socket_, Layout{});
+  ASSERT_TRUE(sets.has_value());
+  EXPECT_EQ(sets->size(), 6u);
+}
+
+TEST_F(NftNamespace, ElementsCarryTheDecisionsTimeout) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 2h), decision("198.51.100.0/24", 3h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  auto hosts = read_set(*socket_, Layout{}, kBan4);
+  ASSERT_TRUE(hosts.has_value());
+  ASSERT_EQ(hosts->size(), 1u);
+  EXPECT_NEAR(static_cast<double>((*hosts)[0].timeout_ms), 7200e3, 5e3);
+  auto ranges = read_set(*socket_, Layout{}, kRange4);
+  ASSERT_TRUE(ranges.has_value());
+  ASSERT_EQ(ranges->size(), 1u);
+  EXPECT_NEAR(static_cast<double>((*ranges)[0].timeout_ms), 10800e3, 5e3);
+}
+
+TEST_F(NftNamespace, ElementsExpireOnTheirOwn) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1s), decision("198.51.100.0/24", 1s),
+                 decision("192.0.2.2", 1h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4).size(), 2u);
+  EXPECT_EQ(entries(kRange4).size(), 1u);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32"}));
+  EXPECT_EQ(entries(kRange4), Strings{});
+}
+
+TEST_F(NftNamespace, OverlappingRangesAreMergedWithoutLosingEither) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("10.0.0.0/8", 1h, 1), decision("10.1.0.0/16", 4h, 2),
+                 decision("10.1.2.3", 1h, 3)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  auto ranges = read_set(*socket_, Layout{}, kRange4);
+  ASSERT_TRUE(ranges.has_value());
+  ASSERT_EQ(ranges->size(), 3u);  // 10.0/16 (1h), 10.1/16 (4h), 10.2.0.0-10.255.255.255 (1h)
+  EXPECT_EQ((*ranges)[1].target.to_string(), "10.1.0.0/16");
+  EXPECT_NEAR(static_cast<double>((*ranges)[1].timeout_ms), 4 * 3600e3, 5e3);
+  EXPECT_NEAR(static_cast<double>((*ranges)[0].timeout_ms), 3600e3, 5e3);
+  EXPECT_EQ(entries(kBan4), (Strings{"10.1.2.3/32"}));  // the host inside stays a host
+  // Lifting the /8 leaves the /16.
+  bouncer::DecisionBatch lift;
+  lift.deleted = {decision("10.0.0.0/8", -1s, 1)};
+  ASSERT_TRUE(b->apply(lift).has_value());
+  EXPECT_EQ(entries(kRange4), (Strings{"10.1.0.0/16"}));
+  // And the /16 again lifted leaves nothing.
+  lift.deleted = {decision("10.1.0.0/16", -1s, 2)};
+  ASSERT_TRUE(b->apply(lift).has_value());
+  EXPECT_EQ(entries(kRange4), Strings{});
+}
+
+TEST_F(NftNamespace, DeleteLiftsAndDeletingAnAbsentTargetIsFine) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1h), decision("192.0.2.2", 1h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  bouncer::DecisionBatch lift;
+  lift.deleted = {decision("192.0.2.1", -1s), decision("192.0.2.99", -1s)};
+  ASSERT_TRUE(b->apply(lift).has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32"}));
+}
+
+TEST_F(NftNamespace, ExtendedDecisionsRefreshTheKernelTimeout) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 10min, 1)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  batch.added = {decision("192.0.2.1", 4h, 2)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  auto hosts = read_set(*socket_, Layout{}, kBan4);
+  ASSERT_TRUE(hosts.has_value());
+  ASSERT_EQ(hosts->size(), 1u);
+  EXPECT_NEAR(static_cast<double>((*hosts)[0].expires_ms), 4 * 3600e3, 5e3);
+}
+
+TEST_F(NftNamespace, RestartReplacesTheSetsAtomicallyAndKeepsOneCopyOfTheRules) {
+  {
+    auto b = backend();
+    bouncer::DecisionBatch batch;
+    batch.added = {decision("192.0.2.1", 1h), decision("192.0.2.2", 1h),
+                   decision("198.51.100.0/24", 1h)};
+    ASSERT_TRUE(b->apply(batch).has_value());
+  }
+  // A new process: the table is reused; its first resync lifts what the snapshot lacks.
+  auto b = backend();
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.2", 1h),
+                                                   decision("192.0.2.3", 1h)};
+  ASSERT_TRUE(b->resync(snapshot).has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32", "192.0.2.3/32"}));
+  EXPECT_EQ(entries(kRange4), Strings{});
+  auto counters = read_counters(*socket_, Layout{});
+  ASSERT_TRUE(counters.has_value());
+  EXPECT_EQ(counters->size(), 5u);  // processed, ban4, range4, ban6, range6
+}
+
+TEST_F(NftNamespace, TheKernelsRefusalNamesTheElementAndTheRestApplies) {
+  auto b = backend();
+  // Someone else puts 10.0.0.0/8 into our range set behind our back: our 10.1.0.0/16 now
+  // overlaps it and the kernel refuses that element. The rest of the delta must still apply.
+  {
+    Batch other;
+    ElementWriter w(other, Layout{}, kRange4, false);
+    w.segment(
+        Segment{net::Cidr::parse("10.0.0.0/8")->first(), net::Cidr::parse("10.0.0.0/8")->last(), 0},
+        3600000, 0);
+    w.finish();
+    other.close();
+    auto r = socket_->commit(other);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("10.1.0.0/16", 1h), decision("192.0.2.0/24", 1h),
+                 decision("198.51.100.1", 1h)};
+  auto r = b->apply(batch);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(b->stats().rejected, 1u);
+  EXPECT_EQ(entries(kBan4), (Strings{"198.51.100.1/32"}));
+  EXPECT_EQ(entries(kRange4), (Strings{"10.0.0.0/8", "192.0.2.0/24"}));
+}
+
+TEST_F(NftNamespace, RepairsAfterTheTableIsDeletedByHand) {
+  auto b = backend();
+  auto monitor = Monitor::open(b->layout(), b->portid());
+  ASSERT_TRUE(monitor.has_value()) << monitor.error().message();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1h), decision("198.51.100.0/24", 1h),
+                 decision("2001:db8::1", 1h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  // Someone else (another socket) deletes our table.
+  {
+    Batch del;
+    add_delete_table(del, Layout{});
+    del.close();
+    auto r = socket_->commit(del);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  auto damage = (*monitor)->wait();
+  ASSERT_TRUE(damage.has_value());
+  EXPECT_TRUE(damage->ruleset);
+  ASSERT_TRUE(b->repair(*damage).has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32"}));
+  EXPECT_EQ(entries(kBan6), (Strings{"2001:db8::1/128"}));
+  EXPECT_EQ(entries(kRange4), (Strings{"198.51.100.0/24"}));
+  EXPECT_EQ(b->stats().repairs, 1u);
+}
+
+TEST_F(NftNamespace, RestoresElementsSomeoneElseDeleted) {
+  auto b = backend();
+  auto monitor = Monitor::open(b->layout(), b->portid());
+  ASSERT_TRUE(monitor.has_value());
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1h), decision("192.0.2.2", 1h)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  {
+    Batch del;
+    ElementWriter w(del, Layout{}, kBan4, true);
+    const uint8_t key[4] = {192, 0, 2, 1};
+    w.element(key, 0, false, 0);
+    w.finish();
+    del.close();
+    auto r = socket_->commit(del);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32"}));
+  auto damage = (*monitor)->wait();
+  ASSERT_TRUE(damage.has_value());
+  ASSERT_EQ(damage->v4.size(), 1u);
+  ASSERT_TRUE(b->repair(*damage).has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32", "192.0.2.2/32"}));
+}
+
+TEST_F(NftNamespace, TeardownRemovesOnlyOurTable) {
+  {
+    Batch b;
+    add_ruleset(b, admin_layout());
+    b.close();
+    auto r = socket_->commit(b);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  auto b = backend();
+  ASSERT_TRUE(b->teardown().has_value());
+  EXPECT_FALSE(*table_exists(*socket_, Layout{}));
+  EXPECT_TRUE(*table_exists(*socket_, admin_layout()));
+}
+
+}  // namespace
+}  // namespace phalanx::nft::testing
+
+namespace phalanx::nft::testing {
+namespace {
+
+TEST_F(NftNamespace, NetdevIngressTableOnADevice) {
+  if (std::system("ip link add phxnd0 type veth peer name phxnd1 2>/dev/null && "
+                  "ip link set phxnd0 up") != 0)
+    GTEST_SKIP() << "cannot create a veth pair";
+  Layout l;
+  l.family = NFPROTO_NETDEV;
+  l.hook = "ingress";
+  l.chain = "ingress";
+  l.devices = {"phxnd0", "phxnd1"};  // one ingress chain over both devices
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1)),
+                 decision("2001:db8::/32", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+  EXPECT_EQ(entries(kRange6, l), std::vector<std::string>{"2001:db8::/32"});
+}
+
+TEST_F(NftNamespace, RejectInsteadOfDrop) {
+  Layout l;
+  l.reject = true;
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+}
+
+TEST_F(NftNamespace, SetOnlyFillsSetsInTheAdminsTableAndCreatesNoChain) {
+  {
+    Batch mk;
+    nlmsghdr* nlh = mk.begin_message(NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, "admin table");
+    mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, "filter");
+    mk.end_message(nlh);
+    mk.close();
+    auto r = socket_->commit(mk);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  Layout l;
+  l.table = "filter";
+  l.set_only = true;
+  l.set_prefix = "phalanx_";
+  auto b = backend(l);
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", std::chrono::hours(1))};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(entries(kBan4, l), std::vector<std::string>{"192.0.2.1/32"});
+  auto sets = existing_sets(*socket_, l);
+  ASSERT_TRUE(sets.has_value());
+  EXPECT_EQ(*sets, (std::vector<std::string>{"phalanx_ban4", "phalanx_range4", "phalanx_ban6",
+                                             "phalanx_range6"}));
+  auto counters = read_counters(*socket_, l);
+  ASSERT_TRUE(counters.has_value());
+  EXPECT_TRUE(counters->empty());  // no counters, no chain, no rules of ours
+  // Stopping with flush_on_stop empties our sets and leaves the admin's table.
+  ASSERT_TRUE(b->teardown().has_value());
+  EXPECT_TRUE(entries(kBan4, l).empty());
+  EXPECT_TRUE(*table_exists(*socket_, l));
+}
+
+}  // namespace
+}  // namespace phalanx::nft::testing
