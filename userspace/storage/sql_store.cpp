@@ -405,12 +405,14 @@ Result<int64_t> SqlStore::remove_alerts(Conn& c, const std::vector<int64_t>& ids
         return ok();
       },
       to_ns(now)));
+  std::vector<Conn::Statement> expire;
   for (int64_t id : active) {
     PHALANX_TRY(int64_t rev, revs.next());
-    std::vector<Value> p{to_ns(now), rev, id};
-    PHALANX_CHECK(
-        c.run("UPDATE decisions SET until = ?, rev = ?, alert_id = NULL WHERE id = ?", p));
+    expire.push_back({"UPDATE decisions SET until = ?, rev = ?, alert_id = NULL WHERE id = ?",
+                      {to_ns(now), rev, id},
+                      {}});
   }
+  PHALANX_CHECK(c.run_batch(expire));
   PHALANX_CHECK(revs.save());
   int64_t removed = 0;
   std::string del_decisions =

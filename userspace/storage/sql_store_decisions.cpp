@@ -99,12 +99,14 @@ Result<std::vector<Decision>> SqlStore::expire_decisions(std::span<const int64_t
     active.erase(std::unique(active.begin(), active.end()), active.end());
     std::string update = fmt::format(
         "UPDATE decisions SET until = ?, rev = ? WHERE id = ? RETURNING {}", kDecisionColumns);
+    std::vector<Conn::Statement> batch;
     for (int64_t id : active) {
       PHALANX_TRY(int64_t rev, revs.next());
-      std::vector<Value> p{to_ns(now), rev, id};
-      PHALANX_CHECK(
-          c.run(update, p, [&](const Row& row) { changed.push_back(read_decision(row)); }));
+      batch.push_back({update, {to_ns(now), rev, id}, [&](const Row& row) {
+                         changed.push_back(read_decision(row));
+                       }});
     }
+    PHALANX_CHECK(c.run_batch(batch));  // one round trip per pipeline chunk on PostgreSQL
     return revs.save();
   });
   if (!r) return r.error().context(fmt::format("expiring {} decisions", ids.size()));

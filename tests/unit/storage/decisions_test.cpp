@@ -103,6 +103,20 @@ TEST_P(DecisionsTest, BatchesKeepEachDecisionWithItsAlert) {
   ASSERT_TRUE(after);
   ASSERT_EQ(after->size(), many.size());
   EXPECT_EQ(after->back().id, many.back().id);
+
+  // Expiring them all: several pipeline chunks again, one new rev each, in id order.
+  std::vector<int64_t> many_ids;
+  for (const auto& d : many)
+    many_ids.push_back(d.id);
+  auto expired = store_->expire_decisions(many_ids, kT0);
+  ASSERT_TRUE(expired) << expired.error().message();
+  ASSERT_EQ(expired->size(), many.size());
+  int64_t base = many.back().rev;
+  for (size_t i = 0; i < expired->size(); ++i) {
+    EXPECT_EQ((*expired)[i].id, many[i].id);
+    EXPECT_EQ((*expired)[i].rev, base + 1 + static_cast<int64_t>(i));
+    EXPECT_EQ((*expired)[i].until, kT0);
+  }
 }
 
 TEST_P(DecisionsTest, ExpireChangesOnlyActiveRowsOnce) {
