@@ -9,6 +9,7 @@ namespace {
 
 TEST(DaemonConfig, Defaults) {
   unsetenv("PHALANX_JWT_SECRET");
+  unsetenv("CS_LAPI_SECRET");
   auto c = parse_config("", "empty");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->server.address, "127.0.0.1");
@@ -16,6 +17,11 @@ TEST(DaemonConfig, Defaults) {
   EXPECT_EQ(c->db_url, "sqlite:///var/lib/phalanx/phalanx.db");
   EXPECT_FALSE(c->server.tls);
   EXPECT_TRUE(c->lapi.jwt_secret.empty());
+  setenv("CS_LAPI_SECRET", std::string(64, 'c').c_str(), 1);
+  c = parse_config("", "empty");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->lapi.jwt_secret, std::string(64, 'c'));
+  unsetenv("CS_LAPI_SECRET");
 }
 
 TEST(DaemonConfig, EveryKey) {
