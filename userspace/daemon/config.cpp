@@ -159,7 +159,12 @@ std::string default_profiles_path() {
 
 Result<Config> parse_config(std::string_view text, const std::string& name) {
   Config c;
-  if (const char* secret = std::getenv("PHALANX_JWT_SECRET")) c.lapi.jwt_secret = secret;
+  // CrowdSec's variable is honoured too, so an existing deployment keeps its secret.
+  if (const char* secret = std::getenv("PHALANX_JWT_SECRET")) {
+    c.lapi.jwt_secret = secret;
+  } else if (const char* cs = std::getenv("CS_LAPI_SECRET")) {
+    c.lapi.jwt_secret = cs;
+  }
   PHALANX_TRY(auto docs, yaml::load_string(yaml::expand_env(text), name));
   if (docs.empty() || !docs.front().root || docs.front().root.IsNull()) return c;
   const YAML::Node& root = docs.front().root;

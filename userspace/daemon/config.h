@@ -10,7 +10,8 @@
 //     listen: 127.0.0.1:8080          # address:port ([::1]:8080 for IPv6)
 //     threads: 2                      # server threads
 //     trusted_ips: [10.0.0.0/8]       # may DELETE /v1/alerts (127.0.0.1 and ::1 always may)
-//     jwt_secret: ${PHALANX_JWT_SECRET}   # >= 64 bytes; unset: random per start
+//     jwt_secret: ${PHALANX_JWT_SECRET}   # >= 64 bytes; default: $PHALANX_JWT_SECRET, else
+//                                         # $CS_LAPI_SECRET, else random per start
 //     tls:
 //       cert_file: /etc/phalanx/lapi.crt
 //       key_file: /etc/phalanx/lapi.key
@@ -47,7 +48,8 @@ struct Config {
 std::string default_profiles_path();
 
 // Reads and validates a config file; every problem is reported at once, "file:line: key: ...".
-// An empty path gives the defaults (with the JWT secret from PHALANX_JWT_SECRET when set).
+// An empty path gives the defaults (with the JWT secret from PHALANX_JWT_SECRET or
+// CS_LAPI_SECRET when set).
 Result<Config> load_config(const std::string& path);
 // Same, from text (tests).
 Result<Config> parse_config(std::string_view text, const std::string& name);

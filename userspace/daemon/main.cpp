@@ -95,8 +95,9 @@ int run(daemon::Config config) {
       }
     }
   }
-  (*server)->stop();
+  // The watcher first: its wake-ups post to connections, which must still have a live server.
   (*lapi)->stop_watching();
+  (*server)->stop();
   return 0;
 }
 

@@ -101,12 +101,13 @@ void DecisionIndex::insert_locked(storage::Decision d) {
   const int64_t id = e.d.id;
   by_seq_.emplace(e.seq, id);
   by_until_.emplace(e.d.until, id);
-  by_value_[value_hash(e.d.value)].push_back(id);
   if (e.has_range) {
     by_first_.emplace(e.first, id);
     ++prefix_counts_[static_cast<size_t>(e.prefix)];
   }
-  rows_.emplace(id, std::move(e));
+  Entry& stored = rows_.emplace(id, std::move(e)).first->second;
+  stored.same_value = &by_value_[value_hash(stored.d.value)];
+  stored.same_value->push_back(&stored);
 }
 
 void DecisionIndex::erase_locked(std::map<int64_t, Entry>::iterator it) {
@@ -114,11 +115,8 @@ void DecisionIndex::erase_locked(std::map<int64_t, Entry>::iterator it) {
   const int64_t id = it->first;
   by_seq_.erase(e.seq);
   by_until_.erase({e.d.until, id});
-  const auto vh = by_value_.find(value_hash(e.d.value));
-  if (vh != by_value_.end()) {
-    std::erase(vh->second, id);
-    if (vh->second.empty()) by_value_.erase(vh);
-  }
+  std::erase(*e.same_value, &e);
+  if (e.same_value->empty()) by_value_.erase(value_hash(e.d.value));
   if (e.has_range) {
     auto [lo, hi] = by_first_.equal_range(e.first);
     for (auto r = lo; r != hi; ++r) {
@@ -186,10 +184,8 @@ size_t DecisionIndex::size() const {
 }
 
 bool DecisionIndex::hidden_locked(const Entry& e) const {
-  const auto it = by_value_.find(value_hash(e.d.value));
-  if (it == by_value_.end()) return false;
-  for (int64_t id : it->second) {
-    const Entry& o = rows_.at(id);
+  for (const Entry* other : *e.same_value) {
+    const Entry& o = *other;
     if (o.d.until > e.d.until && o.d.type == e.d.type && o.d.scope == e.d.scope &&
         o.d.value == e.d.value)
       return true;
@@ -240,10 +236,8 @@ std::vector<storage::Decision> DecisionIndex::query(const DecisionFilter& filter
   } else if (filter.value) {
     const auto it = by_value_.find(value_hash(*filter.value));
     if (it != by_value_.end()) {
-      for (int64_t id : it->second) {
-        const Entry& e = rows_.at(id);
-        if (matches_locked(e, filter)) take(e);
-      }
+      for (const Entry* e : it->second)
+        if (matches_locked(*e, filter)) take(*e);
     }
     std::sort(hits.begin(), hits.end(),
               [](const Entry* a, const Entry* b) { return a->d.id < b->d.id; });
@@ -341,10 +335,8 @@ int64_t DecisionIndex::active_count(std::string_view value, TimePoint now) const
   const auto it = by_value_.find(value_hash(value));
   if (it == by_value_.end()) return 0;
   int64_t n = 0;
-  for (int64_t id : it->second) {
-    const Entry& e = rows_.at(id);
-    if (e.d.value == value && e.d.until > now) ++n;
-  }
+  for (const Entry* e : it->second)
+    if (e->d.value == value && e->d.until > now) ++n;
   return n;
 }
 
@@ -353,10 +345,8 @@ Duration DecisionIndex::active_time_left(std::string_view value, TimePoint now) 
   Duration left{0};
   const auto it = by_value_.find(value_hash(value));
   if (it == by_value_.end()) return left;
-  for (int64_t id : it->second) {
-    const Entry& e = rows_.at(id);
-    if (e.d.value == value && e.d.until > now) left = std::max(left, Duration(e.d.until - now));
-  }
+  for (const Entry* e : it->second)
+    if (e->d.value == value && e->d.until > now) left = std::max(left, Duration(e->d.until - now));
   return left;
 }
 

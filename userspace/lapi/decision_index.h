@@ -140,6 +140,9 @@ class DecisionIndex {
     net::Uint128 first = 0;
     net::Uint128 last = 0;
     int prefix = 0;  // in the 128-bit space
+    // The rows with the same value (this one included): dedup and the profile helpers walk it
+    // without a lookup. Points into by_value_, whose nodes never move.
+    std::vector<Entry*>* same_value = nullptr;
   };
 
   void insert_locked(storage::Decision d);
@@ -153,12 +156,12 @@ class DecisionIndex {
   const uint64_t epoch_;
   mutable std::shared_mutex mu_;
   uint64_t seq_ = 0;
-  std::map<int64_t, Entry> rows_;                                // by id
-  std::map<uint64_t, int64_t> by_seq_;                           // seq -> id
-  std::set<std::pair<TimePoint, int64_t>> by_until_;             // (until, id)
-  std::unordered_map<uint64_t, std::vector<int64_t>> by_value_;  // hash(value) -> ids
-  std::multimap<net::Uint128, int64_t> by_first_;                // first address -> id (Ip, Range)
-  std::array<uint32_t, 129> prefix_counts_{};                    // rows per prefix length
+  std::map<int64_t, Entry> rows_;                               // by id
+  std::map<uint64_t, int64_t> by_seq_;                          // seq -> id
+  std::set<std::pair<TimePoint, int64_t>> by_until_;            // (until, id)
+  std::unordered_map<uint64_t, std::vector<Entry*>> by_value_;  // hash(value) -> rows
+  std::multimap<net::Uint128, int64_t> by_first_;               // first address -> id (Ip, Range)
+  std::array<uint32_t, 129> prefix_counts_{};                   // rows per prefix length
 
   mutable std::mutex sub_mu_;
   uint64_t next_sub_ = 1;

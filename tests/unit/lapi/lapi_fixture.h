@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -40,7 +41,7 @@ class LapiTest : public ::testing::Test {
  protected:
   void SetUp() override { start(LapiOptions{}); }
 
-  void start(LapiOptions options) {
+  void start(LapiOptions options, std::optional<TlsOptions> tls = std::nullopt) {
     server_.reset();
     lapi_.reset();
     store_.reset();
@@ -60,6 +61,7 @@ class LapiTest : public ::testing::Test {
     so.address = "127.0.0.1";
     so.port = 0;
     so.threads = 2;
+    so.tls = std::move(tls);
     auto server = Server::start(so, *lapi_);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
@@ -101,7 +103,8 @@ class LapiTest : public ::testing::Test {
 
   httplib::Result login(const std::string& id, const std::string& password,
                         const std::string& ua = "crowdsec/v1.6.0") {
-    const nlohmann::json body = {{"machine_id", id}, {"password", password}, {"scenarios", {"a/b"}}};
+    const nlohmann::json body = {
+        {"machine_id", id}, {"password", password}, {"scenarios", {"a/b"}}};
     return client()->Post("/v1/watchers/login", {{"User-Agent", ua}}, body.dump(),
                           "application/json");
   }
@@ -158,8 +161,8 @@ class LapiTest : public ::testing::Test {
     return client()->Post("/v1/alerts", bearer(token), alerts.dump(), "application/json");
   }
 
-  ManualClock clock_{std::chrono::time_point_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now())};
+  ManualClock clock_{
+      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now())};
   std::string dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Lapi> lapi_;

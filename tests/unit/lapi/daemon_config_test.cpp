@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "daemon/config.h"
+
+namespace phalanx::daemon {
+namespace {
+
+TEST(DaemonConfig, Defaults) {
+  unsetenv("PHALANX_JWT_SECRET");
+  unsetenv("CS_LAPI_SECRET");
+  auto c = parse_config("", "empty");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->server.address, "127.0.0.1");
+  EXPECT_EQ(c->server.port, 8080);
+  EXPECT_EQ(c->db_url, "sqlite:///var/lib/phalanx/phalanx.db");
+  EXPECT_FALSE(c->server.tls);
+  EXPECT_TRUE(c->lapi.jwt_secret.empty());
+  setenv("CS_LAPI_SECRET", std::string(64, 'c').c_str(), 1);
+  c = parse_config("", "empty");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->lapi.jwt_secret, std::string(64, 'c'));
+  unsetenv("CS_LAPI_SECRET");
+}
+
+TEST(DaemonConfig, EveryKey) {
+  setenv("PHALANX_TEST_SECRET", std::string(64, 's').c_str(), 1);
+  auto c = parse_config(R"(
+db: sqlite:///tmp/x.db
+profiles: /etc/phalanx/profiles.yaml
+allow_list: [192.0.2.0/24]
+log_level: debug
+flush: {max_age: 2d, max_items: 100, decision_max_age: 1d, interval: 10m}
+lapi:
+  listen: "[::1]:9090"
+  threads: 4
+  trusted_ips: [10.0.0.0/8]
+  jwt_secret: ${PHALANX_TEST_SECRET}
+  tls:
+    cert_file: /c.pem
+    key_file: /k.pem
+    ca_file: /ca.pem
+    client_verification: RequireAndVerifyClientCert
+    bouncers_allowed_ou: [b]
+    agents_allowed_ou: [a]
+  auto_registration: {token: t0k3n, allowed_ranges: [127.0.0.1/32]}
+)",
+                        "test.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->server.address, "::1");
+  EXPECT_EQ(c->server.port, 9090);
+  EXPECT_EQ(c->server.threads, 4);
+  EXPECT_EQ(c->db_url, "sqlite:///tmp/x.db");
+  EXPECT_EQ(c->profiles_path, "/etc/phalanx/profiles.yaml");
+  EXPECT_EQ(c->allow_list, std::vector<std::string>{"192.0.2.0/24"});
+  EXPECT_EQ(c->lapi.trusted_ips.size(), 1u);
+  EXPECT_EQ(c->lapi.jwt_secret, std::string(64, 's'));
+  ASSERT_TRUE(c->server.tls);
+  EXPECT_EQ(c->server.tls->verification, lapi::ClientVerification::kRequireAndVerifyClientCert);
+  EXPECT_EQ(c->lapi.bouncers_allowed_ou, std::vector<std::string>{"b"});
+  EXPECT_EQ(c->lapi.registration_token, "t0k3n");
+  EXPECT_EQ(c->flush_interval, std::chrono::minutes(10));
+  EXPECT_EQ(c->lapi.flush.alert_max_items, 100);
+  EXPECT_EQ(c->lapi.flush.decision_max_age, std::chrono::hours(24));
+}
+
+TEST(DaemonConfig, AllProblemsAtOnce) {
+  auto c = parse_config(R"(
+lapi:
+  listen: nowhere
+  threads: 0
+  trusted_ips: [not-an-ip]
+  jwt_secret: short
+  tls: {cert_file: /c.pem, client_verification: Sometimes}
+flush: {interval: soon}
+)",
+                        "bad.yaml");
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message();
+  for (const char* part : {"listen", "threads", "not-an-ip", "jwt_secret", "client_verification",
+                           "cert_file and key_file", "interval"})
+    EXPECT_NE(m.find(part), std::string::npos) << part << " missing from: " << m;
+}
+
+}  // namespace
+}  // namespace phalanx::daemon
