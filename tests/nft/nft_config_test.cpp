@@ -54,3 +54,18 @@ TEST(NftConfig, ErrorsNameTheProblem) {
 
 }  // namespace
 }  // namespace phalanx::nft
+
+namespace phalanx::nft {
+namespace {
+
+TEST(NftConfig, TheShippedExampleLoads) {
+  setenv("PHALANX_NFT_API_KEY", "k", 1);
+  auto c = load_config(std::string(PHALANX_SOURCE_DIR) + "/examples/config/phalanx-nft.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->stream.api_key, "k");
+  EXPECT_TRUE(c->prometheus);
+  EXPECT_EQ(c->prometheus_port, 60602);
+}
+
+}  // namespace
+}  // namespace phalanx::nft
