@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <linux/netfilter.h>
 
+#include <cstdlib>
+
 #include "bouncer-nft/config.h"
 
 namespace phalanx::nft {
