@@ -68,7 +68,7 @@ int64_t unix_now() {
 }
 
 std::string damage_text(const Damage& d) {
-  if (d.lost) return "notifications lost (overrun)";
+  if (d.lost) return "notifications unseen (bulk write or overrun): checking our objects";
   if (d.ruleset) return "table, chain, rules, counters or sets";
   return fmt::format("{} addresses, {} ranges", d.v4.size() + d.v6.size(),
                      (d.ranges[0] ? 1 : 0) + (d.ranges[1] ? 1 : 0));
@@ -79,11 +79,16 @@ void repair_loop(Monitor& monitor, NftBackend& backend) {
   while (auto damage = monitor.wait()) {
     if (!damage->any()) continue;
     const int64_t t0 = monotonic_ms();
-    logger()->warn("nft: someone else deleted our {}; repairing", damage_text(*damage));
+    if (damage->lost && !damage->ruleset) {
+      logger()->debug("nft: {}", damage_text(*damage));
+    } else {
+      logger()->warn("nft: someone else deleted our {}; repairing", damage_text(*damage));
+    }
     if (auto r = backend.repair(*damage); !r) {
       logger()->error("nft: repair: {}", r.error().message());
     } else {
-      logger()->info("nft: repaired in {} ms", monotonic_ms() - t0);
+      logger()->log(damage->lost && !damage->ruleset ? spdlog::level::debug : spdlog::level::info,
+                    "nft: repaired in {} ms", monotonic_ms() - t0);
     }
   }
 }
@@ -152,6 +157,13 @@ int run_daemon(const NftBouncerConfig& config) {
   if (auto r = (*backend)->setup(); !r) return fail(r.error());
   auto monitor = Monitor::open(config.layout, (*backend)->portid());
   if (!monitor) return fail(monitor.error());
+  (*backend)->on_bulk([m = monitor->get()](bool starting) {
+    if (starting) {
+      m->pause();
+    } else {
+      m->resume();
+    }
+  });
   std::thread repair_thread([&] { repair_loop(**monitor, **backend); });
 
   bouncer::StreamConfig stream = config.stream;

@@ -43,12 +43,26 @@ std::string table_of(const nlmsghdr* nlh, uint16_t attr) {
 
 }  // namespace
 
-Monitor::Monitor(const Layout& layout, uint32_t own_portid, mnl_socket* nl, int stop_fd)
-    : layout_(layout), own_portid_(own_portid), nl_(nl), stop_fd_(stop_fd) {}
+Monitor::Monitor(const Layout& layout, uint32_t own_portid, mnl_socket* nl, int stop_fd,
+                 int resume_fd)
+    : layout_(layout), own_portid_(own_portid), nl_(nl), stop_fd_(stop_fd), resume_fd_(resume_fd) {}
 
 Monitor::~Monitor() {
   mnl_socket_close(nl_);
   close(stop_fd_);
+  close(resume_fd_);
+}
+
+void Monitor::pause() {
+  const int group = NFNLGRP_NFTABLES;
+  setsockopt(mnl_socket_get_fd(nl_), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+}
+
+void Monitor::resume() {
+  const int group = NFNLGRP_NFTABLES;
+  setsockopt(mnl_socket_get_fd(nl_), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group);
+  const uint64_t one = 1;
+  (void)!write(resume_fd_, &one, sizeof one);
 }
 
 Result<std::unique_ptr<Monitor>> Monitor::open(const Layout& layout, uint32_t own_portid) {
@@ -59,19 +73,22 @@ Result<std::unique_ptr<Monitor>> Monitor::open(const Layout& layout, uint32_t ow
     mnl_socket_close(nl);
     return Error::from_errno("nft: subscribing to nf_tables notifications", err);
   }
-  // A flushed set of a million elements is a million notifications: a large buffer, and an
-  // overrun is handled as "lost, reload everything".
+  // A flushed set of a million elements is a million notifications: a large buffer; an overrun
+  // is reported as Damage::lost (check that our objects exist, reload if not).
   const int rcv = 1 << 25;
   const int fd = mnl_socket_get_fd(nl);
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
   const int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (stop_fd < 0) {
+  const int resume_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0 || resume_fd < 0) {
     const int err = errno;
     mnl_socket_close(nl);
+    if (stop_fd >= 0) close(stop_fd);
+    if (resume_fd >= 0) close(resume_fd);
     return Error::from_errno("nft: creating an eventfd", err);
   }
-  return std::unique_ptr<Monitor>(new Monitor(layout, own_portid, nl, stop_fd));
+  return std::unique_ptr<Monitor>(new Monitor(layout, own_portid, nl, stop_fd, resume_fd));
 }
 
 void Monitor::stop() {
@@ -174,14 +191,22 @@ bool Monitor::drain(Damage& damage, int timeout_ms) {
   std::vector<char> buf(1 << 16);
   const int fd = mnl_socket_get_fd(nl_);
   while (true) {
-    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    const int n = poll(fds, 2, timeout_ms);
+    pollfd fds[3] = {{fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}, {resume_fd_, POLLIN, 0}};
+    const int n = poll(fds, 3, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
     }
     if (n == 0) return true;  // quiet for timeout_ms
     if (fds[1].revents & POLLIN) return false;
+    if (fds[2].revents & POLLIN) {
+      uint64_t v = 0;
+      (void)!read(resume_fd_, &v, sizeof v);
+      damage.lost = true;
+      if (timeout_ms < 0) return true;
+      continue;
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
     const ssize_t len = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
     if (len < 0) {
       if (errno == ENOBUFS) {

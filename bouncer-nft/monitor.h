@@ -35,10 +35,16 @@ class Monitor {
   // Makes wait() return. Thread-safe.
   void stop();
 
+  // Leaves the notification group (pause) or joins it again (resume); a resume makes the
+  // current or next wait() report Damage::lost, since changes meanwhile went unseen.
+  // Thread-safe.
+  void pause();
+  void resume();
+
   uint64_t events_seen() const { return events_; }
 
  private:
-  Monitor(const Layout& layout, uint32_t own_portid, mnl_socket* nl, int stop_fd);
+  Monitor(const Layout& layout, uint32_t own_portid, mnl_socket* nl, int stop_fd, int resume_fd);
   // Reads what is queued; returns false on a fatal socket error.
   bool drain(Damage& damage, int timeout_ms);
   void parse(const struct nlmsghdr* nlh, Damage& damage);
@@ -47,6 +53,7 @@ class Monitor {
   uint32_t own_portid_;
   mnl_socket* nl_;
   int stop_fd_;
+  int resume_fd_;
   uint64_t events_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "bouncer-nft/elements.h"
+#include "bouncer-nft/kernel_state.h"
 #include "core/log.h"
 
 namespace phalanx::nft {
@@ -110,6 +111,14 @@ Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
 }
 
 Result<void> NftBackend::write_locked(const Plan& plan, bool flush_first) {
+  const bool bulk = on_bulk_ && plan.host_writes() > kBulkElements;
+  if (bulk) on_bulk_(true);
+  auto r = write_unhooked_locked(plan, flush_first);
+  if (bulk) on_bulk_(false);
+  return r;
+}
+
+Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_first) {
   const Layout& L = options_.layout;
   const int64_t now = monotonic_ms();
   std::vector<Segment> desired[2], seg_del[2], seg_add[2];
@@ -319,6 +328,14 @@ Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decisi
   // this one is still comparing the rest of the snapshot with the mirror: the kernel's work and
   // ours overlap instead of adding up. Only the writer touches the socket and the stats, and
   // only this thread the mirror, until the writer is joined.
+  const bool bulk = on_bulk_ && decisions.size() > kBulkElements;
+  if (bulk) on_bulk_(true);
+  struct Resume {
+    const std::function<void(bool)>* hook;
+    ~Resume() {
+      if (hook) (*hook)(false);
+    }
+  } resume{bulk ? &on_bulk_ : nullptr};
   std::mutex qmu;
   std::condition_variable qcv;
   std::deque<std::vector<std::pair<uint32_t, int64_t>>> queue;
@@ -339,7 +356,7 @@ Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decisi
       Plan p;
       p.add4 = std::move(piece);
       written += p.add4.size();
-      failure = write_locked(p, false);
+      failure = write_unhooked_locked(p, false);
     }
   });
   Plan plan = mirror_.resync(
@@ -359,7 +376,7 @@ Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decisi
   qcv.notify_one();
   writer.join();
   if (!failure) return failure;
-  PHALANX_CHECK(write_locked(plan, false));
+  PHALANX_CHECK(write_unhooked_locked(plan, false));
   log_resync(plan, written);
   return ok();
 }
@@ -388,7 +405,19 @@ Result<void> NftBackend::reload_locked() {
 
 Result<void> NftBackend::repair(const Damage& damage) {
   std::lock_guard lock(mu_);
-  if (damage.ruleset || damage.lost) return reload_locked();
+  if (damage.ruleset) return reload_locked();
+  if (damage.lost) {
+    PHALANX_TRY(bool table, table_exists(socket_, options_.layout));
+    bool complete = table;
+    if (table) {
+      PHALANX_TRY(auto sets, existing_sets(socket_, options_.layout));
+      complete = sets.size() == options_.layout.sets().size();
+    }
+    if (!complete) return reload_locked();
+    if (options_.layout.set_only) return ok();
+    // Chain and rules: re-asserting them is one small transaction and idempotent.
+    return write_allow_locked();
+  }
   const int64_t now = monotonic_ms();
   Plan plan;
   for (const uint32_t k : damage.v4) {

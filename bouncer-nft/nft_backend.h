@@ -50,8 +50,11 @@ struct BackendStats {
 
 // What a notification said someone else removed (monitor.h).
 struct Damage {
-  bool ruleset = false;             // table, chain, rule, set or counter: reload everything
-  bool lost = false;                // notifications were lost (socket overrun): reload everything
+  bool ruleset = false;  // table, chain, rule, set or counter: reload everything
+  // Notifications were missed (a socket overrun, or the monitor paused during our own bulk
+  // write): check that table, chain and sets exist and reload only if they do not. Element
+  // deletions by others in that window are not seen (the next resync or audit shows them).
+  bool lost = false;
   bool ranges[2] = {false, false};  // elements of range4/range6 (or allow sets)
   std::vector<uint32_t> v4;         // elements of ban4
   std::vector<V6Key> v6;            // elements of ban6
@@ -90,9 +93,17 @@ class NftBackend final : public bouncer::Backend {
   uint32_t portid() const;
   const Layout& layout() const { return options_.layout; }
 
+  // Called with true before a write of more than kBulkElements elements and with false after
+  // it. The kernel sends one notification per element to every listener: the daemon pauses its
+  // monitor meanwhile (which also spares the kernel building a million messages) and checks
+  // afterwards that nothing of ours went missing. Set before use; not thread-safe itself.
+  void on_bulk(std::function<void(bool)> hook) { on_bulk_ = std::move(hook); }
+  static constexpr size_t kBulkElements = 5000;
+
  private:
   explicit NftBackend(BackendOptions options, Socket socket);
   Result<void> write_locked(const Plan& plan, bool flush_first);
+  Result<void> write_unhooked_locked(const Plan& plan, bool flush_first);
   Result<void> write_allow_locked();
   Result<void> reload_locked();
   Result<void> resync_pipelined_locked(std::span<const bouncer::Decision> decisions, int64_t now);
@@ -108,6 +119,7 @@ class NftBackend final : public bouncer::Backend {
   std::vector<Segment> segments_[2];  // what the range sets hold, as we wrote them
   bool replace_on_resync_ = false;    // the table existed at setup: next resync flushes first
   BackendStats stats_;
+  std::function<void(bool)> on_bulk_;
 };
 
 // Milliseconds on the monotonic clock the mirror's expiries use.

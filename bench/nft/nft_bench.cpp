@@ -180,9 +180,21 @@ int main(int argc, char** argv) {
   for (int run = 0; run < runs; ++run) {
     if (run > 0 && unshare(CLONE_NEWNET) != 0) die("unshare");
     {
+      // As in the daemon: a monitor follows notifications (paused during bulk writes) and a
+      // thread repairs what it reports.
       auto b = backend(chunk);
+      auto monitor = must(Monitor::open(b->layout(), b->portid()));
+      b->on_bulk([m = monitor.get()](bool starting) { starting ? m->pause() : m->resume(); });
+      std::thread repairer([&] {
+        while (auto damage = monitor->wait())
+          if (damage->any()) must(b->repair(*damage));
+      });
       load.push_back(ms_of([&] { must(b->resync(all)); }));
       load_kernel.push_back(b->stats().commit_ms_total);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      monitor->stop();
+      repairer.join();
+      if (b->stats().repairs != 0) die("the load triggered a full reload");
     }
     auto b = backend(chunk);
     restart.push_back(ms_of([&] { must(b->resync(all)); }));

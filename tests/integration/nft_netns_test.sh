@@ -290,6 +290,19 @@ check "the repair was logged" grep -q "repaired in" "$WORK/nft.log"
 check "prometheus counts the repair" bash -c \
   "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -Eq '^phalanx_nft_repairs_total [1-9]'"
 stop_daemon TERM
+check "a plain stop leaves the table" table_up
+
+# flush_on_stop: the stop removes our table, and only ours.
+sed 's/^log_level: info$/log_level: info\nflush_on_stop: true/' "$WORK/nft.yaml" >"$WORK/nft-flush.yaml"
+mv "$WORK/nft-flush.yaml" "$WORK/nft.yaml"
+A nft add table inet admin
+starts=$(grep -c "following http" "$WORK/nft.log")
+started() { [ "$(grep -c "following http" "$WORK/nft.log")" -gt "$starts" ]; }
+start_daemon
+check "restarted with flush_on_stop" eventually 10 started
+stop_daemon TERM
+check "flush_on_stop: the stop removes table inet phalanx" bash -c "! nsenter --net=/run/netns/$NSA nft list table inet phalanx >/dev/null 2>&1"
+check "flush_on_stop: the admin's table stays" bash -c "nsenter --net=/run/netns/$NSA nft list table inet admin >/dev/null 2>&1"
 
 if [ "$FAILED" -ne 0 ]; then
   echo "--- phalanx-nft log"

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <linux/netfilter.h>
 
+#include <cstdlib>
+
 #include "bouncer-nft/config.h"
 
 namespace phalanx::nft {
@@ -50,6 +52,21 @@ TEST(NftConfig, ErrorsNameTheProblem) {
     ASSERT_FALSE(c.has_value()) << extra;
     EXPECT_NE(c.error().message().find(want), std::string::npos) << c.error().message();
   }
+}
+
+}  // namespace
+}  // namespace phalanx::nft
+
+namespace phalanx::nft {
+namespace {
+
+TEST(NftConfig, TheShippedExampleLoads) {
+  setenv("PHALANX_NFT_API_KEY", "k", 1);
+  auto c = load_config(std::string(PHALANX_SOURCE_DIR) + "/examples/config/phalanx-nft.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->stream.api_key, "k");
+  EXPECT_TRUE(c->prometheus);
+  EXPECT_EQ(c->prometheus_port, 60602);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <linux/netfilter.h>
 
 #include <chrono>
 #include <iostream>
@@ -25,7 +26,8 @@ Result<Layout> layout_of(const NftOptions& o) {
   PHALANX_TRY(l.family, parse_family(o.family));
   l.table = o.table;
   l.set_prefix = o.set_prefix;
-  l.set_only = l.family != 1 && l.family != 5;  // ip, ip6, bridge: only set-only layouts
+  // phalanx-nft creates inet and netdev tables; in others it can only have filled sets.
+  l.set_only = l.family != NFPROTO_INET && l.family != NFPROTO_NETDEV;
   return l;
 }
 
