@@ -25,6 +25,8 @@ packages=(
   # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
   iputils-ping curl
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # Local API benchmarks (bench/run_lapi.sh, bench/run_lapi_crowdsec.sh): HTTP load
+  wrk
   # differential check and replay benchmark beside CrowdSec (tests/differential, bench/)
   python3 python3-yaml time util-linux iproute2 procps
 )
