@@ -140,15 +140,6 @@ std::string random_alnum(size_t n) {
   return out;
 }
 
-std::string uuid_v4() {
-  auto b = random_bytes(16);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  const std::string h = hex(b.data(), b.size());
-  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4),
-                     h.substr(16, 4), h.substr(20));
-}
-
 std::string hash_password(std::string_view password, int iterations) {
   const auto salt_bytes = random_bytes(16);
   const std::string salt(salt_bytes.begin(), salt_bytes.end());

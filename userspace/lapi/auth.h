@@ -28,9 +28,6 @@ std::string hash_api_key(std::string_view key);
 // `n` random alphanumerics (machine passwords, machine-id suffixes).
 std::string random_alnum(size_t n);
 
-// A random UUID v4 in its usual text form.
-std::string uuid_v4();
-
 // Hashes a machine password: "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>", with a fresh
 // 16-byte salt. `iterations` is stored with the hash, so it can change without breaking old
 // rows.

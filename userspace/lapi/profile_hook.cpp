@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "lapi/profile_hook.h"
 
-#ifndef PHALANX_LAPI_NO_PROFILES
 #include "profiles/profiles.h"
-#endif
 
 namespace phalanx::lapi {
 
-#ifndef PHALANX_LAPI_NO_PROFILES
 namespace {
 
 // duration_expr's decision helpers: counts over every row from the store, active figures from
@@ -47,18 +44,5 @@ std::string allow_list_refusal(const profiles::AllowList& allow, std::string_vie
                                std::string_view value) {
   return allow.refusal(scope, value);
 }
-
-#else
-
-Result<std::vector<storage::Decision>> run_profiles(Lapi::State&, const storage::Alert&,
-                                                    TimePoint) {
-  return std::vector<storage::Decision>{};
-}
-
-std::string allow_list_refusal(const profiles::AllowList&, std::string_view, std::string_view) {
-  return {};
-}
-
-#endif
 
 }  // namespace phalanx::lapi

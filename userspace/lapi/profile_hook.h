@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internal to the LAPI: what POST /v1/alerts asks of profiles (spec §4.8) and of the allow list.
-// Built against userspace/profiles when that library is part of the build; without it
-// (PHALANX_LAPI_NO_PROFILES) alerts keep only the decisions they carry.
 #pragma once
 
 #include <string>
@@ -13,7 +11,8 @@
 
 namespace phalanx::lapi {
 
-// The decisions the profiles give an alert that came without any; empty without profiles.
+// The decisions the profiles give an alert that came without any; empty when no profiles are
+// loaded.
 // Errors: a profile expression failed under on_error's default (the LAPI answers 500).
 Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s, const storage::Alert& alert,
                                                     TimePoint now);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/uuid.h"
 #include "lapi/alert_json.h"
 #include "lapi/lapi_state.h"
 #include "lapi/profile_hook.h"

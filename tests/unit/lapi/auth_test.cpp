@@ -33,15 +33,11 @@ TEST(Password, HashAndVerify) {
   EXPECT_FALSE(verify_password("s3cret", "pbkdf2-sha256$0$AAAA$AAAA"));
 }
 
-TEST(RandomText, AlnumAndUuid) {
+TEST(RandomText, Alnum) {
   const std::string s = random_alnum(64);
   EXPECT_EQ(s.size(), 64u);
   for (char c : s)
     EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
-  const std::string u = uuid_v4();
-  ASSERT_EQ(u.size(), 36u);
-  EXPECT_EQ(u[14], '4');
-  EXPECT_EQ(u[8], '-');
 }
 
 TEST(Jwt, SignVerifyExpire) {
