@@ -282,6 +282,10 @@ class SqliteConn final : public Conn {
 };
 
 Result<sqlite3*> open_db(const std::string& path) {
+  // SQLite's allocation statistics take a global mutex around every malloc and free; nothing
+  // reads them. Only possible before the library initialises (later calls fail harmlessly).
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
