@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -294,8 +295,12 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   return out;
 }
 
-Result<std::vector<ImportRow>> read_rows(std::istream& in, const std::string& format) {
-  std::vector<ImportRow> rows;
+// Hands each row to `emit` as it is read (values and csv files are never held whole; a json
+// document is parsed and checked first); stops at the first error, of the file or of `emit`.
+using EmitRow = std::function<Result<void>(ImportRow&)>;
+
+Result<void> read_rows(std::istream& in, const std::string& format, const EmitRow& emit) {
+  ImportRow row;
   std::string line;
   if (format == "values") {
     size_t n = 0;
@@ -304,12 +309,14 @@ Result<std::vector<ImportRow>> read_rows(std::istream& in, const std::string& fo
       const auto b = line.find_first_not_of(" \t\r");
       if (b == std::string::npos || line[b] == '#') continue;
       const auto e = line.find_last_not_of(" \t\r");
-      rows.push_back({line.substr(b, e - b + 1), {}, {}, {}, {}, {}, n});
+      row.value.assign(line, b, e - b + 1);
+      row.line = n;
+      PHALANX_CHECK(emit(row));
     }
-    return rows;
+    return ok();
   }
   if (format == "csv") {
-    if (!std::getline(in, line)) return rows;
+    if (!std::getline(in, line)) return ok();
     const auto header = split_csv_line(line);
     auto column = [&](std::initializer_list<std::string_view> names) -> int {
       for (size_t i = 0; i < header.size(); ++i)
@@ -327,28 +334,34 @@ Result<std::vector<ImportRow>> read_rows(std::istream& in, const std::string& fo
       if (line.empty() || line == "\r") continue;
       const auto f = split_csv_line(line);
       auto at = [&](int i) { return i >= 0 && static_cast<size_t>(i) < f.size() ? f[i] : ""; };
-      rows.push_back({at(value), at(scope), at(type), at(reason), at(duration), at(origin), n});
+      row = {at(value), at(scope), at(type), at(reason), at(duration), at(origin), n};
+      PHALANX_CHECK(emit(row));
     }
-    return rows;
+    return ok();
   }
   std::stringstream buf;
   buf << in.rdbuf();
   json doc = json::parse(buf.str(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_array()) return Error("json: expected an array of objects");
+  // The whole document is checked before the first row goes out.
   size_t n = 0;
   for (const auto& item : doc) {
     ++n;
     if (!item.is_object()) return Error("json: item " + std::to_string(n) + " is not an object");
+  }
+  n = 0;
+  for (const auto& item : doc) {
+    ++n;
     auto get = [&](const char* k) {
       auto it = item.find(k);
       return it != item.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     std::string reason = get("reason");
     if (reason.empty()) reason = get("scenario");
-    rows.push_back(
-        {get("value"), get("scope"), get("type"), reason, get("duration"), get("origin"), n});
+    row = {get("value"), get("scope"), get("type"), reason, get("duration"), get("origin"), n};
+    PHALANX_CHECK(emit(row));
   }
-  return rows;
+  return ok();
 }
 
 int import(const AdminOptions& o, storage::Store& store) {
@@ -361,74 +374,76 @@ int import(const AdminOptions& o, storage::Store& store) {
     else
       format = "values";
   }
-  std::ifstream file;
-  if (o.file != "-") {
-    file.open(o.file);
-    if (!file) return fail("decisions import: cannot open '" + o.file + "'");
-  }
-  auto rows = read_rows(o.file == "-" ? std::cin : file, format);
-  if (!rows) return fail("decisions import: " + o.file + ": " + rows.error().message());
   auto default_duration = parse_go_duration(o.duration, true);
   if (!default_duration || *default_duration <= Duration(0))
     return usage_error("decisions import: --duration '" + o.duration + "' is not a duration");
   auto allow = profiles::AllowList::make(o.allow, /*include_host_addresses=*/true);
   if (!allow) return usage_error(allow.error().message());
+  std::ifstream file;
+  if (o.file != "-") {
+    file.open(o.file);
+    if (!file) return fail("decisions import: cannot open '" + o.file + "'");
+  }
 
   const TimePoint at = now();
   const std::string default_reason = o.reason.empty() ? "manual import" : o.reason;
-  std::vector<storage::Decision> decisions;
-  decisions.reserve(rows->size());
-  size_t invalid = 0, refused = 0, shown = 0;
+  const std::string default_type = o.type.empty() ? "ban" : o.type;
+  // One alert per batch keeps each transaction and each alert a manageable size; rows are
+  // checked and inserted a batch at a time, so memory stays that of one batch.
+  constexpr size_t kBatch = 100'000;
+  storage::Alert alert;
+  size_t done = 0, invalid = 0, refused = 0, shown = 0;
   auto skip = [&](const ImportRow& r, const std::string& why, size_t& counter) {
     ++counter;
     if (shown++ < 10)
       std::cerr << "phalanx: " << o.file << ":" << r.line << ": skipped: " << why << "\n";
   };
-  for (const auto& r : *rows) {
+  auto insert = [&]() -> Result<void> {
+    if (alert.decisions.empty()) return ok();
+    const size_t count = alert.decisions.size();
+    auto decisions = std::move(alert.decisions);
+    alert =
+        manual_alert("import " + o.file + ": " + std::to_string(count) + " decisions", "", "", at);
+    alert.source.scope = "cscli-import";
+    alert.source.value = o.file;
+    alert.decisions = std::move(decisions);
+    auto ids = store.insert_alerts(std::span<storage::Alert>(&alert, 1));
+    if (!ids) return ids.error().context("after " + std::to_string(done) + " decisions");
+    done += count;
+    alert.decisions.clear();  // keeps the capacity for the next batch
+    return ok();
+  };
+  auto add_row = [&](ImportRow& r) -> Result<void> {
     std::string scope = normalise_scope(!r.scope.empty() ? r.scope : o.scope);
     if (scope.empty()) scope = r.value.find('/') != std::string::npos ? "Range" : "Ip";
     auto value = canonical(scope, r.value);
     if (r.value.empty() || !value) {
       skip(r, "'" + r.value + "': " + (value ? "empty value" : value.error().message()), invalid);
-      continue;
+      return ok();
     }
     Duration d = *default_duration;
     if (!r.duration.empty()) {
       auto parsed = parse_go_duration(r.duration, true);
       if (!parsed || *parsed <= Duration(0)) {
         skip(r, "duration '" + r.duration + "'", invalid);
-        continue;
+        return ok();
       }
       d = *parsed;
     }
     if (auto why = allow->refusal(scope, *value); !why.empty()) {
       skip(r, "refused: " + why, refused);
-      continue;
+      return ok();
     }
-    decisions.push_back(make_decision(r.reason.empty() ? default_reason : r.reason, scope, *value,
-                                      r.type.empty() ? (o.type.empty() ? "ban" : o.type) : r.type,
-                                      r.origin.empty() ? "cscli-import" : r.origin, d, at));
-  }
+    alert.decisions.push_back(make_decision(r.reason.empty() ? default_reason : r.reason, scope,
+                                            *value, r.type.empty() ? default_type : r.type,
+                                            r.origin.empty() ? "cscli-import" : r.origin, d, at));
+    if (alert.decisions.size() >= kBatch) return insert();
+    return ok();
+  };
+  auto status = read_rows(o.file == "-" ? std::cin : file, format, add_row);
+  if (status) status = insert();
   if (shown > 10) std::cerr << "phalanx: ... " << shown - 10 << " more skipped\n";
-
-  // One alert per batch keeps each transaction and each alert a manageable size.
-  constexpr size_t kBatch = 100'000;
-  size_t done = 0;
-  for (size_t start = 0; start < decisions.size(); start += kBatch) {
-    const size_t end = std::min(decisions.size(), start + kBatch);
-    storage::Alert alert = manual_alert(
-        "import " + o.file + ": " + std::to_string(end - start) + " decisions", "", "", at);
-    alert.source.scope = "cscli-import";
-    alert.source.value = o.file;
-    alert.decisions.assign(std::make_move_iterator(decisions.begin() + static_cast<long>(start)),
-                           std::make_move_iterator(decisions.begin() + static_cast<long>(end)));
-    auto ids = store.insert_alerts(std::span<storage::Alert>(&alert, 1));
-    if (!ids) {
-      return fail("decisions import: after " + std::to_string(done) +
-                  " decisions: " + ids.error().message());
-    }
-    done += end - start;
-  }
+  if (!status) return fail("decisions import: " + o.file + ": " + status.error().message());
   std::cout << "Imported " << done << " decision(s)";
   if (invalid + refused > 0)
     std::cout << "; skipped " << invalid << " invalid and " << refused << " refused";

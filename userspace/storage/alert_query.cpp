@@ -47,8 +47,8 @@ Result<void> add_ip(Builder& b, const std::string& text, bool contains, const ch
   b.add(fmt::format("({} OR {})", src, dec));
   for (int i = 0; i < 2; ++i) {
     b.param(span->size);
-    b.param(span->start);
-    b.param(span->end);
+    b.param(to_blob(span->start));
+    b.param(to_blob(span->end));
   }
   return ok();
 }

@@ -11,8 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-Blob to_blob(net::Uint128 v) {
-  Blob b(16);
+std::array<uint8_t, 16> to_bytes(net::Uint128 v) {
+  std::array<uint8_t, 16> b{};
   for (int i = 15; i >= 0; --i) {
     b[static_cast<size_t>(i)] = static_cast<uint8_t>(v & 0xff);
     v >>= 8;
@@ -63,7 +63,7 @@ json parse_or_null(std::string_view text) {
 Result<IpSpan> ip_span(std::string_view text) {
   auto cidr = net::Cidr::parse(text);
   if (!cidr) return cidr.error();
-  return IpSpan{to_blob(cidr->first()), to_blob(cidr->last()), cidr->is_v4() ? 4 : 16};
+  return IpSpan{to_bytes(cidr->first()), to_bytes(cidr->last()), cidr->is_v4() ? 4 : 16};
 }
 
 std::optional<IpSpan> decision_span(std::string_view scope, std::string_view value) {

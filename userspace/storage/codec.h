@@ -4,6 +4,7 @@
 // alert's events, meta and labels as JSON text. Pure functions, shared by the backends and tests.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,12 +33,17 @@ inline TimePoint from_ns(int64_t ns) {
   return TimePoint(std::chrono::nanoseconds(ns));
 }
 
-// An address range: inclusive bounds as 16 big-endian bytes, and 4 (IPv4) or 16 (IPv6).
+// An address range: inclusive bounds as 16 big-endian bytes, and 4 (IPv4) or 16 (IPv6). Fixed
+// arrays, so that computing one per decision of a bulk insert allocates nothing.
 struct IpSpan {
-  Blob start;
-  Blob end;
+  std::array<uint8_t, 16> start{};
+  std::array<uint8_t, 16> end{};
   int64_t size = 0;
 };
+
+inline Blob to_blob(const std::array<uint8_t, 16>& bytes) {
+  return Blob(bytes.begin(), bytes.end());
+}
 
 // The range of a CIDR or bare address ("1.2.3.4", "10.0.0.0/8", "2001:db8::/32").
 Result<IpSpan> ip_span(std::string_view text);

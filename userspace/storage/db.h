@@ -70,6 +70,27 @@ class Conn {
     return ok();
   }
 
+  // Sets the parameters of one row of run_each() (0-based indexes). Text and blobs are not
+  // copied: they must stay valid until the binding function is called for the next row.
+  class Binder {
+   public:
+    virtual ~Binder() = default;
+    virtual void null(int idx) = 0;
+    virtual void i64(int idx, int64_t v) = 0;
+    virtual void boolean(int idx, bool v) = 0;
+    virtual void text(int idx, std::string_view v) = 0;
+    virtual void blob(int idx, std::span<const uint8_t> v) = 0;
+  };
+  using BindFn = std::function<void(size_t row, Binder&)>;
+  using EachRowFn = std::function<void(size_t row, const Row&)>;
+
+  // Runs one statement `n` times, the i-th time with the parameters bind(i, …) sets, calling
+  // on_row(i, …) for its result rows; stops at the first error. For bulk inserts: SQLite steps
+  // each row as it is bound (one prepared statement, no per-row allocation); the default
+  // collects the rows into run_batch() (PostgreSQL: one pipeline).
+  virtual Result<void> run_each(std::string_view sql, size_t n, const BindFn& bind,
+                                const EachRowFn& on_row);
+
   // Change watching for watch_decisions(). start_watch() arms it (SQLite: remembers
   // data_version; PostgreSQL: LISTEN); wait_change() blocks up to `timeout` and returns true when
   // another connection may have committed a change since the last call.

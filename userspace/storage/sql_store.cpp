@@ -71,10 +71,10 @@ Alert read_alert(const Row& r) {
 }
 
 Value span_start(const std::optional<IpSpan>& s) {
-  return s ? Value(s->start) : Value(nullptr);
+  return s ? Value(to_blob(s->start)) : Value(nullptr);
 }
 Value span_end(const std::optional<IpSpan>& s) {
-  return s ? Value(s->end) : Value(nullptr);
+  return s ? Value(to_blob(s->end)) : Value(nullptr);
 }
 int64_t span_size(const std::optional<IpSpan>& s) {
   return s ? s->size : 0;
@@ -237,19 +237,46 @@ std::vector<Value> decision_params(const Decision& d, bool with_alert_id) {
 // alert just got. PostgreSQL gets the whole batch in pipeline mode (one round trip), where a
 // decision cannot wait for its alert's id: it reads currval() of the alerts' id sequence, which
 // within the session is the alert inserted just before it.
+//
+// The rows go through run_each(): on SQLite each decision is bound straight from its strings and
+// stepped, so a bulk import of a million rows builds no statement list and copies no text.
 Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decision> decisions,
                                             int64_t alert_id) {
   if (decisions.empty()) return ok();
   PHALANX_TRY(int64_t rev, revs.reserve(static_cast<int64_t>(decisions.size())));
-  std::vector<Conn::Statement> batch;
-  batch.reserve(decisions.size());
   for (auto& d : decisions) {
     d.alert_id = alert_id;
     d.rev = rev++;
-    batch.push_back(
-        {kInsertDecision, decision_params(d, true), [&d](const Row& r) { d.id = r.i64(0); }});
   }
-  return c.run_batch(batch);
+  std::optional<IpSpan> span;  // the bound row's range: lives until the next row is bound
+  auto bind = [&](size_t i, Conn::Binder& b) {
+    const Decision& d = decisions[i];
+    span = decision_span(d.scope, d.value);
+    if (d.alert_id > 0)
+      b.i64(0, d.alert_id);
+    else
+      b.null(0);
+    b.text(1, d.uuid);
+    b.i64(2, to_ns(d.created_at));
+    b.i64(3, to_ns(d.until));
+    b.text(4, d.scenario);
+    b.text(5, d.type);
+    b.text(6, d.scope);
+    b.text(7, d.value);
+    b.text(8, d.origin);
+    b.boolean(9, d.simulated);
+    if (span) {
+      b.blob(10, span->start);
+      b.blob(11, span->end);
+    } else {
+      b.null(10);
+      b.null(11);
+    }
+    b.i64(12, span_size(span));
+    b.i64(13, d.rev);
+  };
+  return c.run_each(kInsertDecision, decisions.size(), bind,
+                    [&](size_t i, const Row& r) { decisions[i].id = r.i64(0); });
 }
 
 Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> alerts,

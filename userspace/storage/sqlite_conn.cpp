@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -95,6 +96,45 @@ class SqliteRow final : public Row {
   sqlite3_stmt* stmt_;
 };
 
+// Binds straight into the statement; text and blobs are SQLITE_STATIC (run_each's contract keeps
+// them alive until the row has been stepped). Keeps the first error.
+class SqliteBinder final : public Conn::Binder {
+ public:
+  explicit SqliteBinder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  void null(int idx) override { check(sqlite3_bind_null(stmt_, idx + 1)); }
+  void i64(int idx, int64_t v) override { check(sqlite3_bind_int64(stmt_, idx + 1, v)); }
+  void boolean(int idx, bool v) override { check(sqlite3_bind_int(stmt_, idx + 1, v ? 1 : 0)); }
+  void text(int idx, std::string_view v) override {
+    check(sqlite3_bind_text(stmt_, idx + 1, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+  }
+  void blob(int idx, std::span<const uint8_t> v) override {
+    check(sqlite3_bind_blob(stmt_, idx + 1, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+  }
+  int rc() const { return rc_; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK && rc_ == SQLITE_OK) rc_ = rc;
+  }
+  sqlite3_stmt* stmt_;
+  int rc_ = SQLITE_OK;
+};
+
+// Reset on every exit path so that a statement never holds a read snapshot open.
+struct ResetOnExit {
+  sqlite3_stmt* s;
+  ~ResetOnExit() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+// Cache lookups by string_view, without building a std::string key per call.
+struct SqlHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 class SqliteConn final : public Conn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
@@ -129,14 +169,7 @@ class SqliteConn final : public Conn {
   Result<int64_t> run(std::string_view sql, std::span<const Value> params,
                       const RowFn& on_row) override {
     PHALANX_TRY(sqlite3_stmt * stmt, prepare(sql));
-    // Reset on every exit path so that the statement never holds a read snapshot open.
-    struct Reset {
-      sqlite3_stmt* s;
-      ~Reset() {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-      }
-    } reset{stmt};
+    ResetOnExit reset{stmt};
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
       int rc = std::visit(
@@ -177,6 +210,32 @@ class SqliteConn final : public Conn {
     return rows;
   }
 
+  Result<void> run_each(std::string_view sql, size_t n, const BindFn& bind,
+                        const EachRowFn& on_row) override {
+    PHALANX_TRY(sqlite3_stmt * stmt, prepare(sql));
+    ResetOnExit reset{stmt};
+    SqliteRow row(stmt);
+    for (size_t i = 0; i < n; ++i) {
+      SqliteBinder binder(stmt);
+      bind(i, binder);
+      if (binder.rc() != SQLITE_OK) {
+        return Error(fmt::format("binding row {}: {}", i, sqlite3_errstr(binder.rc())),
+                     binder.rc());
+      }
+      for (;;) {
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+          if (on_row) on_row(i, row);
+          continue;
+        }
+        if (rc == SQLITE_DONE) break;
+        return Error(errmsg(), sqlite3_extended_errcode(db_));
+      }
+      sqlite3_reset(stmt);
+    }
+    return ok();
+  }
+
   Result<void> start_watch() override {
     PHALANX_TRY(data_version_, read_data_version());
     return ok();
@@ -200,13 +259,13 @@ class SqliteConn final : public Conn {
   }
 
   Result<sqlite3_stmt*> prepare(std::string_view sql) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxCachedStatements) {
       for (auto& [text, stmt] : cache_)
         sqlite3_finalize(stmt);
       cache_.clear();
     }
+    std::string key(sql);
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
                            &stmt, nullptr) != SQLITE_OK) {
@@ -218,11 +277,15 @@ class SqliteConn final : public Conn {
 
   sqlite3* db_;
   std::unique_ptr<Checkpointer> checkpointer_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
   int64_t data_version_ = 0;
 };
 
 Result<sqlite3*> open_db(const std::string& path) {
+  // SQLite's allocation statistics take a global mutex around every malloc and free; nothing
+  // reads them. Only possible before the library initialises (later calls fail harmlessly).
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

@@ -226,6 +226,86 @@ TEST_P(DecisionsTest, DecisionIpRangesAreStoredForSqlComparison) {
   EXPECT_EQ(hits, 1);
 }
 
+// Bulk inserts (decisions import: one alert of up to 100k decisions) bind each row in turn: every
+// row must come back with its own id, alert_id, rev and columns, ranges included.
+TEST_P(DecisionsTest, LargeInsertFillsEveryRow) {
+  constexpr int64_t kRows = 6000;
+  Alert a = make_alert("import", "192.0.2.1", kT0);
+  for (int64_t i = 0; i < kRows; ++i) {
+    std::string value = "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) +
+                        "." + std::to_string(i % 256);
+    if (i % 7 == 0) value = "2001:db8:" + std::to_string(i) + "::/48";
+    a.decisions.push_back(make_decision(value, kT0, kT0 + hours(1 + i % 5)));
+    if (i % 11 == 0) {
+      a.decisions.back().scope = "Country";
+      a.decisions.back().value = "C" + std::to_string(i);
+    }
+    a.decisions.back().uuid = "u-" + std::to_string(i);
+    a.decisions.back().simulated = i % 3 == 0;
+  }
+  std::vector<Alert> alerts{a};
+  ASSERT_TRUE(store_->insert_alerts(alerts));
+  std::vector<Decision> loose;
+  for (int64_t i = 0; i < kRows; ++i)
+    loose.push_back(
+        make_decision("198.51." + std::to_string(i / 256) + "." + std::to_string(i % 256), kT0,
+                      kT0 + hours(2), "lists"));
+  ASSERT_TRUE(store_->insert_decisions(loose));
+
+  std::vector<Decision> inserted = alerts[0].decisions;
+  inserted.insert(inserted.end(), loose.begin(), loose.end());
+  for (size_t i = 0; i < inserted.size(); ++i) {
+    const Decision& d = inserted[i];
+    EXPECT_EQ(d.alert_id, i < static_cast<size_t>(kRows) ? alerts[0].id : 0) << i;
+    EXPECT_EQ(d.rev, static_cast<int64_t>(i) + 1) << i;
+    if (i > 0) {
+      EXPECT_GT(d.id, inserted[i - 1].id) << i;
+    }
+  }
+  auto stored = store_->decisions_after(0);
+  ASSERT_TRUE(stored) << stored.error().message();
+  ASSERT_EQ(stored->size(), inserted.size());
+  for (size_t i = 0; i < inserted.size(); ++i) {
+    const Decision& got = (*stored)[i];
+    const Decision& want = inserted[i];
+    ASSERT_EQ(got.id, want.id) << i;
+    EXPECT_EQ(got.alert_id, want.alert_id) << i;
+    EXPECT_EQ(got.rev, want.rev) << i;
+    EXPECT_EQ(got.uuid, want.uuid) << i;
+    EXPECT_EQ(got.value, want.value) << i;
+    EXPECT_EQ(got.scope, want.scope) << i;
+    EXPECT_EQ(got.until, want.until) << i;
+    EXPECT_EQ(got.simulated, want.simulated) << i;
+    EXPECT_EQ(got.origin, want.origin) << i;
+  }
+  // Each row's range is its own: one exact hit per address, none for Country rows.
+  auto conn = raw();
+  ASSERT_TRUE(conn);
+  int64_t sized = 0, v4 = 0;
+  ASSERT_TRUE(
+      conn->run("SELECT count(*), sum(CASE WHEN ip_size = 4 THEN 1 ELSE 0 END) FROM "
+                "decisions WHERE ip_start IS NOT NULL",
+                {}, [&](const Row& row) {
+                  sized = row.i64(0);
+                  v4 = row.i64(1);
+                }));
+  int64_t country = 0, v6 = 0;
+  for (int64_t i = 0; i < kRows; ++i) {
+    if (i % 11 == 0)
+      ++country;
+    else if (i % 7 == 0)
+      ++v6;
+  }
+  EXPECT_EQ(sized, 2 * kRows - country);
+  EXPECT_EQ(v4, 2 * kRows - country - v6);
+  std::vector<Value> p{Blob{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 20, 30}};
+  int64_t hits = 0;
+  ASSERT_TRUE(conn->run("SELECT count(*) FROM decisions WHERE ip_start <= ? AND ip_end >= ?",
+                        std::vector<Value>{p[0], p[0]},
+                        [&](const Row& row) { hits = row.i64(0); }));
+  EXPECT_EQ(hits, 1);  // row 20 * 256 + 30 = 5150: neither IPv6 nor Country
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DecisionsTest, ::testing::Values(kSqlite, kPostgres),
                          backend_name);
 
