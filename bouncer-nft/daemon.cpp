@@ -2,12 +2,9 @@
 #include "bouncer-nft/daemon.h"
 
 #include <httplib.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/utsname.h>
 
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -30,26 +27,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
 int fail(const Error& err) {
   logger()->error("{}", err.message());
   return 1;
-}
-
-std::vector<net::Cidr> own_addresses() {
-  std::vector<net::Cidr> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr) continue;
-    if (a->ifa_addr->sa_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
-      out.push_back(net::Cidr::host(net::IpAddress::from_v4(ntohl(sin->sin_addr.s_addr))));
-    } else if (a->ifa_addr->sa_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
-      std::array<uint8_t, 16> b{};
-      std::memcpy(b.data(), &sin6->sin6_addr, 16);
-      out.push_back(net::Cidr::host(net::IpAddress::from_v6(b)));
-    }
-  }
-  freeifaddrs(list);
-  return out;
 }
 
 sigset_t block_stop_signals() {
@@ -142,7 +119,7 @@ class UsageReporter {
 std::vector<net::Cidr> safety_allow_list(const NftBouncerConfig& config) {
   std::vector<net::Cidr> out = {*net::Cidr::parse("127.0.0.0/8"), *net::Cidr::parse("::1/128")};
   if (config.allow_own_addresses) {
-    for (const auto& a : own_addresses())
+    for (const auto& a : net::host_addresses())
       out.push_back(a);
   }
   out.insert(out.end(), config.allow.begin(), config.allow.end());

@@ -45,48 +45,6 @@ Result<storage::AlertFilter> make_filter(const AdminOptions& o, TimePoint now) {
   return f;
 }
 
-// The alert in the LAPI's GET /v1/alerts shape.
-json alert_json(const storage::Alert& a) {
-  parser::Alert wire;
-  wire.scenario = a.scenario;
-  wire.scenario_hash = a.scenario_hash;
-  wire.scenario_version = a.scenario_version;
-  wire.message = a.message;
-  wire.leakspeed = a.leakspeed;
-  wire.start_at = rfc3339(a.start_at);
-  wire.stop_at = rfc3339(a.stop_at);
-  wire.kind = a.kind;
-  wire.capacity = a.capacity;
-  wire.events_count = a.events_count;
-  wire.simulated = a.simulated;
-  wire.remediation = a.remediation;
-  wire.source = a.source;
-  wire.events = a.events;
-  wire.meta = a.meta;
-  json j = lapi::alert_to_json(wire);
-  j["id"] = a.id;
-  if (!a.uuid.empty()) j["uuid"] = a.uuid;
-  if (!a.machine_id.empty()) j["machine_id"] = a.machine_id;
-  j["created_at"] = rfc3339(a.created_at);
-  if (!a.decisions.empty()) {
-    json ds = json::array();
-    for (const auto& d : a.decisions) {
-      json dj = {{"id", d.id},
-                 {"origin", d.origin},
-                 {"scenario", d.scenario},
-                 {"scope", d.scope},
-                 {"type", d.type},
-                 {"value", d.value},
-                 {"until", rfc3339(d.until)},
-                 {"simulated", d.simulated}};
-      if (!d.uuid.empty()) dj["uuid"] = d.uuid;
-      ds.push_back(std::move(dj));
-    }
-    j["decisions"] = std::move(ds);
-  }
-  return j;
-}
-
 std::string decisions_summary(const storage::Alert& a) {
   std::map<std::string, int> by_type;
   for (const auto& d : a.decisions)
@@ -107,7 +65,7 @@ int list(const AdminOptions& o, storage::Store& store) {
   if (o.output == "json") {
     json arr = json::array();
     for (const auto& a : *alerts)
-      arr.push_back(alert_json(a));
+      arr.push_back(lapi::alert_row_to_json(a, now));
     std::cout << arr.dump(2) << "\n";
     return kExitOk;
   }
@@ -139,7 +97,7 @@ int inspect(const AdminOptions& o, storage::Store& store) {
   if (!*alert) return fail("alert " + std::to_string(*o.id) + " not found");
   const storage::Alert& a = **alert;
   if (o.output != "human") {
-    std::cout << alert_json(a).dump(2) << "\n";
+    std::cout << lapi::alert_row_to_json(a, SystemClock::instance().now()).dump(2) << "\n";
     return kExitOk;
   }
   std::cout << "ID           : " << a.id << "\n"

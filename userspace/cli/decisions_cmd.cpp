@@ -16,6 +16,7 @@
 #include "core/net.h"
 #include "core/uuid.h"
 #include "expr/go_format.h"
+#include "lapi/alert_json.h"
 #include "profiles/profiles.h"
 
 namespace phalanx::cli {
@@ -25,17 +26,6 @@ using json = nlohmann::json;
 
 TimePoint now() {
   return SystemClock::instance().now();
-}
-
-// "ip" and "range" as users type them become the stored scope names.
-std::string normalise_scope(std::string scope) {
-  std::string lower = scope;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  if (lower == "ip") return "Ip";
-  if (lower == "range") return "Range";
-  if (lower == "country") return "Country";
-  if (lower == "as") return "AS";
-  return scope;
 }
 
 struct Filter {
@@ -58,7 +48,7 @@ Result<Filter> make_filter(const AdminOptions& o) {
     f.target = *c;
   }
   f.contains = o.contains;
-  f.scope = o.scope.empty() ? "" : normalise_scope(o.scope);
+  f.scope = o.scope.empty() ? "" : lapi::normalize_scope(o.scope);
   f.value = o.value;
   f.scenario = o.scenario;
   f.type = o.type;
@@ -216,7 +206,7 @@ int add(const AdminOptions& o, storage::Store& store) {
   if (!o.range.empty()) scope = "Range", value = o.range;
   if (!o.scope.empty() && !o.value.empty()) {
     if (!value.empty()) return usage_error("decisions add: --ip, --range or --scope with --value");
-    scope = normalise_scope(o.scope), value = o.value;
+    scope = lapi::normalize_scope(o.scope), value = o.value;
   }
   if (value.empty()) return usage_error("decisions add: give --ip, --range or --scope/--value");
   auto canon = canonical(scope, value);
@@ -414,7 +404,7 @@ int import(const AdminOptions& o, storage::Store& store) {
     return ok();
   };
   auto add_row = [&](ImportRow& r) -> Result<void> {
-    std::string scope = normalise_scope(!r.scope.empty() ? r.scope : o.scope);
+    std::string scope = lapi::normalize_scope(!r.scope.empty() ? r.scope : o.scope);
     if (scope.empty()) scope = r.value.find('/') != std::string::npos ? "Range" : "Ip";
     auto value = canonical(scope, r.value);
     if (r.value.empty() || !value) {
