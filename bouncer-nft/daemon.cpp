@@ -35,6 +35,9 @@ sigset_t block_stop_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A LAPI that closes a TLS connection under a write must not kill the bouncer (OpenSSL
+  // writes without MSG_NOSIGNAL); the write fails with EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
   return set;
 }
 
