@@ -10,6 +10,7 @@
 #include "core/duration.h"
 #include "expr/go_format.h"
 #include "lapi/alert_json.h"
+#include "lapi/decision_json.h"
 
 namespace phalanx::cli {
 namespace {
@@ -117,8 +118,7 @@ int inspect(const AdminOptions& o, storage::Store& store) {
     Table t({"ID", "SCOPE:VALUE", "ACTION", "EXPIRATION", "ORIGIN"});
     for (const auto& d : a.decisions)
       t.add({std::to_string(d.id), printable(d.scope + ":" + d.value, 60), d.type,
-             format_go_duration(std::chrono::duration_cast<std::chrono::seconds>(d.until - now)),
-             d.origin});
+             format_go_duration(lapi::round_to_second(d.until - now)), d.origin});
     std::cout << " - Decisions:\n" << t.render() << "\n";
   }
   if (!a.events.empty()) {

@@ -17,6 +17,7 @@
 #include "core/uuid.h"
 #include "expr/go_format.h"
 #include "lapi/alert_json.h"
+#include "lapi/decision_json.h"
 #include "profiles/profiles.h"
 
 namespace phalanx::cli {
@@ -72,8 +73,7 @@ bool matches(const Filter& f, const storage::Decision& d) {
 }
 
 std::string expiration(const storage::Decision& d, TimePoint at) {
-  return format_go_duration(std::chrono::duration_cast<std::chrono::seconds>(
-      d.until - at + std::chrono::milliseconds(500)));
+  return format_go_duration(lapi::round_to_second(d.until - at));
 }
 
 json decision_json(const storage::Decision& d, TimePoint at) {
