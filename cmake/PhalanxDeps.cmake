@@ -14,6 +14,8 @@ pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
 # Storage backends of the Local API (userspace/storage): embedded SQLite, shared PostgreSQL.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# journald acquisition (sd_journal)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 # The LAPI server: Boost.Beast/Asio (header-only) and zlib for gzip request bodies.
 find_package(Boost 1.74 REQUIRED)
 find_package(ZLIB REQUIRED)

@@ -15,6 +15,8 @@ packages=(
   # Local API storage: SQLite (embedded default) and PostgreSQL (several LAPIs on one database);
   # the postgresql server runs the storage conformance tests (scripts/with-postgres.sh)
   libsqlite3-dev libpq-dev postgresql
+  # journald acquisition source (phalanxd follows the systemd journal through sd_journal)
+  libsystemd-dev
   # Local API server (phalanxd): Boost.Beast/Asio, header-only, for an asynchronous HTTP/1.1 +
   # TLS server; zlib (listed above) inflates gzip request bodies
   libboost1.81-dev
