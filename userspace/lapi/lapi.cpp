@@ -307,6 +307,11 @@ void Lapi::set_connection_counter(std::function<size_t()> counter) {
   s_->connections = std::move(counter);
 }
 
+Result<std::vector<int64_t>> Lapi::ingest_alerts(const std::string& machine_id,
+                                                 std::vector<storage::Alert> alerts) {
+  return lapi::ingest_alerts(*s_, machine_id, alerts);
+}
+
 Result<size_t> Lapi::sync() {
   std::lock_guard lock(s_->sync_mu);
   PHALANX_TRY(auto rows, s_->store.decisions_after(s_->synced_rev));

@@ -83,6 +83,12 @@ class Lapi final : public Handler {
   // Runs the flush policy on the store and prunes the index to match.
   Result<storage::FlushStats> flush();
 
+  // Stores alerts from the agent in this process exactly as POST /v1/alerts from `machine_id`
+  // would (profiles for alerts without decisions, allow list, uuids), and serves their decisions
+  // at once. Returns the alert ids.
+  Result<std::vector<int64_t>> ingest_alerts(const std::string& machine_id,
+                                             std::vector<storage::Alert> alerts);
+
   // For /metrics: the server's open connections.
   void set_connection_counter(std::function<size_t()> counter);
 

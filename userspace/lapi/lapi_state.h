@@ -74,6 +74,10 @@ bool is_trusted(const Lapi::State& s, const std::string& ip);
 // name/version of a User-Agent when it has exactly one '/'.
 std::optional<std::pair<std::string, std::string>> split_user_agent(const Request& req);
 
+// Stores alerts from `machine_id` (profiles, allow list, uuids, index), as POST /v1/alerts.
+Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
+                                           std::vector<storage::Alert>& alerts);
+
 // --- routes
 Reply get_decisions(Lapi::State& s, Request& req);
 Reply delete_decisions(Lapi::State& s, Request& req);

@@ -64,23 +64,16 @@ void touch_last_push(Lapi::State& s, const std::string& machine_id, TimePoint no
 
 }  // namespace
 
-Reply post_alerts(Lapi::State& s, Request& req) {
-  Response err;
-  auto who = auth_machine(s, req, err);
-  if (!who) return reply_of(std::move(err));
-  AlertsError why;
-  auto alerts = parse_alerts(req.body, why);
-  if (!alerts) return reply_of(message(why.status, why.message));
+Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
+                                           std::vector<storage::Alert>& alerts) {
   const TimePoint now = s.clock.now();
-  for (auto& a : *alerts) {
-    a.machine_id = who->name;
+  for (auto& a : alerts) {
+    a.machine_id = machine_id;
     a.created_at = now;
     a.uuid = uuid_v4();
     if (a.kind.empty()) a.kind = "crowdsec";
     if (a.decisions.empty()) {
-      auto decided = run_profiles(s, a, now);
-      if (!decided) return reply_of(message(500, decided.error().message()));
-      a.decisions = std::move(*decided);
+      PHALANX_TRY(a.decisions, run_profiles(s, a, now));
     }
     for (auto& d : a.decisions) {
       d.created_at = now;
@@ -89,13 +82,24 @@ Reply post_alerts(Lapi::State& s, Request& req) {
     }
     apply_allow_list(s, a);
   }
-  auto ids = s.store.insert_alerts(*alerts);
-  if (!ids) return reply_of(message(500, ids.error().message()));
+  PHALANX_TRY(auto ids, s.store.insert_alerts(alerts));
   std::vector<storage::Decision> decisions;
-  for (const auto& a : *alerts)
+  for (const auto& a : alerts)
     decisions.insert(decisions.end(), a.decisions.begin(), a.decisions.end());
   s.index.apply(decisions);
-  touch_last_push(s, who->name, now);
+  touch_last_push(s, machine_id, now);
+  return ids;
+}
+
+Reply post_alerts(Lapi::State& s, Request& req) {
+  Response err;
+  auto who = auth_machine(s, req, err);
+  if (!who) return reply_of(std::move(err));
+  AlertsError why;
+  auto alerts = parse_alerts(req.body, why);
+  if (!alerts) return reply_of(message(why.status, why.message));
+  auto ids = ingest_alerts(s, who->name, *alerts);
+  if (!ids) return reply_of(message(500, ids.error().message()));
   std::string body = "[";
   for (size_t i = 0; i < ids->size(); ++i)
     body += fmt::format(R"({}"{}")", i == 0 ? "" : ",", (*ids)[i]);
