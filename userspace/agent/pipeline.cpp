@@ -59,6 +59,8 @@ struct Pipeline::Impl {
 
   mutable std::mutex overflow_mu;
   std::map<std::string, uint64_t> overflows;
+  mutable std::mutex by_type_mu;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_type;
 };
 
 Pipeline::Pipeline(cli::Content& content, PipelineOptions options, AlertCallback on_alerts)
@@ -82,23 +84,35 @@ void Pipeline::start() {
       cli::LineParser parser(im.content);
       std::vector<acquisition::Line> batch;
       batch.reserve(kBatch);
+      // Per batch: counts by (type, result), added to the shared map under one lock.
+      std::map<std::pair<std::string, std::string>, uint64_t> counts;
+      static constexpr const char* kResult[] = {"error", "unparsed", "whitelisted", "parsed"};
       while (im.lines.pop_batch(batch, kBatch, kIdleWait)) {
         for (auto& line : batch) {
           const TimePoint read_at = line.read_at;
           parser::Event evt = make_event(std::move(line));
           auto ok = parser.parse(evt);
+          int result = 3;
           if (!ok) {
+            result = 0;
             stats_.errors.fetch_add(1, std::memory_order_relaxed);
           } else if (!*ok) {
+            result = 1;
             stats_.unparsed.fetch_add(1, std::memory_order_relaxed);
           } else if (evt.whitelisted) {
+            result = 2;
             stats_.whitelisted.fetch_add(1, std::memory_order_relaxed);
           } else {
             stats_.parsed.fetch_add(1, std::memory_order_relaxed);
-            im.events.push(Parsed{std::move(evt), read_at});
           }
+          ++counts[{std::string(evt.line.labels.get("type")), kResult[result]}];
+          if (result == 3) im.events.push(Parsed{std::move(evt), read_at});
         }
         batch.clear();
+        std::lock_guard lock(im.by_type_mu);
+        for (auto& [k, n] : counts)
+          im.by_type[k] += n;
+        counts.clear();
       }
     });
   }
@@ -190,6 +204,11 @@ size_t Pipeline::event_queue_depth() const {
 std::map<std::string, uint64_t> Pipeline::overflows_by_scenario() const {
   std::lock_guard lock(impl_->overflow_mu);
   return impl_->overflows;
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> Pipeline::lines_by_type() const {
+  std::lock_guard lock(impl_->by_type_mu);
+  return impl_->by_type;
 }
 
 }  // namespace phalanx::agent

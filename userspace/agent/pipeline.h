@@ -77,6 +77,8 @@ class Pipeline final : public acquisition::Sink {
   // Snapshots maintained by the detector thread, for metrics.
   size_t bucket_count() const { return bucket_count_.load(std::memory_order_relaxed); }
   std::map<std::string, uint64_t> overflows_by_scenario() const;
+  // Lines per (labels.type, result): result is "parsed", "unparsed", "whitelisted" or "error".
+  std::map<std::pair<std::string, std::string>, uint64_t> lines_by_type() const;
 
   struct Impl;
 

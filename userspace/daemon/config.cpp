@@ -147,6 +147,68 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
   }
 }
 
+Result<lapi::ServerOptions> listen_options(const std::string& text) {
+  lapi::ServerOptions o;
+  if (auto r = parse_listen(text, o); !r) return r.error();
+  return o;
+}
+
+void read_remote(Reader& r, const YAML::Node& n, RemoteLapi& out) {
+  const std::string& name = r.file();
+  r.take(yaml::get_string(n, "credentials", name), out.credentials_file);
+  r.take(yaml::get_string(n, "url", name), out.url);
+  r.take(yaml::get_string(n, "login", name), out.login);
+  r.take(yaml::get_string(n, "password", name), out.password);
+  r.take(yaml::get_string(n, "ca_file", name), out.ca_file);
+  r.take(yaml::get_string(n, "cert_file", name), out.cert_file);
+  r.take(yaml::get_string(n, "key_file", name), out.key_file);
+  r.take(yaml::get_bool(n, "insecure_skip_verify", name, false), out.insecure_skip_verify);
+  if (!out.url.empty() && out.url.rfind("http://", 0) != 0 && out.url.rfind("https://", 0) != 0)
+    r.fail(n["url"], "url", "must start with http:// or https://");
+  if (!out.configured()) r.fail(n, "lapi", "needs credentials or url");
+  if (out.cert_file.empty() != out.key_file.empty())
+    r.fail(n, "lapi", "cert_file and key_file go together");
+}
+
+long long count(Reader& r, const YAML::Node& n, std::string_view key, long long def, long long min,
+                long long max) {
+  long long v = def;
+  r.take(yaml::get_int(n, key, r.file(), def), v);
+  if (v < min || v > max) {
+    r.fail(n[std::string(key)], key, fmt::format("must be between {} and {}", min, max));
+    return def;
+  }
+  return v;
+}
+
+void read_agent(Reader& r, const YAML::Node& n, Config& c) {
+  const std::string& name = r.file();
+  AgentSection& a = c.agent;
+  r.take(yaml::get_bool(n, "enabled", name, true), a.enabled);
+  r.take(yaml::get_string(n, "acquis", name, a.agent.acquis_file), a.agent.acquis_file);
+  r.take(yaml::get_string(n, "acquis_dir", name, a.agent.acquis_dir), a.agent.acquis_dir);
+  r.take(yaml::get_string(n, "content", name), a.agent.content.config_dir);
+  r.take(yaml::get_string(n, "hub", name), a.agent.content.hub_dir);
+  r.take(yaml::get_string_list(n, "collections", name), a.agent.content.collections);
+  if (!a.agent.content.config_dir.empty() && !a.agent.content.hub_dir.empty())
+    r.fail(n, "content", "content and hub exclude each other");
+  a.agent.pipeline.workers = static_cast<size_t>(count(r, n, "workers", 0, 0, 256));
+  a.agent.pipeline.queue_capacity = static_cast<size_t>(count(r, n, "queue", 16384, 1, 1 << 24));
+  a.agent.pipeline.max_buckets =
+      static_cast<size_t>(count(r, n, "max_buckets", 1000000, 0, 1LL << 32));
+  r.take(yaml::get_string(n, "machine_id", name), a.machine_id);
+  if (const YAML::Node remote = n["lapi"]) read_remote(r, remote, a.remote);
+  std::string metrics;
+  r.take(yaml::get_string(n, "metrics_listen", name), metrics);
+  if (!metrics.empty()) {
+    if (auto o = listen_options(metrics)) {
+      a.metrics = *o;
+    } else {
+      r.fail(n["metrics_listen"], "metrics_listen", o.error().message());
+    }
+  }
+}
+
 }  // namespace
 
 std::string default_profiles_path() {
@@ -174,8 +236,16 @@ Result<Config> parse_config(std::string_view text, const std::string& name) {
   r.take(yaml::get_string(root, "profiles", name), c.profiles_path);
   r.take(yaml::get_string_list(root, "allow_list", name), c.allow_list);
   r.take(yaml::get_string(root, "log_level", name, c.log_level), c.log_level);
+  r.take(yaml::get_string(root, "data_dir", name, c.data_dir), c.data_dir);
+  c.agent.agent.state_dir = c.data_dir;
   if (root["flush"]) read_flush(r, root["flush"], c);
-  if (const YAML::Node api = root["lapi"]) read_lapi(r, api, c);
+  if (const YAML::Node api = root["lapi"]) {
+    r.take(yaml::get_bool(api, "enabled", name, true), c.lapi_enabled);
+    read_lapi(r, api, c);
+  }
+  if (const YAML::Node agent = root["agent"]) read_agent(r, agent, c);
+  if (!c.lapi_enabled && c.agent.enabled && !c.agent.remote.configured())
+    r.fail(root, "agent", "without the local API (lapi.enabled: false) the agent needs agent.lapi");
   if (!r.errors().empty()) {
     std::string msg = "config";
     for (const auto& e : r.errors())

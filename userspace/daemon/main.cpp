@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// phalanxd: for now the Local API alone (LAPI-only mode). Reads its config, opens the store,
-// loads the profiles, serves until SIGTERM/SIGINT, and runs the flush policy periodically.
+// phalanxd: the agent (acquisition → parsers → scenarios) and the Local API in one process,
+// either half switchable (--no-agent: LAPI only; --no-api: agent only, pushing to a remote
+// LAPI). Signals are taken by the main thread: SIGTERM/SIGINT drain and stop, SIGHUP reloads
+// the agent's content and acquisition.
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
+#include "agent/agent.h"
 #include "core/log.h"
+#include "daemon/check.h"
 #include "daemon/config.h"
+#include "daemon/local_output.h"
 #include "lapi/lapi.h"
 #include "lapi/server.h"
-#include "storage/store.h"
-#ifdef PHALANX_DAEMON_PROFILES
 #include "profiles/profiles.h"
-#endif
+#include "storage/store.h"
 
 namespace {
 
@@ -30,55 +36,137 @@ void ensure_sqlite_dir(const std::string& url) {
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
 }
 
+// The running agent, replaced as a whole on SIGHUP; /metrics reads it from server threads.
+class AgentSlot {
+ public:
+  void set(std::shared_ptr<agent::Agent> a) {
+    std::lock_guard lock(mu_);
+    agent_ = std::move(a);
+  }
+  std::shared_ptr<agent::Agent> get() const {
+    std::lock_guard lock(mu_);
+    return agent_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<agent::Agent> agent_;
+};
+
+// Loads and starts an agent; problems that leave it able to run are logged as warnings.
+Result<std::shared_ptr<agent::Agent>> start_agent(const daemon::Config& config,
+                                                  agent::AlertCallback on_alerts) {
+  auto log = phalanx::log::get("phalanxd");
+  Diagnostics diag;
+  auto created = agent::Agent::create(config.agent.agent, std::move(on_alerts), diag);
+  for (const auto& d : diag.items()) {
+    if (d.severity == Diagnostic::Severity::kError) {
+      log->error("{}", d.to_string());
+    } else {
+      log->warn("{}", d.to_string());
+    }
+  }
+  if (!created) return created.error();
+  std::shared_ptr<agent::Agent> a = std::move(*created);
+  if (auto r = a->start(); !r) return r.error();
+  return a;
+}
+
 int run(daemon::Config config) {
   auto log = phalanx::log::get("phalanxd");
-  ensure_sqlite_dir(config.db_url);
-  auto store = storage::open_store(config.db_url);
-  if (!store) {
-    log->error("{}", store.error().message());
-    return 1;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<profiles::ProfileSet> profile_set;
+  std::unique_ptr<profiles::AllowList> allow;
+  std::unique_ptr<lapi::Lapi> lapi;
+  std::unique_ptr<lapi::Server> server;
+  AgentSlot slot;
+
+  if (config.lapi_enabled) {
+    ensure_sqlite_dir(config.db_url);
+    auto opened = storage::open_store(config.db_url);
+    if (!opened) {
+      log->error("{}", opened.error().message());
+      return 1;
+    }
+    store = std::move(*opened);
+    const std::string profiles_path =
+        config.profiles_path.empty() ? daemon::default_profiles_path() : config.profiles_path;
+    auto loaded = profiles::ProfileSet::load_file(profiles_path);
+    if (!loaded) {
+      log->error("{}", loaded.error().message());
+      return 1;
+    }
+    profile_set = std::make_unique<profiles::ProfileSet>(std::move(*loaded));
+    auto allowed = profiles::AllowList::make(config.allow_list, true);
+    if (!allowed) {
+      log->error("allow_list: {}", allowed.error().message());
+      return 1;
+    }
+    allow = std::make_unique<profiles::AllowList>(std::move(*allowed));
+    log->info("{} profiles from {}", profile_set->size(), profiles_path);
+    config.lapi.profiles = profile_set.get();
+    config.lapi.allow_list = allow.get();
+    auto created = lapi::Lapi::create(*store, config.lapi);
+    if (!created) {
+      log->error("{}", created.error().message());
+      return 1;
+    }
+    lapi = std::move(*created);
+    if (config.agent.enabled) {
+      lapi->set_extra_metrics([&slot] {
+        auto a = slot.get();
+        return a ? a->render_metrics() : std::string();
+      });
+    }
+    lapi->start_watching();
+    auto started = lapi::Server::start(config.server, *lapi);
+    if (!started) {
+      log->error("{}", started.error().message());
+      return 1;
+    }
+    server = std::move(*started);
+    lapi->set_connection_counter([s = server.get()] { return s->connections(); });
+    // One line on stdout, so that scripts and tests using port 0 learn the port.
+    std::printf("phalanxd: listening on %s:%u%s\n", config.server.address.c_str(),
+                static_cast<unsigned>(server->port()), config.server.tls ? " (tls)" : "");
+    std::fflush(stdout);
+    log->info("local api listening on {}:{}", config.server.address, server->port());
   }
-#ifdef PHALANX_DAEMON_PROFILES
-  const std::string profiles_path =
-      config.profiles_path.empty() ? daemon::default_profiles_path() : config.profiles_path;
-  auto profiles = profiles::ProfileSet::load_file(profiles_path);
-  if (!profiles) {
-    log->error("{}", profiles.error().message());
-    return 1;
+
+  std::unique_ptr<daemon::LocalOutput> local_output;
+  agent::AlertCallback on_alerts;
+  if (config.agent.enabled) {
+    if (config.agent.machine_id.empty()) config.agent.machine_id = daemon::default_machine_id();
+    if (config.lapi_enabled && !config.agent.remote.configured()) {
+      if (auto r = daemon::ensure_local_machine(*store, config.agent.machine_id); !r) {
+        log->error("local machine {}: {}", config.agent.machine_id, r.error().message());
+        return 1;
+      }
+      local_output = std::make_unique<daemon::LocalOutput>(*lapi, config.agent.machine_id);
+      on_alerts = [out = local_output.get()](std::vector<parser::Alert>&& a) {
+        out->submit(std::move(a));
+      };
+    } else {
+      log->error("agent: pushing to a remote LAPI is not available in this build");
+      return 1;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    auto started = start_agent(config, on_alerts);
+    if (!started) {
+      log->error("agent: {}", started.error().message());
+      return 1;
+    }
+    slot.set(std::move(*started));
+    std::printf("phalanxd: agent running as %s\n", config.agent.machine_id.c_str());
+    std::fflush(stdout);
   }
-  auto allow = profiles::AllowList::make(config.allow_list, true);
-  if (!allow) {
-    log->error("allow_list: {}", allow.error().message());
-    return 1;
-  }
-  log->info("{} profiles from {}", profiles->size(), profiles_path);
-  config.lapi.profiles = &*profiles;
-  config.lapi.allow_list = &*allow;
-#else
-  log->warn("profiles are not part of this build: alerts keep only the decisions they carry");
-#endif
-  auto lapi = lapi::Lapi::create(**store, config.lapi);
-  if (!lapi) {
-    log->error("{}", lapi.error().message());
-    return 1;
-  }
-  (*lapi)->start_watching();
-  auto server = lapi::Server::start(config.server, **lapi);
-  if (!server) {
-    log->error("{}", server.error().message());
-    return 1;
-  }
-  (*lapi)->set_connection_counter([s = server->get()] { return s->connections(); });
-  // One line on stdout, so that scripts and tests using port 0 learn the port.
-  std::printf("phalanxd: listening on %s:%u%s\n", config.server.address.c_str(),
-              static_cast<unsigned>((*server)->port()), config.server.tls ? " (tls)" : "");
-  std::fflush(stdout);
-  log->info("local api listening on {}:{}", config.server.address, (*server)->port());
 
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   const timespec every{static_cast<time_t>(config.flush_interval.count()), 0};
   while (true) {
     const int sig = sigtimedwait(&set, nullptr, &every);
@@ -86,8 +174,33 @@ int run(daemon::Config config) {
       log->info("signal {}: shutting down", sig);
       break;
     }
-    if (sig < 0 && errno == EAGAIN) {
-      if (auto stats = (*lapi)->flush(); !stats) {
+    if (sig == SIGHUP) {
+      if (!config.agent.enabled) {
+        log->info("SIGHUP: no agent to reload (LAPI settings take a restart)");
+        continue;
+      }
+      log->info("SIGHUP: reloading the agent's content and acquisition");
+      // The new agent is loaded before the old one stops, so a broken file leaves the running
+      // agent untouched. Sources resume from the positions the old ones saved.
+      Diagnostics diag;
+      auto fresh = agent::Agent::create(config.agent.agent, on_alerts, diag);
+      if (!fresh || diag.has_errors()) {
+        log->error("reload refused, the running agent is kept: {}",
+                   fresh ? diag.items().front().to_string() : fresh.error().message());
+        continue;
+      }
+      if (auto old = slot.get()) old->stop();
+      std::shared_ptr<agent::Agent> next = std::move(*fresh);
+      if (auto r = next->start(); !r) {
+        log->error("reload: {}", r.error().message());
+        continue;
+      }
+      slot.set(std::move(next));
+      log->info("reload done");
+      continue;
+    }
+    if (sig < 0 && errno == EAGAIN && lapi) {
+      if (auto stats = lapi->flush(); !stats) {
         log->warn("flush: {}", stats.error().message());
       } else if (stats->alerts_removed + stats->decisions_removed > 0) {
         log->info("flush: {} alerts, {} decisions removed", stats->alerts_removed,
@@ -95,9 +208,14 @@ int run(daemon::Config config) {
       }
     }
   }
-  // The watcher first: its wake-ups post to connections, which must still have a live server.
-  (*lapi)->stop_watching();
-  (*server)->stop();
+  // Drain in order: sources stop and save positions, the pipeline finishes the lines it took,
+  // their alerts are stored; then the LAPI stops (watcher first: its wake-ups post to
+  // connections, which need a live server).
+  if (auto a = slot.get()) a->stop();
+  slot.set(nullptr);
+  if (local_output) local_output->stop();
+  if (lapi) lapi->stop_watching();
+  if (server) server->stop();
   return 0;
 }
 
@@ -105,20 +223,27 @@ int run(daemon::Config config) {
 
 int main(int argc, char** argv) {
   // Signals are taken synchronously by the main thread (sigtimedwait); block them before any
-  // thread starts so that none of the server threads receives them.
+  // thread starts so that none of the other threads receives them.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app{"phalanxd: the Phalanx daemon (Local API)"};
-  std::string config_path, listen, db_url, log_level;
+  CLI::App app{"phalanxd: the Phalanx daemon (agent and Local API)"};
+  std::string config_path, listen, db_url, log_level, acquis, data_dir;
+  bool check = false, no_api = false, no_agent = false;
   app.add_option("-c,--config", config_path, "config file (YAML)");
-  app.add_option("--listen", listen, "address:port, overrides the config");
+  app.add_option("--listen", listen, "LAPI address:port, overrides the config");
   app.add_option("--db", db_url, "database URL, overrides the config");
+  app.add_option("--acquis", acquis, "acquisition file, overrides the config");
+  app.add_option("--data-dir", data_dir, "state directory, overrides the config");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_flag("--no-api", no_api, "agent only (needs agent.lapi in the config)");
+  app.add_flag("--no-agent", no_agent, "Local API only");
+  app.add_flag("--check", check, "validate the configuration and everything it names, then exit");
   CLI11_PARSE(app, argc, argv);
 
   auto config = daemon::load_config(config_path);
@@ -137,9 +262,28 @@ int main(int argc, char** argv) {
   }
   if (!db_url.empty()) config->db_url = db_url;
   if (!log_level.empty()) config->log_level = log_level;
+  if (!acquis.empty()) {
+    config->agent.agent.acquis_file = acquis;
+    config->agent.agent.acquis_dir.clear();
+  }
+  if (!data_dir.empty()) {
+    config->data_dir = data_dir;
+    config->agent.agent.state_dir = data_dir;
+  }
+  if (no_api) config->lapi_enabled = false;
+  if (no_agent) config->agent.enabled = false;
+  if (!config->lapi_enabled && !config->agent.enabled) {
+    std::fprintf(stderr, "phalanxd: --no-api and --no-agent leave nothing to run\n");
+    return 2;
+  }
+  if (!config->lapi_enabled && config->agent.enabled && !config->agent.remote.configured()) {
+    std::fprintf(stderr, "phalanxd: agent only needs agent.lapi (a remote LAPI) in the config\n");
+    return 2;
+  }
   if (!phalanx::log::set_level(config->log_level)) {
     std::fprintf(stderr, "phalanxd: unknown log level '%s'\n", config->log_level.c_str());
     return 2;
   }
+  if (check) return daemon::run_check(*config, config_path);
   return run(std::move(*config));
 }

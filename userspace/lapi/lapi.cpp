@@ -307,6 +307,10 @@ void Lapi::set_connection_counter(std::function<size_t()> counter) {
   s_->connections = std::move(counter);
 }
 
+void Lapi::set_extra_metrics(std::function<std::string()> render) {
+  s_->extra_metrics = std::move(render);
+}
+
 Result<std::vector<int64_t>> Lapi::ingest_alerts(const std::string& machine_id,
                                                  std::vector<storage::Alert> alerts) {
   return lapi::ingest_alerts(*s_, machine_id, alerts);
@@ -358,7 +362,9 @@ Reply dispatch(Lapi::State& s, Request& req, const Route& route, bool& known_met
     g.decisions_indexed = s.index.size();
     g.stream_waiting = s.index.subscribers();
     g.connections = s.connections ? s.connections() : 0;
-    Response r = json_response(200, s.metrics.render(g));
+    std::string text = s.metrics.render(g);
+    if (s.extra_metrics) text += s.extra_metrics();
+    Response r = json_response(200, std::move(text));
     r.content_type = "text/plain; version=0.0.4";
     return with_response(std::move(r));
   }

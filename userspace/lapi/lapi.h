@@ -91,6 +91,9 @@ class Lapi final : public Handler {
 
   // For /metrics: the server's open connections.
   void set_connection_counter(std::function<size_t()> counter);
+  // For /metrics: more Prometheus text appended to the LAPI's own (the agent's, in the same
+  // process). Set before the server starts.
+  void set_extra_metrics(std::function<std::string()> render);
 
   const DecisionIndex& index() const;
 

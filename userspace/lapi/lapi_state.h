@@ -34,6 +34,7 @@ struct Lapi::State {
   DecisionIndex index;
   Metrics metrics;
   std::function<size_t()> connections;
+  std::function<std::string()> extra_metrics;
 
   // Rev of the store up to which other writers' rows were read (sync()).
   std::mutex sync_mu;
