@@ -216,11 +216,17 @@ std::string default_profiles_path() {
   const std::string in_tree = std::string(PHALANX_SOURCE_DIR) + "/scenarios/profiles/profiles.yaml";
   if (std::filesystem::exists(in_tree)) return in_tree;
 #endif
-  return "/etc/phalanx/profiles.yaml";
+  return std::string(PHALANX_SYSCONF_DIR) + "/profiles.yaml";
+}
+
+std::string default_config_path() {
+  return std::string(PHALANX_SYSCONF_DIR) + "/config.yaml";
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& name) {
   Config c;
+  c.agent.agent.acquis_file = std::string(PHALANX_SYSCONF_DIR) + "/acquis.yaml";
+  c.agent.agent.acquis_dir = std::string(PHALANX_SYSCONF_DIR) + "/acquis.d";
   // CrowdSec's variable is honoured too, so an existing deployment keeps its secret.
   if (const char* secret = std::getenv("PHALANX_JWT_SECRET")) {
     c.lapi.jwt_secret = secret;

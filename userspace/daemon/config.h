@@ -93,8 +93,11 @@ struct Config {
 };
 
 // The profiles file used when the config names none: scenarios/profiles/profiles.yaml of the
-// source tree when phalanxd runs from its build directory, else /etc/phalanx/profiles.yaml.
+// source tree when phalanxd runs from its build directory, else <sysconfdir>/phalanx/
+// profiles.yaml (/etc/phalanx with an install prefix of /usr).
 std::string default_profiles_path();
+// <sysconfdir>/phalanx/config.yaml: read when phalanxd is started without -c and it exists.
+std::string default_config_path();
 
 // Reads and validates a config file; every problem is reported at once, "file:line: key: ...".
 // An empty path gives the defaults (with the JWT secret from PHALANX_JWT_SECRET or

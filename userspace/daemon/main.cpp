@@ -4,6 +4,7 @@
 // LAPI). Signals are taken by the main thread: SIGTERM/SIGINT drain and stop, SIGHUP reloads
 // the agent's content and acquisition.
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -162,6 +163,8 @@ int run(daemon::Config config) {
     std::fflush(stdout);
   }
 
+  // Under systemd (Type=notify), units ordered after phalanxd start once the LAPI listens.
+  sd_notify(0, "READY=1");
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -172,6 +175,7 @@ int run(daemon::Config config) {
     const int sig = sigtimedwait(&set, nullptr, &every);
     if (sig == SIGTERM || sig == SIGINT) {
       log->info("signal {}: shutting down", sig);
+      sd_notify(0, "STOPPING=1");
       break;
     }
     if (sig == SIGHUP) {
@@ -180,11 +184,13 @@ int run(daemon::Config config) {
         continue;
       }
       log->info("SIGHUP: reloading the agent's content and acquisition");
+      sd_notify(0, "RELOADING=1");
       // The new agent is loaded before the old one stops, so a broken file leaves the running
       // agent untouched. Sources resume from the positions the old ones saved.
       Diagnostics diag;
       auto fresh = agent::Agent::create(config.agent.agent, on_alerts, diag);
       if (!fresh || diag.has_errors()) {
+        sd_notify(0, "READY=1");
         log->error("reload refused, the running agent is kept: {}",
                    fresh ? diag.items().front().to_string() : fresh.error().message());
         continue;
@@ -193,10 +199,12 @@ int run(daemon::Config config) {
       std::shared_ptr<agent::Agent> next = std::move(*fresh);
       if (auto r = next->start(); !r) {
         log->error("reload: {}", r.error().message());
+        sd_notify(0, "READY=1");
         continue;
       }
       slot.set(std::move(next));
       log->info("reload done");
+      sd_notify(0, "READY=1");
       continue;
     }
     if (sig < 0 && errno == EAGAIN && lapi) {
@@ -246,6 +254,8 @@ int main(int argc, char** argv) {
   app.add_flag("--check", check, "validate the configuration and everything it names, then exit");
   CLI11_PARSE(app, argc, argv);
 
+  if (config_path.empty() && std::filesystem::exists(daemon::default_config_path()))
+    config_path = daemon::default_config_path();
   auto config = daemon::load_config(config_path);
   if (!config) {
     std::fprintf(stderr, "phalanxd: %s\n", config.error().message().c_str());
