@@ -109,6 +109,9 @@ class Source {
   virtual const SourceStats& stats() const = 0;
   // Human-readable state for logs ("following 3 files", "listening on 127.0.0.1:5514/udp").
   virtual std::string describe() const = 0;
+  // True once a source with a finite input (cat mode) has handed over everything it will ever
+  // read; replay mode waits for every source to finish. Following sources never finish.
+  virtual bool finished() const { return false; }
 };
 
 Result<std::unique_ptr<Source>> make_source(const SourceConfig& config,
