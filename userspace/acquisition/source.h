@@ -63,6 +63,9 @@ struct SourceConfig {
   size_t max_buffer_size = 1 << 20;               // longest line kept; longer ones are cut
   // journalctl
   std::vector<std::string> journalctl_filter;  // "_SYSTEMD_UNIT=ssh.service", ...
+  // Phalanx extension: read the journal files of this directory (as journalctl -D) instead of
+  // the system journal. Empty: the local system journal.
+  std::string journal_directory;
   // syslog
   std::string listen_addr = "127.0.0.1";
   int listen_port = 514;
