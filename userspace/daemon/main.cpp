@@ -151,8 +151,6 @@ int run(daemon::Config config) {
       log->error("agent: pushing to a remote LAPI is not available in this build");
       return 1;
     }
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir, ec);
     auto started = start_agent(config, on_alerts);
     if (!started) {
       log->error("agent: {}", started.error().message());
