@@ -1,31 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The main job on the embedded defaults: installs dependencies, builds, then replays the sample
-# logs shipped in examples/logs through Phalanx's own parsers and shows the result, with one
-# line explained stage by stage.
+# The main job on the embedded defaults, live: installs dependencies, builds, then runs the
+# demonstration of scripts/demo.sh in throwaway network namespaces — phalanxd (SQLite,
+# defaults) following logs, phalanx-xdp on a veth pair, an SSH brute force and an HTTP scan
+# played from an "attacker" namespace, the alerts, the decisions, and the attackers' packets
+# dropped while a benign client's still flow — and cleans up. Needs root (apt-get, namespaces,
+# XDP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 echo "== building (this takes a few minutes the first time)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"${JOBS:-2}" --target phalanx >/dev/null
+cmake --build build -j"${JOBS:-2}" --target phalanxd phalanx phalanx-xdp >/dev/null
 
-phalanx=./build/userspace/cli/phalanx
-
-echo
-echo "== sshd logs (syslog): examples/logs/auth.log"
-"$phalanx" replay --type syslog --file examples/logs/auth.log
-echo
-echo "== nginx access log: examples/logs/nginx-access.log"
-"$phalanx" replay --type nginx --file examples/logs/nginx-access.log
-echo
-echo "== one line, stage by stage (phalanx explain)"
-"$phalanx" explain --type syslog --line "$(grep -m1 'Failed password' examples/logs/auth.log)"
-echo
+./scripts/demo.sh --build-dir build
 cat <<TXT
-Next:
-  $phalanx explain --type nginx --file examples/logs/nginx-access.log -o json | less
-  $phalanx replay --type syslog --file /var/log/auth.log
-  $phalanx hubtest run --hub ../shared/hub --all     # CrowdSec hub tests against Phalanx
+
+Without root or namespaces, the same detection on files:
+  ./build/userspace/cli/phalanx replay --type syslog --file examples/logs/auth.log
+  ./build/userspace/cli/phalanx explain --type syslog --line "\$(grep -m1 'Failed password' examples/logs/auth.log)"
 TXT
