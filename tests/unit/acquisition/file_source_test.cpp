@@ -201,6 +201,16 @@ TEST_F(FileSourceTest, PartialLineWaitsForItsNewlineAndCarriageReturnsGo) {
   EXPECT_EQ(sink.raws(), (std::vector<std::string>{"first", "half a line", "last"}));
 }
 
+TEST_F(FileSourceTest, ALineBeingWrittenAtStartIsDeliveredWhole) {
+  const auto log = path("app.log");
+  append(log, "old\nhalf ");
+  TestSink sink;
+  start(config({log}), sink);
+  append(log, "done\nnext\n");
+  ASSERT_TRUE(sink.wait_for(2));
+  EXPECT_EQ(sink.raws(), (std::vector<std::string>{"half done", "next"}));
+}
+
 TEST_F(FileSourceTest, RenameRotationLosesAndRepeatsNothing) {
   const auto log = path("auth.log");
   append(log, "");
