@@ -70,6 +70,7 @@ struct Reader {
   uint64_t ino = 0;
   uint64_t offset = 0;     // next byte to read
   uint64_t committed = 0;  // just after the last line the sink accepted (or skipped)
+  uint64_t last_size = 0;  // size at the last truncation check
   LineSplitter lines;
   Position head;  // fingerprint of the first bytes
 
@@ -454,10 +455,19 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
 }
 
 bool FileSource::read_available(const std::string& path, Reader& r, bool check_truncation) {
-  if (check_truncation && file_size(r.fd) < r.offset) {
-    // copytruncate, or a writer that truncated its log: everything in it now is new.
-    logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
-    r.restart_at(0);
+  if (check_truncation) {
+    const uint64_t size = file_size(r.fd);
+    // copytruncate, or a writer that truncated its log: everything in it now is new. A file
+    // that was truncated and has already grown past our offset again is told by its head.
+    const bool shrunk = size < r.offset;
+    const bool rewritten =
+        !shrunk && size != r.last_size && r.offset > 0 && !same_head(r.fd, r.head);
+    r.last_size = size;
+    if (shrunk || rewritten) {
+      logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
+      r.restart_at(0);
+      (void)fingerprint(r.fd, r.head);
+    }
   }
   char buf[kReadChunk];
   size_t taken = 0;

@@ -269,6 +269,27 @@ TEST_F(FileSourceTest, CopyTruncateAndTruncationRestartAtZero) {
   EXPECT_EQ(sink.raws(), expected);
 }
 
+TEST_F(FileSourceTest, TruncatedAndRegrownPastTheOffsetIsToldByItsHead) {
+  const auto log = path("app.log");
+  append(log, "");
+  auto c = config({log});
+  c.poll_without_inotify = true;
+  c.poll_interval = 300ms;
+  TestSink sink;
+  start(c, sink);
+  append(log, numbered("a", 1, 3));
+  ASSERT_TRUE(sink.wait_for(3));
+  // Between two polls: truncated and rewritten longer than what was read.
+  ASSERT_EQ(::truncate(log.c_str(), 0), 0);
+  append(log, numbered("bb", 1, 10));
+  ASSERT_TRUE(sink.wait_for(13));
+  std::this_thread::sleep_for(50ms);
+  auto expected = numbered_list("a", 1, 3);
+  for (auto& l : numbered_list("bb", 1, 10))
+    expected.push_back(l);
+  EXPECT_EQ(sink.raws(), expected);
+}
+
 TEST_F(FileSourceTest, FilesAppearingLaterAreReadFromTheirStart) {
   TestSink sink;
   auto c = config({path("*.log")});
