@@ -276,7 +276,9 @@ bool FileSource::matches_pattern(const std::string& path) const {
 
 void FileSource::run_cat() {
   std::vector<char> buf(kReadChunk);
-  for (const auto& path : expand_globs()) {
+  const auto paths = expand_globs();
+  if (paths.empty()) logger()->warn("source {}: no file matches, nothing to read", config_.name);
+  for (const auto& path : paths) {
     if (stopping_) break;
     Reader r(config_.max_buffer_size);
     const bool gz = path.ends_with(".gz");
@@ -388,8 +390,9 @@ void FileSource::discover() {
     if (!has_glob_chars(dir)) watch_dir(dir);
   }
   for (const auto& path : expand_globs()) {
+    // Known paths (even between a rename and the new file) are check_one()'s business.
+    if (followed_.contains(path)) continue;
     Followed& f = followed_[path];
-    if (f.cur) continue;
     auto opened = open_reader(path, config_.max_buffer_size);
     if (!opened) continue;
     // A file that appears while we run holds only new lines: read it from its start.
@@ -398,7 +401,7 @@ void FileSource::discover() {
     watch_file(path, *f.cur);
     watch_dir(dir_of(path));
   }
-  // Entries created by the lookup above for nothing are removed by check_all().
+  // An entry whose file could not be opened is removed by check_all().
   next_discovery_ = SteadyClock::now() + config_.discovery_interval;
 }
 
