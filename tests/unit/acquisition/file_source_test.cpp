@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "acquisition/positions.h"
 #include "acquisition/sources.h"
 
 namespace phalanx::acquisition {
@@ -391,6 +392,30 @@ TEST_F(FileSourceTest, RestartResumesExactlyWhereTheSinkStopped) {
     std::this_thread::sleep_for(50ms);
     EXPECT_EQ(sink.raws(), (std::vector<std::string>{"x8"}));
   }
+}
+
+TEST_F(FileSourceTest, PositionsAreSavedWhileRunning) {
+  const auto log = path("app.log");
+  const auto state = path("state");
+  append(log, "");
+  TestSink sink;
+  start(config({log}), sink, state);
+  append(log, "one\ntwo\npartial");
+  ASSERT_TRUE(sink.wait_for(2));
+  // Written within about a second of the change, without a stop; the partial line is not
+  // accepted yet, so the offset stops after "two\n".
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto saved = read_positions(state + "/positions.json");
+        return saved && saved->contains(log) && saved->at(log).offset == 8;
+      },
+      5s));
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  auto saved = read_positions(state + "/positions.json");
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->at(log).inode, st.st_ino);
+  EXPECT_EQ(saved->at(log).dev, st.st_dev);
 }
 
 TEST_F(FileSourceTest, RestartAfterARotationWhileStopped) {
