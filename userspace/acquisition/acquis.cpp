@@ -32,7 +32,7 @@ const std::set<std::string, std::less<>> kJournalKeys = {"journalctl_filter"};
 const std::set<std::string, std::less<>> kSyslogKeys = {"listen_addr", "listen_port", "protocol",
                                                         "max_message_len", "disable_rfc_parser"};
 
-// CrowdSec sources we know of but do not implement: their items are skipped with a warning.
+// Source types of compatible acquis files that Phalanx does not implement: skipped with a warning.
 const std::set<std::string, std::less<>> kForeignSources = {
     "docker",       "cloudwatch", "kinesis", "kafka",       "loki",   "s3",
     "victorialogs", "k8s-audit",  "http",    "wineventlog", "appsec", "kubernetesaudit"};
@@ -212,7 +212,8 @@ void ItemReader::check_mode(SourceConfig& c) {
   const bool explicit_mode = static_cast<bool>(root_["mode"]);
   c.mode = str("mode", c.source == "syslog" ? "server" : "tail");
   if (c.source == "syslog") {
-    // A syslog server has one way of running; "tail" (CrowdSec's default) means the same.
+    // A syslog server has one way of running; "tail" (the usual default for every item) means
+    // the same.
     if (c.mode != "server" && c.mode != "tail")
       error(root_["mode"], "mode '" + c.mode + "' is not valid for syslog (server)");
     c.mode = "server";

@@ -28,6 +28,7 @@
 #include <set>
 #include <thread>
 
+#include "acquisition/line_splitter.h"
 #include "acquisition/positions.h"
 #include "acquisition/sources.h"
 #include "core/duration.h"
@@ -67,13 +68,13 @@ struct Reader {
   int wd = -1;  // inotify watch on the file, -1 when none
   uint64_t dev = 0;
   uint64_t ino = 0;
-  uint64_t offset = 0;      // next byte to read
-  uint64_t committed = 0;   // just after the last line the sink accepted (or skipped)
-  std::string partial;      // an unfinished line
-  bool discarding = false;  // inside an over-long line whose head was already handed over
-  Position head;            // fingerprint of the first bytes
+  uint64_t offset = 0;     // next byte to read
+  uint64_t committed = 0;  // just after the last line the sink accepted (or skipped)
+  uint64_t last_size = 0;  // size at the last truncation check
+  LineSplitter lines;
+  Position head;  // fingerprint of the first bytes
 
-  Reader() = default;
+  explicit Reader(size_t max_line) : lines(max_line) {}
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
   ~Reader() {
@@ -81,8 +82,7 @@ struct Reader {
   }
   void restart_at(uint64_t off) {
     offset = committed = off;
-    partial.clear();
-    discarding = false;
+    lines.reset(off);
   }
 };
 
@@ -97,10 +97,10 @@ struct Followed {
   std::vector<Draining> old;
 };
 
-Result<std::unique_ptr<Reader>> open_reader(const std::string& path) {
+Result<std::unique_ptr<Reader>> open_reader(const std::string& path, size_t max_line) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Error::from_errno("opening " + path);
-  auto r = std::make_unique<Reader>();
+  auto r = std::make_unique<Reader>(max_line);
   r->fd = fd;
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Error::from_errno("stat " + path);
@@ -109,6 +109,18 @@ Result<std::unique_ptr<Reader>> open_reader(const std::string& path) {
   r->ino = st.st_ino;
   (void)fingerprint(fd, r->head);
   return r;
+}
+
+// Where a reader that starts "at the end" begins: after the last newline, so that a line the
+// writer is in the middle of is still delivered whole once it is finished.
+uint64_t end_of_last_line(int fd, uint64_t size) {
+  char buf[4096];
+  const uint64_t from = size > sizeof buf ? size - sizeof buf : 0;
+  const ssize_t n = ::pread(fd, buf, static_cast<size_t>(size - from), static_cast<off_t>(from));
+  if (n <= 0) return size;
+  for (ssize_t i = n; i > 0; --i)
+    if (buf[i - 1] == '\n') return from + static_cast<uint64_t>(i);
+  return size;  // no newline near the end: too long a line to be worth waiting for
 }
 
 uint64_t file_size(int fd) {
@@ -264,9 +276,11 @@ bool FileSource::matches_pattern(const std::string& path) const {
 
 void FileSource::run_cat() {
   std::vector<char> buf(kReadChunk);
-  for (const auto& path : expand_globs()) {
+  const auto paths = expand_globs();
+  if (paths.empty()) logger()->warn("source {}: no file matches, nothing to read", config_.name);
+  for (const auto& path : paths) {
     if (stopping_) break;
-    Reader r;
+    Reader r(config_.max_buffer_size);
     const bool gz = path.ends_with(".gz");
     gzFile z = nullptr;
     if (gz) {
@@ -301,8 +315,7 @@ void FileSource::run_cat() {
     }
     if (z != nullptr) ::gzclose(z);
     // At the end of a finite input, an unfinished last line is still a line.
-    if (alive && !r.partial.empty() && !r.discarding)
-      alive = emit(path, std::move(r.partial), r, r.offset);
+    if (alive) alive = emit(path, r.lines.take_partial(), r, r.offset);
     if (!alive) break;
   }
   finished_ = true;
@@ -313,7 +326,7 @@ void FileSource::run_cat() {
 void FileSource::initial_scan() {
   std::set<std::string> present;
   for (const auto& path : expand_globs()) {
-    auto opened = open_reader(path);
+    auto opened = open_reader(path, config_.max_buffer_size);
     if (!opened) {
       logger()->warn("source {}: {}", config_.name, opened.error().message());
       continue;
@@ -322,7 +335,8 @@ void FileSource::initial_scan() {
     const uint64_t size = file_size(r->fd);
     const auto saved = store_ ? store_->get(path) : std::nullopt;
     if (!saved) {
-      r->restart_at(size);  // seen for the first time: only what is written from now on
+      // Seen for the first time: only what is written from now on.
+      r->restart_at(end_of_last_line(r->fd, size));
     } else if (saved->dev == r->dev && saved->inode == r->ino && size >= saved->offset &&
                same_head(r->fd, *saved)) {
       r->restart_at(saved->offset);
@@ -360,7 +374,7 @@ void FileSource::resume_rotated_while_down(const std::string& path, const Positi
     if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (st.st_ino != saved.inode || st.st_dev != saved.dev) continue;
     if (static_cast<uint64_t>(st.st_size) < saved.offset) return;
-    auto opened = open_reader(candidate);
+    auto opened = open_reader(candidate, config_.max_buffer_size);
     if (!opened || !same_head((*opened)->fd, saved)) return;
     (*opened)->restart_at(saved.offset);
     logger()->info("source {}: {} was rotated to {} while stopped, reading its remainder",
@@ -376,9 +390,10 @@ void FileSource::discover() {
     if (!has_glob_chars(dir)) watch_dir(dir);
   }
   for (const auto& path : expand_globs()) {
+    // Known paths (even between a rename and the new file) are check_one()'s business.
+    if (followed_.contains(path)) continue;
     Followed& f = followed_[path];
-    if (f.cur) continue;
-    auto opened = open_reader(path);
+    auto opened = open_reader(path, config_.max_buffer_size);
     if (!opened) continue;
     // A file that appears while we run holds only new lines: read it from its start.
     f.cur = std::move(*opened);
@@ -386,7 +401,7 @@ void FileSource::discover() {
     watch_file(path, *f.cur);
     watch_dir(dir_of(path));
   }
-  // Entries created by the lookup above for nothing are removed by check_all().
+  // An entry whose file could not be opened is removed by check_all().
   next_discovery_ = SteadyClock::now() + config_.discovery_interval;
 }
 
@@ -435,7 +450,7 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
     f.old.erase(it);
     return true;
   }
-  auto opened = open_reader(path);
+  auto opened = open_reader(path, config_.max_buffer_size);
   if (!opened) return true;
   f.cur = std::move(*opened);
   watch_file(path, *f.cur);
@@ -443,10 +458,19 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
 }
 
 bool FileSource::read_available(const std::string& path, Reader& r, bool check_truncation) {
-  if (check_truncation && file_size(r.fd) < r.offset) {
-    // copytruncate, or a writer that truncated its log: everything in it now is new.
-    logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
-    r.restart_at(0);
+  if (check_truncation) {
+    const uint64_t size = file_size(r.fd);
+    // copytruncate, or a writer that truncated its log: everything in it now is new. A file
+    // that was truncated and has already grown past our offset again is told by its head.
+    const bool shrunk = size < r.offset;
+    const bool rewritten =
+        !shrunk && size != r.last_size && r.offset > 0 && !same_head(r.fd, r.head);
+    r.last_size = size;
+    if (shrunk || rewritten) {
+      logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
+      r.restart_at(0);
+      (void)fingerprint(r.fd, r.head);
+    }
   }
   char buf[kReadChunk];
   size_t taken = 0;
@@ -468,48 +492,10 @@ bool FileSource::read_available(const std::string& path, Reader& r, bool check_t
 }
 
 bool FileSource::consume(const std::string& path, Reader& r, const char* data, size_t n) {
-  const uint64_t base = r.offset - n;  // file offset of data[0]
-  const size_t max = config_.max_buffer_size;
-  size_t pos = 0;
-  while (pos < n) {
-    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', n - pos));
-    if (nl == nullptr) {
-      if (r.discarding) return true;
-      r.partial.append(data + pos, n - pos);
-      if (r.partial.size() > max) {
-        // Hand over the head of an over-long line now; the rest is skipped up to its newline.
-        r.discarding = true;
-        stats_.dropped++;
-        std::string head = std::move(r.partial);
-        r.partial.clear();
-        head.resize(max);
-        if (!emit(path, std::move(head), r, r.committed)) return false;
-      }
-      return true;
-    }
-    const size_t len = static_cast<size_t>(nl - (data + pos));
-    const uint64_t end = base + static_cast<uint64_t>(nl - data) + 1;
-    if (r.discarding) {
-      r.discarding = false;
-      r.committed = end;
-    } else {
-      std::string line;
-      if (r.partial.empty()) {
-        line.assign(data + pos, len);
-      } else {
-        line = std::move(r.partial);
-        r.partial.clear();
-        line.append(data + pos, len);
-      }
-      if (line.size() > max) {
-        line.resize(max);
-        stats_.dropped++;
-      }
-      if (!emit(path, std::move(line), r, end)) return false;
-    }
-    pos += len + 1;
-  }
-  return true;
+  return r.lines.feed(data, n, r.offset - n, [&](std::string line, uint64_t end, bool cut) {
+    if (cut) stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return emit(path, std::move(line), r, end);
+  });
 }
 
 bool FileSource::emit(const std::string& path, std::string text, Reader& r, uint64_t end_offset) {
