@@ -28,7 +28,7 @@ const std::set<std::string, std::less<>> kFileKeys = {"filename",
                                                       "max_buffer_size",
                                                       "discovery_poll_enable",
                                                       "discovery_poll_interval"};
-const std::set<std::string, std::less<>> kJournalKeys = {"journalctl_filter"};
+const std::set<std::string, std::less<>> kJournalKeys = {"journalctl_filter", "journal_directory"};
 const std::set<std::string, std::less<>> kSyslogKeys = {"listen_addr", "listen_port", "protocol",
                                                         "max_message_len", "disable_rfc_parser"};
 
@@ -265,6 +265,7 @@ std::optional<SourceConfig> ItemReader::read() {
     c.journalctl_filter = list("journalctl_filter");
     if (c.journalctl_filter.empty())
       error(root_, "a journalctl source needs a non-empty 'journalctl_filter'");
+    c.journal_directory = str("journal_directory");
   } else {
     read_syslog_keys(c);
   }
