@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real phalanxd binary, agent and LAPI together: lines appended to a followed file become
+// an alert and a decision that a bouncer reads; a restart neither loses nor repeats lines;
+// SIGHUP reloads (and refuses a broken acquisition file, keeping the running agent); --check
+// reports every problem.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "daemon_process.h"
+#include "core/clock.h"
+#include "lapi/auth.h"
+#include "storage/store.h"
+
+namespace phalanx::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class PhalanxdAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/phalanx-agent-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    log_ = dir_ + "/auth.log";
+    std::ofstream(log_).flush();
+    write_acquis(fmt::format("filenames: [{}]\nlabels: {{type: syslog}}\n", log_));
+    std::ofstream(dir_ + "/config.yaml")
+        << "db: sqlite://" << dir_ << "/phalanx.db\n"
+        << "data_dir: " << dir_ << "/state\n"
+        << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
+        << "/acquis.d\n  machine_id: test-host\n  workers: 2\n"
+        << "lapi:\n  listen: 127.0.0.1:0\n";
+    auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
+    ASSERT_TRUE(store) << store.error().message();
+    key_ = lapi::generate_api_key();
+    storage::Bouncer b;
+    b.name = "test-bouncer";
+    b.api_key_hash = lapi::hash_api_key(key_);
+    ASSERT_TRUE((*store)->add_bouncer(b));
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void write_acquis(const std::string& text) { std::ofstream(dir_ + "/acquis.yaml") << text; }
+
+  void start() {
+    daemon_ = std::make_unique<DaemonProcess>(PHALANXD_PATH, dir_ + "/phalanxd.log");
+    ASSERT_TRUE(daemon_->start({"-c", dir_ + "/config.yaml", "--log-level", "info"}));
+    const std::string line = daemon_->wait_line("phalanxd: listening on");
+    unsigned port = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "phalanxd: listening on 127.0.0.1:%u", &port), 1)
+        << line << "\n"
+        << daemon_log();
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+    ASSERT_EQ(daemon_->wait_line("phalanxd: agent running"), "phalanxd: agent running as test-host")
+        << daemon_log();
+  }
+
+  std::string daemon_log() const {
+    std::ifstream in(dir_ + "/phalanxd.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  void append(const std::string& text) {
+    std::ofstream out(log_, std::ios::app);
+    out << text;
+  }
+  static std::string failed(const std::string& ip, int n) {
+    return fmt::format(
+        "Dec  3 10:00:{:02} host sshd[100]: Failed password for root from {} port "
+        "{} ssh2\n",
+        n % 60, ip, 40000 + n);
+  }
+
+  // Sum of a metric's samples in /metrics (-1 when unreachable).
+  long metric(const std::string& name) {
+    auto res = http_->Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    long sum = 0;
+    std::istringstream in(res->body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(name, 0) != 0) continue;
+      const char next = line.size() > name.size() ? line[name.size()] : ' ';
+      if (next != ' ' && next != '{') continue;
+      sum += std::stol(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+  }
+  bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds within = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+  bool banned(const std::string& ip) {
+    auto res = http_->Get("/v1/decisions?ip=" + ip, {{"X-Api-Key", key_}});
+    return res && res->status == 200 && res->body.find("\"ban\"") != std::string::npos;
+  }
+
+  std::string dir_, log_, key_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+TEST_F(PhalanxdAgentTest, AppendedBruteForceBecomesADecision) {
+  start();
+  std::string lines;
+  for (int i = 0; i < 8; ++i)
+    lines += failed("198.51.100.7", i);
+  lines += failed("198.51.100.8", 0);  // below the threshold
+  append(lines);
+  EXPECT_TRUE(eventually([&] { return banned("198.51.100.7"); })) << daemon_log();
+  EXPECT_FALSE(banned("198.51.100.8"));
+  EXPECT_EQ(metric("phalanx_acquisition_lines_total"), 9);
+  EXPECT_EQ(metric("phalanx_overflows_total"), 1);
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+  // The alert is stored as the local machine's, which exists and is validated.
+  auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
+  ASSERT_TRUE(store);
+  auto m = (*store)->get_machine("test-host");
+  ASSERT_TRUE(m && *m);
+  EXPECT_TRUE((*m)->is_validated);
+  storage::AlertFilter f;
+  f.scenario = "phalanx/ssh-bf";
+  auto alerts = (*store)->query_alerts(f, phalanx::SystemClock::instance().now());
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ(alerts->front().machine_id, "test-host");
+  EXPECT_EQ(alerts->front().source.value, "198.51.100.7");
+  ASSERT_EQ(alerts->front().decisions.size(), 1u);
+  EXPECT_EQ(alerts->front().decisions[0].type, "ban");
+}
+
+TEST_F(PhalanxdAgentTest, RestartNeitherLosesNorRepeatsLines) {
+  start();
+  std::string lines;
+  for (int i = 0; i < 100; ++i)
+    lines += fmt::format("Dec  3 10:00:00 host app[1]: line {}\n", i);
+  append(lines);
+  ASSERT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 100; }))
+      << metric("phalanx_acquisition_lines_total");
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0);
+  // Written while phalanxd is down: read after the restart, and only these.
+  lines.clear();
+  for (int i = 100; i < 150; ++i)
+    lines += fmt::format("Dec  3 10:00:00 host app[1]: line {}\n", i);
+  append(lines);
+  start();
+  EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") >= 50; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metric("phalanx_acquisition_lines_total"), 50) << daemon_log();
+}
+
+TEST_F(PhalanxdAgentTest, SighupReloadsAndRefusesABrokenAcquisition) {
+  start();
+  append(failed("198.51.100.20", 0));
+  ASSERT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 1; }));
+  // A broken acquisition file (no labels): the reload is refused, the agent keeps following.
+  write_acquis(fmt::format("filenames: [{}]\n", log_));
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return daemon_log().find("reload refused") != std::string::npos; }))
+      << daemon_log();
+  append(failed("198.51.100.20", 1));
+  EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 2; }));
+  // A good one: reloaded; the new sources resume where the old ones stopped.
+  write_acquis(fmt::format("filenames: [{}]\nlabels: {{type: syslog}}\n", log_));
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return daemon_log().find("reload done") != std::string::npos; }))
+      << daemon_log();
+  for (int i = 2; i < 8; ++i)
+    append(failed("198.51.100.20", i));
+  EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 6; }))
+      << metric("phalanx_acquisition_lines_total");
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+}
+
+TEST_F(PhalanxdAgentTest, CheckPrintsEveryProblem) {
+  std::string out;
+  EXPECT_EQ(DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir_ + "/config.yaml"}, out), 0)
+      << out;
+  EXPECT_NE(out.find("is valid"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 acquisition source(s)"), std::string::npos) << out;
+  // Two broken acquisition items and a profiles file that does not exist: all three reported.
+  write_acquis(
+      fmt::format("filenames: [{}]\n---\nsource: syslog\nlisten_port: 99999\nlabels: "
+                  "{{type: syslog}}\n",
+                  log_));
+  std::ofstream(dir_ + "/config.yaml", std::ios::app) << "profiles: " << dir_ << "/none.yaml\n";
+  out.clear();
+  EXPECT_EQ(DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir_ + "/config.yaml"}, out), 1);
+  EXPECT_NE(out.find("acquis.yaml:1"), std::string::npos) << out;
+  EXPECT_NE(out.find("acquis.yaml:4"), std::string::npos) << out;
+  EXPECT_NE(out.find("none.yaml"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 error(s)"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace phalanx::test
