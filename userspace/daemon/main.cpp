@@ -14,10 +14,14 @@
 #include <mutex>
 
 #include "agent/agent.h"
+#include "agent/credentials.h"
+#include "agent/lapi_client.h"
 #include "core/log.h"
 #include "daemon/check.h"
+#include "daemon/client_metrics.h"
 #include "daemon/config.h"
 #include "daemon/local_output.h"
+#include "lapi/alert_json.h"
 #include "lapi/lapi.h"
 #include "lapi/server.h"
 #include "profiles/profiles.h"
@@ -54,9 +58,9 @@ class AgentSlot {
   std::shared_ptr<agent::Agent> agent_;
 };
 
-// Loads and starts an agent; problems that leave it able to run are logged as warnings.
-Result<std::shared_ptr<agent::Agent>> start_agent(const daemon::Config& config,
-                                                  agent::AlertCallback on_alerts) {
+// Loads an agent (not started); problems that leave it able to run are logged.
+Result<std::shared_ptr<agent::Agent>> load_agent(const daemon::Config& config,
+                                                 agent::AlertCallback on_alerts) {
   auto log = phalanx::log::get("phalanxd");
   Diagnostics diag;
   auto created = agent::Agent::create(config.agent.agent, std::move(on_alerts), diag);
@@ -68,10 +72,58 @@ Result<std::shared_ptr<agent::Agent>> start_agent(const daemon::Config& config,
     }
   }
   if (!created) return created.error();
-  std::shared_ptr<agent::Agent> a = std::move(*created);
-  if (auto r = a->start(); !r) return r.error();
-  return a;
+  return std::shared_ptr<agent::Agent>(std::move(*created));
 }
+
+// The client for a remote LAPI (agent only), from the credentials file and the keys that
+// override it.
+Result<std::unique_ptr<agent::LapiClient>> remote_client(const daemon::Config& config,
+                                                         std::vector<std::string> scenarios) {
+  const daemon::RemoteLapi& r = config.agent.remote;
+  agent::LapiClientOptions o;
+  if (!r.credentials_file.empty()) {
+    PHALANX_TRY(auto creds, agent::load_credentials(r.credentials_file));
+    agent::use_credentials(o, creds);
+  }
+  if (!r.url.empty()) o.url = r.url;
+  if (!r.login.empty()) o.machine_id = r.login;
+  if (!r.password.empty()) o.password = r.password;
+  if (!r.ca_file.empty()) o.ca_file = r.ca_file;
+  if (!r.cert_file.empty()) o.cert_file = r.cert_file;
+  if (!r.key_file.empty()) o.key_file = r.key_file;
+  o.insecure_skip_verify = o.insecure_skip_verify || r.insecure_skip_verify;
+  o.scenarios = std::move(scenarios);
+  o.spool_dir = config.data_dir + "/spool";
+  PHALANX_TRY(auto client, agent::LapiClient::create(std::move(o)));
+  PHALANX_CHECK(client->start());
+  return client;
+}
+
+// Agent only: /metrics (and /health) on their own listener.
+class MetricsHandler final : public lapi::Handler {
+ public:
+  explicit MetricsHandler(std::function<std::string()> render) : render_(std::move(render)) {}
+  lapi::Reply handle(lapi::Request& req) override {
+    lapi::Reply r;
+    if (req.method != "GET" && req.method != "HEAD") {
+      r.response.status = 405;
+      r.response.content_type.clear();
+    } else if (req.path == "/metrics") {
+      r.response.body = render_();
+      r.response.content_type = "text/plain; version=0.0.4";
+    } else if (req.path == "/health") {
+      r.response.body = R"({"status":"up"})";
+    } else {
+      r.response.status = 404;
+      r.response.content_type.clear();
+    }
+    return r;
+  }
+  size_t body_limit(std::string_view) const override { return 0; }
+
+ private:
+  std::function<std::string()> render_;
+};
 
 int run(daemon::Config config) {
   auto log = phalanx::log::get("phalanxd");
@@ -135,6 +187,9 @@ int run(daemon::Config config) {
   }
 
   std::unique_ptr<daemon::LocalOutput> local_output;
+  std::unique_ptr<agent::LapiClient> remote;
+  std::unique_ptr<MetricsHandler> metrics_handler;
+  std::unique_ptr<lapi::Server> metrics_server;
   agent::AlertCallback on_alerts;
   if (config.agent.enabled) {
     if (config.agent.machine_id.empty()) config.agent.machine_id = daemon::default_machine_id();
@@ -148,15 +203,56 @@ int run(daemon::Config config) {
         out->submit(std::move(a));
       };
     } else {
-      log->error("agent: pushing to a remote LAPI is not available in this build");
+      // Alerts only flow once the agent starts, after the client below exists.
+      on_alerts = [&remote](std::vector<parser::Alert>&& alerts) {
+        std::vector<std::string> bodies;
+        bodies.reserve(alerts.size());
+        for (const auto& a : alerts)
+          bodies.push_back(lapi::alert_to_json(a).dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace));
+        remote->submit(std::move(bodies));
+      };
+    }
+    auto loaded = load_agent(config, on_alerts);
+    if (!loaded) {
+      log->error("agent: {}", loaded.error().message());
       return 1;
     }
-    auto started = start_agent(config, on_alerts);
-    if (!started) {
-      log->error("agent: {}", started.error().message());
+    std::shared_ptr<agent::Agent> started = std::move(*loaded);
+    if (!local_output) {
+      // The scenarios the agent runs are sent at login; the remote LAPI records them.
+      std::vector<std::string> names;
+      for (const auto& sc : started->content().scenarios->scenarios())
+        names.push_back(sc.name);
+      auto client = remote_client(config, std::move(names));
+      if (!client) {
+        log->error("agent: {}", client.error().message());
+        return 1;
+      }
+      remote = std::move(*client);
+      log->info("agent: alerts go to the remote LAPI (spool in {}/spool)", config.data_dir);
+    }
+    if (auto r = started->start(); !r) {
+      log->error("agent: {}", r.error().message());
       return 1;
     }
-    slot.set(std::move(*started));
+    slot.set(std::move(started));
+    if (!config.lapi_enabled && config.agent.metrics) {
+      metrics_handler = std::make_unique<MetricsHandler>([&slot, &remote] {
+        auto a = slot.get();
+        std::string text = a ? a->render_metrics() : std::string();
+        if (remote) text += daemon::render_client_metrics(remote->stats());
+        return text;
+      });
+      auto m = lapi::Server::start(*config.agent.metrics, *metrics_handler);
+      if (!m) {
+        log->error("metrics: {}", m.error().message());
+        return 1;
+      }
+      metrics_server = std::move(*m);
+      std::printf("phalanxd: metrics on %s:%u\n", config.agent.metrics->address.c_str(),
+                  static_cast<unsigned>(metrics_server->port()));
+    }
     std::printf("phalanxd: agent running as %s\n", config.agent.machine_id.c_str());
     std::fflush(stdout);
   }
@@ -220,6 +316,8 @@ int run(daemon::Config config) {
   if (auto a = slot.get()) a->stop();
   slot.set(nullptr);
   if (local_output) local_output->stop();
+  if (remote) remote->stop();  // a last push, then the rest is spooled for the next run
+  if (metrics_server) metrics_server->stop();
   if (lapi) lapi->stop_watching();
   if (server) server->stop();
   return 0;
