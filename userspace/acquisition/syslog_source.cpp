@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -24,7 +25,9 @@ namespace phalanx::acquisition {
 namespace {
 
 constexpr size_t kMaxMessageLen = 1 << 20;
-constexpr size_t kUdpBatch = 32;
+constexpr size_t kUdpBatch = 32;              // datagrams per recvmmsg at most
+constexpr size_t kUdpBatchBytes = 256 << 10;  // and this much buffer at most
+constexpr size_t kUdpMaxDatagram = 65536;
 constexpr size_t kOctetHeaderMax = 11;  // "LEN SP": up to 10 digits and the space
 
 class Fd {
@@ -121,8 +124,11 @@ struct SyslogSource::Server {
   std::unordered_map<int, Connection> clients;
   std::atomic<bool> stopping{false};
   bool sink_closed = false;
-  uint32_t kernel_drops = 0;  // last SO_RXQ_OVFL value seen
-  std::vector<char> udp_data;
+  uint32_t kernel_drops = 0;   // last SO_RXQ_OVFL value seen
+  std::vector<char> udp_data;  // udp_batch buffers of udp_len bytes
+  size_t udp_len = 0;
+  size_t udp_batch = 0;
+  std::chrono::steady_clock::time_point active_at = std::chrono::steady_clock::now();
 
   Server(const SourceConfig& c, const SyslogLimits& l, SourceStats& s, Sink& k)
       : config(c),
@@ -142,6 +148,7 @@ struct SyslogSource::Server {
   }
 
   void run();
+  void check_idle();
   void deliver(std::string_view message, const std::string& peer);
   void on_udp();
   void on_accept();
@@ -179,16 +186,27 @@ void SyslogSource::Server::deliver(std::string_view message, const std::string& 
   stats.lines.fetch_add(1, std::memory_order_relaxed);
   stats.bytes.fetch_add(message.size(), std::memory_order_relaxed);
   stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  active_at = std::chrono::steady_clock::now();
+  if (stats.idle.exchange(false, std::memory_order_relaxed))
+    log::get("acquis")->info("syslog {}: receiving again", config.name);
+}
+
+void SyslogSource::Server::check_idle() {
+  if (config.idle_warning.count() == 0 || stats.idle.load(std::memory_order_relaxed)) return;
+  if (std::chrono::steady_clock::now() - active_at < config.idle_warning) return;
+  stats.idle.store(true, std::memory_order_relaxed);
+  log::get("acquis")->warn("syslog {}: no message for {}s", config.name,
+                           config.idle_warning.count());
 }
 
 void SyslogSource::Server::on_udp() {
-  const size_t len = config.max_message_len;
+  const size_t len = udp_len;
   std::array<mmsghdr, kUdpBatch> msgs{};
   std::array<iovec, kUdpBatch> iov{};
   std::array<sockaddr_storage, kUdpBatch> from{};
   // Aligned room for one SO_RXQ_OVFL control message per datagram.
   std::array<std::array<uint64_t, (CMSG_SPACE(sizeof(uint32_t)) + 7) / 8>, kUdpBatch> control{};
-  for (size_t i = 0; i < kUdpBatch; ++i) {
+  for (size_t i = 0; i < udp_batch; ++i) {
     iov[i] = {udp_data.data() + i * len, len};
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
@@ -197,7 +215,7 @@ void SyslogSource::Server::on_udp() {
     msgs[i].msg_hdr.msg_control = control[i].data();
     msgs[i].msg_hdr.msg_controllen = sizeof control[i];
   }
-  int n = recvmmsg(udp.get(), msgs.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  int n = recvmmsg(udp.get(), msgs.data(), udp_batch, MSG_DONTWAIT, nullptr);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) stats.errors.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -331,7 +349,10 @@ void SyslogSource::Server::on_client(int fd) {
 void SyslogSource::Server::run() {
   std::array<epoll_event, 64> events{};
   while (running()) {
-    int n = epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), -1);
+    // Without an idle warning to raise, nothing needs a timeout.
+    int timeout = config.idle_warning.count() > 0 ? 1000 : -1;
+    int n = epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), timeout);
+    check_idle();
     if (n < 0) {
       if (errno == EINTR) continue;
       log::get("acquis")->error("syslog: epoll_wait: {}", std::strerror(errno));
@@ -395,7 +416,9 @@ Result<void> SyslogSource::start(Sink& sink) {
     int size = limits_.udp_rcvbuf;
     if (setsockopt(server->udp.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
       setsockopt(server->udp.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    server->udp_data.resize(kUdpBatch * config_.max_message_len);
+    server->udp_len = std::min(config_.max_message_len, kUdpMaxDatagram);
+    server->udp_batch = std::clamp<size_t>(kUdpBatchBytes / server->udp_len, 1, kUdpBatch);
+    server->udp_data.resize(server->udp_batch * server->udp_len);
     PHALANX_CHECK(server->watch(server->udp.get()));
     udp_port_ = bound_port(server->udp.get());
   }
@@ -425,15 +448,17 @@ void SyslogSource::stop() {
     (void)w;  // the eventfd cannot be full: it counts up to 2^64-2
     thread_.join();
   }
+  server_.reset();  // closes the sockets: the port is free again
 }
 
 std::string SyslogSource::describe() const {
   std::string out = "syslog: listening on";
   const std::string& addr = config_.listen_addr;
   std::string host = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;
-  if (udp_) out += fmt::format(" {}:{}/udp", host, server_ ? udp_port_ : config_.listen_port);
+  auto port = [&](uint16_t bound) { return bound != 0 ? int{bound} : config_.listen_port; };
+  if (udp_) out += fmt::format(" {}:{}/udp", host, port(udp_port_));
   if (udp_ && tcp_) out += " and";
-  if (tcp_) out += fmt::format(" {}:{}/tcp", host, server_ ? tcp_port_ : config_.listen_port);
+  if (tcp_) out += fmt::format(" {}:{}/tcp", host, port(tcp_port_));
   return out;
 }
 

@@ -335,6 +335,32 @@ TEST_F(JournaldSourceTest, StopWhileBlockedKeepsTheRestForLater) {
   EXPECT_EQ(messages(sink.take()), (std::vector<std::string>{"m3", "m4", "m5"}));
 }
 
+TEST_F(JournaldSourceTest, AllowDropCountsRefusedEntries) {
+  ASSERT_TRUE(
+      dir_.append({JournalDir::entry("m1"), JournalDir::entry("m2"), JournalDir::entry("m3")}));
+  TestSink sink(1);
+  SourceConfig c = config("cat");
+  c.allow_drop = true;
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->finished(); }));
+  EXPECT_EQ(src->stats().lines.load(), 1u);
+  EXPECT_EQ(src->stats().dropped.load(), 2u);
+  EXPECT_EQ(messages(sink.take()), (std::vector<std::string>{"m1"}));
+}
+
+TEST_F(JournaldSourceTest, IdleWarningRaisesAndClears) {
+  TestSink sink;
+  SourceConfig c = config("tail");
+  c.idle_warning = std::chrono::seconds(1);
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->stats().idle.load(); }, 3s));
+  ASSERT_TRUE(dir_.append({JournalDir::entry("back")}));
+  ASSERT_TRUE(sink.wait_for(1));
+  EXPECT_TRUE(eventually([&] { return !src->stats().idle.load(); }));
+}
+
 TEST_F(JournaldSourceTest, MissingDirectoryIsAnError) {
   SourceConfig c = config("tail");
   c.journal_directory = dir_.path() + "/does-not-exist";
