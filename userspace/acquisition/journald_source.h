@@ -67,8 +67,8 @@ class JournaldSource final : public Source {
   // Opens the journal, applies the matches, positions it (cursor, tail or head) and starts the
   // thread. Errors: the journal or directory cannot be opened, a match is refused.
   Result<void> start(Sink& sink) override;
-  // Wakes the thread, joins it and saves the cursor (tail mode). A push blocked in the sink
-  // finishes first. Idempotent.
+  // Wakes the thread, joins it, saves the cursor (tail mode) and closes the journal; start()
+  // may be called again. A push blocked in the sink finishes first. Idempotent.
   void stop() override;
   const SourceConfig& config() const override { return config_; }
   const SourceStats& stats() const override { return stats_; }

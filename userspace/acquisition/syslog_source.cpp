@@ -158,8 +158,7 @@ struct SyslogSource::Server {
 
 void SyslogSource::Server::deliver(std::string_view message, const std::string& peer) {
   if (!running()) return;
-  bool cut = message.size() > config.max_message_len;
-  if (cut) message = message.substr(0, config.max_message_len);
+  if (message.size() > config.max_message_len) message = message.substr(0, config.max_message_len);
   auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   auto text = syslog_to_line(message, config.disable_rfc_parser, now);

@@ -40,8 +40,9 @@ class SyslogSource final : public Source {
   // Binds the sockets and starts the thread. Errors: bind/listen failures (address in use,
   // permission), or already started.
   Result<void> start(Sink& sink) override;
-  // Wakes the thread and joins it. A push blocked in the sink finishes first (the sink takes
-  // the line or stops). Idempotent.
+  // Wakes the thread, joins it and closes the sockets (the port is free again; start() may be
+  // called again). A push blocked in the sink finishes first (the sink takes the line or
+  // stops). Idempotent.
   void stop() override;
   const SourceConfig& config() const override { return config_; }
   const SourceStats& stats() const override { return stats_; }

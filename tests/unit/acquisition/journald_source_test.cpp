@@ -300,6 +300,23 @@ TEST_F(JournaldSourceTest, CursorResumesWithoutRepeatOrLoss) {
   }
 }
 
+TEST_F(JournaldSourceTest, SameSourceRestarts) {
+  auto src = JournaldSource::create(config("tail"), SourceOptions{dir_.state()});
+  ASSERT_TRUE(src);
+  TestSink first;
+  ASSERT_TRUE((*src)->start(first));
+  ASSERT_TRUE(dir_.append({JournalDir::entry("m1")}));
+  ASSERT_TRUE(first.wait_for(1));
+  (*src)->stop();
+  ASSERT_TRUE(dir_.append({JournalDir::entry("m2")}));
+  TestSink second;
+  ASSERT_TRUE((*src)->start(second));
+  ASSERT_TRUE(second.wait_for(1));
+  (*src)->stop();
+  EXPECT_EQ(messages(first.take()), (std::vector<std::string>{"m1"}));
+  EXPECT_EQ(messages(second.take()), (std::vector<std::string>{"m2"}));
+}
+
 TEST_F(JournaldSourceTest, CursorIsSavedWhileRunning) {
   TestSink sink;
   auto src = start(config("tail"), sink);
