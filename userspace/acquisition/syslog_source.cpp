@@ -28,7 +28,8 @@ constexpr size_t kMaxMessageLen = 1 << 20;
 constexpr size_t kUdpBatch = 32;              // datagrams per recvmmsg at most
 constexpr size_t kUdpBatchBytes = 256 << 10;  // and this much buffer at most
 constexpr size_t kUdpMaxDatagram = 65536;
-constexpr size_t kOctetHeaderMax = 11;  // "LEN SP": up to 10 digits and the space
+constexpr std::chrono::milliseconds kAcceptPause{100};  // after running out of descriptors
+constexpr size_t kOctetHeaderMax = 11;                  // "LEN SP": up to 10 digits and the space
 
 class Fd {
  public:
@@ -107,7 +108,10 @@ struct Connection {
   std::string buf;
   size_t skip = 0;         // bytes still to discard: the cut part of an octet-counted frame
   bool skip_line = false;  // discarding up to the next newline: the cut part of a line
+  std::chrono::steady_clock::time_point active_at;  // last data received
 };
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 }  // namespace
 
@@ -128,7 +132,11 @@ struct SyslogSource::Server {
   std::vector<char> udp_data;  // udp_batch buffers of udp_len bytes
   size_t udp_len = 0;
   size_t udp_batch = 0;
-  std::chrono::steady_clock::time_point active_at = std::chrono::steady_clock::now();
+  SteadyTime active_at = std::chrono::steady_clock::now();
+  bool refusing = false;       // at the connection limit (logged once per episode)
+  bool accept_paused = false;  // out of file descriptors: the listener rests a moment
+  SteadyTime accept_resume_at{};
+  SteadyTime swept_at = std::chrono::steady_clock::now();
 
   Server(const SourceConfig& c, const SyslogLimits& l, SourceStats& s, Sink& k)
       : config(c),
@@ -148,6 +156,8 @@ struct SyslogSource::Server {
   }
 
   void run();
+  int poll_timeout_ms() const;
+  void housekeeping();
   void check_idle();
   void deliver(std::string_view message, const std::string& peer);
   void on_udp();
@@ -244,18 +254,32 @@ void SyslogSource::Server::on_accept() {
     socklen_t slen = sizeof ss;
     Fd fd(
         accept4(tcp.get(), reinterpret_cast<sockaddr*>(&ss), &slen, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd) return;  // EAGAIN, or a transient error (EMFILE...): retried on the next event
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending connection stays readable: rest the listener instead of spinning.
+        stats.errors.fetch_add(1, std::memory_order_relaxed);
+        log::get("acquis")->warn("syslog {}: accepting: {}", config.name, std::strerror(errno));
+        epoll_ctl(epoll.get(), EPOLL_CTL_DEL, tcp.get(), nullptr);
+        accept_paused = true;
+        accept_resume_at = std::chrono::steady_clock::now() + kAcceptPause;
+      }
+      return;  // EAGAIN: nothing more to accept
+    }
     if (clients.size() >= limits.max_connections) {
       stats.errors.fetch_add(1, std::memory_order_relaxed);
-      log::get("acquis")->warn("syslog: refusing {}: {} connections already", peer_address(ss),
-                               clients.size());
+      if (!refusing)
+        log::get("acquis")->warn("syslog {}: {} connections, refusing more (first: {})",
+                                 config.name, clients.size(), peer_address(ss));
+      refusing = true;
       continue;  // closed by ~Fd
     }
+    refusing = false;
     int raw = fd.get();
     if (!watch(raw)) continue;
     Connection& c = clients[raw];
     c.fd = std::move(fd);
     c.peer = peer_address(ss);
+    c.active_at = std::chrono::steady_clock::now();
   }
 }
 
@@ -336,6 +360,7 @@ void SyslogSource::Server::on_client(int fd) {
   ssize_t n = recv(fd, c.buf.data() + have, cap - have, 0);
   c.buf.resize(have + (n > 0 ? static_cast<size_t>(n) : 0));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  c.active_at = std::chrono::steady_clock::now();
   bool eof = n <= 0;
   if (n < 0) stats.errors.fetch_add(1, std::memory_order_relaxed);
   frame(c, eof);
@@ -345,13 +370,42 @@ void SyslogSource::Server::on_client(int fd) {
   }
 }
 
+// How long epoll may sleep: forever unless a timer is pending (idle warning, client
+// timeouts, a paused listener).
+int SyslogSource::Server::poll_timeout_ms() const {
+  using std::chrono::milliseconds;
+  milliseconds timeout = milliseconds::max();
+  if (config.idle_warning.count() > 0) timeout = milliseconds(1000);
+  if (!clients.empty())
+    timeout = std::min(
+        timeout, std::clamp(limits.client_idle_timeout / 4, milliseconds(10), milliseconds(1000)));
+  if (accept_paused) timeout = std::min(timeout, kAcceptPause);
+  return timeout == milliseconds::max() ? -1 : static_cast<int>(timeout.count());
+}
+
+void SyslogSource::Server::housekeeping() {
+  check_idle();
+  auto now = std::chrono::steady_clock::now();
+  if (accept_paused && now >= accept_resume_at && watch(tcp.get())) accept_paused = false;
+  if (now - swept_at < limits.client_idle_timeout / 4) return;
+  swept_at = now;
+  for (auto it = clients.begin(); it != clients.end();) {
+    if (now - it->second.active_at < limits.client_idle_timeout) {
+      ++it;
+      continue;
+    }
+    // Silent for too long: its slot goes to someone else (closed by ~Fd).
+    epoll_ctl(epoll.get(), EPOLL_CTL_DEL, it->first, nullptr);
+    it = clients.erase(it);
+  }
+}
+
 void SyslogSource::Server::run() {
   std::array<epoll_event, 64> events{};
   while (running()) {
-    // Without an idle warning to raise, nothing needs a timeout.
-    int timeout = config.idle_warning.count() > 0 ? 1000 : -1;
-    int n = epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), timeout);
-    check_idle();
+    int n =
+        epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), poll_timeout_ms());
+    housekeeping();
     if (n < 0) {
       if (errno == EINTR) continue;
       log::get("acquis")->error("syslog: epoll_wait: {}", std::strerror(errno));
@@ -392,6 +446,7 @@ Result<std::unique_ptr<SyslogSource>> SyslogSource::create(const SourceConfig& c
   if (config.max_message_len == 0 || config.max_message_len > kMaxMessageLen)
     return Error(fmt::format("{}: max_message_len must be within 1..{}", where, kMaxMessageLen));
   if (limits.max_connections == 0) return Error(where + ": max_connections is 0");
+  if (limits.client_idle_timeout.count() <= 0) return Error(where + ": client_idle_timeout <= 0");
   return s;
 }
 

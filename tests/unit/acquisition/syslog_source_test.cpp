@@ -225,6 +225,21 @@ TEST(SyslogSourceTest, ConnectionsBeyondTheLimitAreClosed) {
   ASSERT_TRUE(sink.wait_for(3));
 }
 
+TEST(SyslogSourceTest, SilentClientsAreDisconnected) {
+  TestSink sink;
+  SyslogLimits limits;
+  limits.client_idle_timeout = 200ms;
+  auto src = start_source(syslog_config("tcp"), sink, limits);
+  ASSERT_TRUE(src);
+  Tcp tcp(src->tcp_port());
+  tcp.send("<13>Oct 11 22:14:15 h a: then silence\n");
+  ASSERT_TRUE(sink.wait_for(1));
+  EXPECT_TRUE(tcp.closed_by_peer(3s));
+  Tcp next(src->tcp_port());  // the listener still serves newcomers
+  next.send("<13>Oct 11 22:14:15 h b: hello\n");
+  ASSERT_TRUE(sink.wait_for(2));
+}
+
 TEST(SyslogSourceTest, TcpBackpressureLosesNothing) {
   TestSink sink(5);
   auto src = start_source(syslog_config("tcp"), sink);
