@@ -223,7 +223,8 @@ Result<void> JournaldSource::Reader::open(const std::vector<JournalMatch>& match
     if (r < 0) return Error::from_errno("adding journal match '" + m.match + "'", -r);
   }
   // Sets up the inotify watches now, so no entry written from here on is missed.
-  if (sd_journal_get_fd(journal) < 0) return Error::from_errno("watching the journal");
+  int fd = sd_journal_get_fd(journal);
+  if (fd < 0) return Error::from_errno("watching the journal", -fd);
   wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) return Error::from_errno("creating an eventfd");
   return ok();
@@ -282,6 +283,7 @@ bool JournaldSource::Reader::consume() {
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     Line line;
     line.raw = format_journal_short(e);
+    if (line.raw.size() > config.max_buffer_size) line.raw.resize(config.max_buffer_size);
     line.src = "journalctl";
     line.module = "journalctl";
     line.labels = labels;

@@ -2,7 +2,8 @@
 // The journald source (source: journalctl): reads the systemd journal through libsystemd's
 // sd_journal (no journalctl process), and hands each entry to the sink formatted as
 // `journalctl -o short` prints it, "Mmm dd hh:mm:ss HOST IDENT[PID]: MESSAGE", with module and
-// src "journalctl", so that `labels.type: syslog` parsers read it.
+// src "journalctl", so that `labels.type: syslog` parsers read it. Lines longer than
+// max_buffer_size are cut to it.
 //
 //   tail mode: resumes after the cursor saved in state_dir/journald-<name>.cursor (written
 //              atomically about once a second while entries flow, and on stop: the last entry

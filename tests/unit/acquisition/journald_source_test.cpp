@@ -378,6 +378,19 @@ TEST_F(JournaldSourceTest, IdleWarningRaisesAndClears) {
   EXPECT_TRUE(eventually([&] { return !src->stats().idle.load(); }));
 }
 
+TEST_F(JournaldSourceTest, LongEntriesAreCut) {
+  ASSERT_TRUE(dir_.append({JournalDir::entry(std::string(500, 'x'))}));
+  TestSink sink;
+  SourceConfig c = config("cat");
+  c.max_buffer_size = 40;
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->finished(); }));
+  auto lines = sink.take();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].raw, "Nov 14 22:13:21 h1 sshd[42]: " + std::string(11, 'x'));
+}
+
 TEST_F(JournaldSourceTest, MissingDirectoryIsAnError) {
   SourceConfig c = config("tail");
   c.journal_directory = dir_.path() + "/does-not-exist";
