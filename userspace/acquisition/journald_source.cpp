@@ -182,6 +182,7 @@ struct JournaldSource::Reader {
   std::string cursor;          // of the last entry consumed
   std::string saved_cursor;
   std::chrono::steady_clock::time_point saved_at{};
+  std::chrono::steady_clock::time_point active_at = std::chrono::steady_clock::now();
 
   Reader(const SourceConfig& c, SourceStats& s, Sink& k)
       : config(c),
@@ -200,6 +201,7 @@ struct JournaldSource::Reader {
   bool drain();    // true when the end of the journal was reached
   void wait();
   void save_cursor(bool force);
+  void check_idle();  // raises stats.idle after idle_warning without an entry
   void run(std::atomic<bool>& finished);
 };
 
@@ -221,7 +223,8 @@ Result<void> JournaldSource::Reader::open(const std::vector<JournalMatch>& match
     if (r < 0) return Error::from_errno("adding journal match '" + m.match + "'", -r);
   }
   // Sets up the inotify watches now, so no entry written from here on is missed.
-  if (sd_journal_get_fd(journal) < 0) return Error::from_errno("watching the journal");
+  int fd = sd_journal_get_fd(journal);
+  if (fd < 0) return Error::from_errno("watching the journal", -fd);
   wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) return Error::from_errno("creating an eventfd");
   return ok();
@@ -280,21 +283,26 @@ bool JournaldSource::Reader::consume() {
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     Line line;
     line.raw = format_journal_short(e);
+    if (line.raw.size() > config.max_buffer_size) line.raw.resize(config.max_buffer_size);
     line.src = "journalctl";
     line.module = "journalctl";
     line.labels = labels;
     line.read_at = now;
     line.time_machine = config.mode == "cat";
     size_t bytes = e.message.size();
-    if (config.allow_drop) {
-      if (!sink.try_push(line)) stats.dropped.fetch_add(1, std::memory_order_relaxed);
-    } else if (!sink.push(std::move(line))) {
+    if (config.allow_drop && !sink.try_push(line)) {
+      stats.dropped.fetch_add(1, std::memory_order_relaxed);
+    } else if (!config.allow_drop && !sink.push(std::move(line))) {
       sink_closed = true;
       return false;
+    } else {
+      stats.lines.fetch_add(1, std::memory_order_relaxed);
+      stats.bytes.fetch_add(bytes, std::memory_order_relaxed);
+      stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+      active_at = std::chrono::steady_clock::now();
+      if (stats.idle.exchange(false, std::memory_order_relaxed))
+        log::get("acquis")->info("journalctl {}: entries again", config.name);
     }
-    stats.lines.fetch_add(1, std::memory_order_relaxed);
-    stats.bytes.fetch_add(bytes, std::memory_order_relaxed);
-    stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
   }
   // Entries without MESSAGE are skipped, as journalctl -o short does; the cursor passes them.
   char* c = nullptr;
@@ -340,6 +348,14 @@ void JournaldSource::Reader::wait() {
   sd_journal_process(journal);
 }
 
+void JournaldSource::Reader::check_idle() {
+  if (config.idle_warning.count() == 0 || stats.idle.load(std::memory_order_relaxed)) return;
+  if (std::chrono::steady_clock::now() - active_at < config.idle_warning) return;
+  stats.idle.store(true, std::memory_order_relaxed);
+  log::get("acquis")->warn("journalctl {}: no entry for {}s", config.name,
+                           config.idle_warning.count());
+}
+
 void JournaldSource::Reader::save_cursor(bool force) {
   if (cursor_path.empty() || cursor == saved_cursor) return;
   auto now = std::chrono::steady_clock::now();
@@ -371,6 +387,7 @@ void JournaldSource::Reader::run(std::atomic<bool>& finished) {
       continue;
     }
     save_cursor(false);
+    check_idle();
     if (running()) wait();
   }
   save_cursor(true);
@@ -412,12 +429,13 @@ Result<void> JournaldSource::start(Sink& sink) {
 }
 
 void JournaldSource::stop() {
-  if (!reader_ || !thread_.joinable()) return;
+  if (!reader_) return;
   reader_->stopping.store(true);
   uint64_t one = 1;
   ssize_t w = write(reader_->wake, &one, sizeof one);
-  (void)w;
-  thread_.join();
+  (void)w;  // an eventfd counter cannot overflow here
+  if (thread_.joinable()) thread_.join();
+  reader_.reset();  // closes the journal; start() may open it again
 }
 
 std::string JournaldSource::describe() const {

@@ -2,7 +2,8 @@
 // The journald source (source: journalctl): reads the systemd journal through libsystemd's
 // sd_journal (no journalctl process), and hands each entry to the sink formatted as
 // `journalctl -o short` prints it, "Mmm dd hh:mm:ss HOST IDENT[PID]: MESSAGE", with module and
-// src "journalctl", so that `labels.type: syslog` parsers read it.
+// src "journalctl", so that `labels.type: syslog` parsers read it. Lines longer than
+// max_buffer_size are cut to it.
 //
 //   tail mode: resumes after the cursor saved in state_dir/journald-<name>.cursor (written
 //              atomically about once a second while entries flow, and on stop: the last entry
@@ -67,8 +68,8 @@ class JournaldSource final : public Source {
   // Opens the journal, applies the matches, positions it (cursor, tail or head) and starts the
   // thread. Errors: the journal or directory cannot be opened, a match is refused.
   Result<void> start(Sink& sink) override;
-  // Wakes the thread, joins it and saves the cursor (tail mode). A push blocked in the sink
-  // finishes first. Idempotent.
+  // Wakes the thread, joins it, saves the cursor (tail mode) and closes the journal; start()
+  // may be called again. A push blocked in the sink finishes first. Idempotent.
   void stop() override;
   const SourceConfig& config() const override { return config_; }
   const SourceStats& stats() const override { return stats_; }

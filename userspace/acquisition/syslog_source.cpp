@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -24,8 +25,11 @@ namespace phalanx::acquisition {
 namespace {
 
 constexpr size_t kMaxMessageLen = 1 << 20;
-constexpr size_t kUdpBatch = 32;
-constexpr size_t kOctetHeaderMax = 11;  // "LEN SP": up to 10 digits and the space
+constexpr size_t kUdpBatch = 32;              // datagrams per recvmmsg at most
+constexpr size_t kUdpBatchBytes = 256 << 10;  // and this much buffer at most
+constexpr size_t kUdpMaxDatagram = 65536;
+constexpr std::chrono::milliseconds kAcceptPause{100};  // after running out of descriptors
+constexpr size_t kOctetHeaderMax = 11;                  // "LEN SP": up to 10 digits and the space
 
 class Fd {
  public:
@@ -104,7 +108,10 @@ struct Connection {
   std::string buf;
   size_t skip = 0;         // bytes still to discard: the cut part of an octet-counted frame
   bool skip_line = false;  // discarding up to the next newline: the cut part of a line
+  std::chrono::steady_clock::time_point active_at;  // last data received
 };
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 }  // namespace
 
@@ -121,8 +128,15 @@ struct SyslogSource::Server {
   std::unordered_map<int, Connection> clients;
   std::atomic<bool> stopping{false};
   bool sink_closed = false;
-  uint32_t kernel_drops = 0;  // last SO_RXQ_OVFL value seen
-  std::vector<char> udp_data;
+  uint32_t kernel_drops = 0;   // last SO_RXQ_OVFL value seen
+  std::vector<char> udp_data;  // udp_batch buffers of udp_len bytes
+  size_t udp_len = 0;
+  size_t udp_batch = 0;
+  SteadyTime active_at = std::chrono::steady_clock::now();
+  bool refusing = false;       // at the connection limit (logged once per episode)
+  bool accept_paused = false;  // out of file descriptors: the listener rests a moment
+  SteadyTime accept_resume_at{};
+  SteadyTime swept_at = std::chrono::steady_clock::now();
 
   Server(const SourceConfig& c, const SyslogLimits& l, SourceStats& s, Sink& k)
       : config(c),
@@ -142,6 +156,9 @@ struct SyslogSource::Server {
   }
 
   void run();
+  int poll_timeout_ms() const;
+  void housekeeping();
+  void check_idle();
   void deliver(std::string_view message, const std::string& peer);
   void on_udp();
   void on_accept();
@@ -151,8 +168,7 @@ struct SyslogSource::Server {
 
 void SyslogSource::Server::deliver(std::string_view message, const std::string& peer) {
   if (!running()) return;
-  bool cut = message.size() > config.max_message_len;
-  if (cut) message = message.substr(0, config.max_message_len);
+  if (message.size() > config.max_message_len) message = message.substr(0, config.max_message_len);
   auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   auto text = syslog_to_line(message, config.disable_rfc_parser, now);
@@ -179,16 +195,27 @@ void SyslogSource::Server::deliver(std::string_view message, const std::string& 
   stats.lines.fetch_add(1, std::memory_order_relaxed);
   stats.bytes.fetch_add(message.size(), std::memory_order_relaxed);
   stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  active_at = std::chrono::steady_clock::now();
+  if (stats.idle.exchange(false, std::memory_order_relaxed))
+    log::get("acquis")->info("syslog {}: receiving again", config.name);
+}
+
+void SyslogSource::Server::check_idle() {
+  if (config.idle_warning.count() == 0 || stats.idle.load(std::memory_order_relaxed)) return;
+  if (std::chrono::steady_clock::now() - active_at < config.idle_warning) return;
+  stats.idle.store(true, std::memory_order_relaxed);
+  log::get("acquis")->warn("syslog {}: no message for {}s", config.name,
+                           config.idle_warning.count());
 }
 
 void SyslogSource::Server::on_udp() {
-  const size_t len = config.max_message_len;
+  const size_t len = udp_len;
   std::array<mmsghdr, kUdpBatch> msgs{};
   std::array<iovec, kUdpBatch> iov{};
   std::array<sockaddr_storage, kUdpBatch> from{};
   // Aligned room for one SO_RXQ_OVFL control message per datagram.
   std::array<std::array<uint64_t, (CMSG_SPACE(sizeof(uint32_t)) + 7) / 8>, kUdpBatch> control{};
-  for (size_t i = 0; i < kUdpBatch; ++i) {
+  for (size_t i = 0; i < udp_batch; ++i) {
     iov[i] = {udp_data.data() + i * len, len};
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
@@ -197,7 +224,7 @@ void SyslogSource::Server::on_udp() {
     msgs[i].msg_hdr.msg_control = control[i].data();
     msgs[i].msg_hdr.msg_controllen = sizeof control[i];
   }
-  int n = recvmmsg(udp.get(), msgs.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  int n = recvmmsg(udp.get(), msgs.data(), udp_batch, MSG_DONTWAIT, nullptr);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) stats.errors.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -227,18 +254,32 @@ void SyslogSource::Server::on_accept() {
     socklen_t slen = sizeof ss;
     Fd fd(
         accept4(tcp.get(), reinterpret_cast<sockaddr*>(&ss), &slen, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd) return;  // EAGAIN, or a transient error (EMFILE...): retried on the next event
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending connection stays readable: rest the listener instead of spinning.
+        stats.errors.fetch_add(1, std::memory_order_relaxed);
+        log::get("acquis")->warn("syslog {}: accepting: {}", config.name, std::strerror(errno));
+        epoll_ctl(epoll.get(), EPOLL_CTL_DEL, tcp.get(), nullptr);
+        accept_paused = true;
+        accept_resume_at = std::chrono::steady_clock::now() + kAcceptPause;
+      }
+      return;  // EAGAIN: nothing more to accept
+    }
     if (clients.size() >= limits.max_connections) {
       stats.errors.fetch_add(1, std::memory_order_relaxed);
-      log::get("acquis")->warn("syslog: refusing {}: {} connections already", peer_address(ss),
-                               clients.size());
+      if (!refusing)
+        log::get("acquis")->warn("syslog {}: {} connections, refusing more (first: {})",
+                                 config.name, clients.size(), peer_address(ss));
+      refusing = true;
       continue;  // closed by ~Fd
     }
+    refusing = false;
     int raw = fd.get();
     if (!watch(raw)) continue;
     Connection& c = clients[raw];
     c.fd = std::move(fd);
     c.peer = peer_address(ss);
+    c.active_at = std::chrono::steady_clock::now();
   }
 }
 
@@ -319,6 +360,7 @@ void SyslogSource::Server::on_client(int fd) {
   ssize_t n = recv(fd, c.buf.data() + have, cap - have, 0);
   c.buf.resize(have + (n > 0 ? static_cast<size_t>(n) : 0));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  c.active_at = std::chrono::steady_clock::now();
   bool eof = n <= 0;
   if (n < 0) stats.errors.fetch_add(1, std::memory_order_relaxed);
   frame(c, eof);
@@ -328,10 +370,42 @@ void SyslogSource::Server::on_client(int fd) {
   }
 }
 
+// How long epoll may sleep: forever unless a timer is pending (idle warning, client
+// timeouts, a paused listener).
+int SyslogSource::Server::poll_timeout_ms() const {
+  using std::chrono::milliseconds;
+  milliseconds timeout = milliseconds::max();
+  if (config.idle_warning.count() > 0) timeout = milliseconds(1000);
+  if (!clients.empty())
+    timeout = std::min(
+        timeout, std::clamp(limits.client_idle_timeout / 4, milliseconds(10), milliseconds(1000)));
+  if (accept_paused) timeout = std::min(timeout, kAcceptPause);
+  return timeout == milliseconds::max() ? -1 : static_cast<int>(timeout.count());
+}
+
+void SyslogSource::Server::housekeeping() {
+  check_idle();
+  auto now = std::chrono::steady_clock::now();
+  if (accept_paused && now >= accept_resume_at && watch(tcp.get())) accept_paused = false;
+  if (now - swept_at < limits.client_idle_timeout / 4) return;
+  swept_at = now;
+  for (auto it = clients.begin(); it != clients.end();) {
+    if (now - it->second.active_at < limits.client_idle_timeout) {
+      ++it;
+      continue;
+    }
+    // Silent for too long: its slot goes to someone else (closed by ~Fd).
+    epoll_ctl(epoll.get(), EPOLL_CTL_DEL, it->first, nullptr);
+    it = clients.erase(it);
+  }
+}
+
 void SyslogSource::Server::run() {
   std::array<epoll_event, 64> events{};
   while (running()) {
-    int n = epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), -1);
+    int n =
+        epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), poll_timeout_ms());
+    housekeeping();
     if (n < 0) {
       if (errno == EINTR) continue;
       log::get("acquis")->error("syslog: epoll_wait: {}", std::strerror(errno));
@@ -372,6 +446,7 @@ Result<std::unique_ptr<SyslogSource>> SyslogSource::create(const SourceConfig& c
   if (config.max_message_len == 0 || config.max_message_len > kMaxMessageLen)
     return Error(fmt::format("{}: max_message_len must be within 1..{}", where, kMaxMessageLen));
   if (limits.max_connections == 0) return Error(where + ": max_connections is 0");
+  if (limits.client_idle_timeout.count() <= 0) return Error(where + ": client_idle_timeout <= 0");
   return s;
 }
 
@@ -395,7 +470,9 @@ Result<void> SyslogSource::start(Sink& sink) {
     int size = limits_.udp_rcvbuf;
     if (setsockopt(server->udp.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
       setsockopt(server->udp.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    server->udp_data.resize(kUdpBatch * config_.max_message_len);
+    server->udp_len = std::min(config_.max_message_len, kUdpMaxDatagram);
+    server->udp_batch = std::clamp<size_t>(kUdpBatchBytes / server->udp_len, 1, kUdpBatch);
+    server->udp_data.resize(server->udp_batch * server->udp_len);
     PHALANX_CHECK(server->watch(server->udp.get()));
     udp_port_ = bound_port(server->udp.get());
   }
@@ -425,15 +502,17 @@ void SyslogSource::stop() {
     (void)w;  // the eventfd cannot be full: it counts up to 2^64-2
     thread_.join();
   }
+  server_.reset();  // closes the sockets: the port is free again
 }
 
 std::string SyslogSource::describe() const {
   std::string out = "syslog: listening on";
   const std::string& addr = config_.listen_addr;
   std::string host = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;
-  if (udp_) out += fmt::format(" {}:{}/udp", host, server_ ? udp_port_ : config_.listen_port);
+  auto port = [&](uint16_t bound) { return bound != 0 ? int{bound} : config_.listen_port; };
+  if (udp_) out += fmt::format(" {}:{}/udp", host, port(udp_port_));
   if (udp_ && tcp_) out += " and";
-  if (tcp_) out += fmt::format(" {}:{}/tcp", host, server_ ? tcp_port_ : config_.listen_port);
+  if (tcp_) out += fmt::format(" {}:{}/tcp", host, port(tcp_port_));
   return out;
 }
 

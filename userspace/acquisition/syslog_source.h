@@ -9,13 +9,14 @@
 //   TCP: many clients; each frame is either octet-counted (RFC 6587 "LEN SP MSG") or ends at
 //        a newline, decided frame by frame. A client's buffer never exceeds max_message_len:
 //        longer messages are cut, the rest of them skipped. Connections beyond the limit are
-//        closed at once.
+//        closed at once, clients silent for long are disconnected.
 // Messages longer than max_message_len are cut to it; messages that do not parse count in
 // stats().errors and are not pushed. Sink::push blocks the thread (backpressure: TCP senders
 // wait, UDP datagrams pile up in the kernel and overflow there, counted); with allow_drop,
 // try_push is used and refused lines count in stats().dropped.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -26,7 +27,9 @@ namespace phalanx::acquisition {
 
 // Tuning knobs not exposed in acquis.yaml (tests shrink them).
 struct SyslogLimits {
-  size_t max_connections = 256;      // concurrent TCP clients
+  size_t max_connections = 256;  // concurrent TCP clients; more are closed at once
+  // A TCP client silent for this long is disconnected, so idle ones cannot hold every slot.
+  std::chrono::milliseconds client_idle_timeout{std::chrono::minutes(10)};
   int udp_rcvbuf = 8 * 1024 * 1024;  // bytes asked for the UDP receive buffer
 };
 
@@ -40,8 +43,9 @@ class SyslogSource final : public Source {
   // Binds the sockets and starts the thread. Errors: bind/listen failures (address in use,
   // permission), or already started.
   Result<void> start(Sink& sink) override;
-  // Wakes the thread and joins it. A push blocked in the sink finishes first (the sink takes
-  // the line or stops). Idempotent.
+  // Wakes the thread, joins it and closes the sockets (the port is free again; start() may be
+  // called again). A push blocked in the sink finishes first (the sink takes the line or
+  // stops). Idempotent.
   void stop() override;
   const SourceConfig& config() const override { return config_; }
   const SourceStats& stats() const override { return stats_; }

@@ -300,6 +300,23 @@ TEST_F(JournaldSourceTest, CursorResumesWithoutRepeatOrLoss) {
   }
 }
 
+TEST_F(JournaldSourceTest, SameSourceRestarts) {
+  auto src = JournaldSource::create(config("tail"), SourceOptions{dir_.state()});
+  ASSERT_TRUE(src);
+  TestSink first;
+  ASSERT_TRUE((*src)->start(first));
+  ASSERT_TRUE(dir_.append({JournalDir::entry("m1")}));
+  ASSERT_TRUE(first.wait_for(1));
+  (*src)->stop();
+  ASSERT_TRUE(dir_.append({JournalDir::entry("m2")}));
+  TestSink second;
+  ASSERT_TRUE((*src)->start(second));
+  ASSERT_TRUE(second.wait_for(1));
+  (*src)->stop();
+  EXPECT_EQ(messages(first.take()), (std::vector<std::string>{"m1"}));
+  EXPECT_EQ(messages(second.take()), (std::vector<std::string>{"m2"}));
+}
+
 TEST_F(JournaldSourceTest, CursorIsSavedWhileRunning) {
   TestSink sink;
   auto src = start(config("tail"), sink);
@@ -333,6 +350,45 @@ TEST_F(JournaldSourceTest, StopWhileBlockedKeepsTheRestForLater) {
   ASSERT_TRUE(dir_.append({JournalDir::entry("m5")}));
   ASSERT_TRUE(sink.wait_for(3));
   EXPECT_EQ(messages(sink.take()), (std::vector<std::string>{"m3", "m4", "m5"}));
+}
+
+TEST_F(JournaldSourceTest, AllowDropCountsRefusedEntries) {
+  ASSERT_TRUE(
+      dir_.append({JournalDir::entry("m1"), JournalDir::entry("m2"), JournalDir::entry("m3")}));
+  TestSink sink(1);
+  SourceConfig c = config("cat");
+  c.allow_drop = true;
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->finished(); }));
+  EXPECT_EQ(src->stats().lines.load(), 1u);
+  EXPECT_EQ(src->stats().dropped.load(), 2u);
+  EXPECT_EQ(messages(sink.take()), (std::vector<std::string>{"m1"}));
+}
+
+TEST_F(JournaldSourceTest, IdleWarningRaisesAndClears) {
+  TestSink sink;
+  SourceConfig c = config("tail");
+  c.idle_warning = std::chrono::seconds(1);
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->stats().idle.load(); }, 3s));
+  ASSERT_TRUE(dir_.append({JournalDir::entry("back")}));
+  ASSERT_TRUE(sink.wait_for(1));
+  EXPECT_TRUE(eventually([&] { return !src->stats().idle.load(); }));
+}
+
+TEST_F(JournaldSourceTest, LongEntriesAreCut) {
+  ASSERT_TRUE(dir_.append({JournalDir::entry(std::string(500, 'x'))}));
+  TestSink sink;
+  SourceConfig c = config("cat");
+  c.max_buffer_size = 40;
+  auto src = start(c, sink);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(eventually([&] { return src->finished(); }));
+  auto lines = sink.take();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].raw, "Nov 14 22:13:21 h1 sshd[42]: " + std::string(11, 'x'));
 }
 
 TEST_F(JournaldSourceTest, MissingDirectoryIsAnError) {
