@@ -17,6 +17,8 @@ packages=(
   libsqlite3-dev libpq-dev postgresql
   # journald acquisition source (phalanxd follows the systemd journal through sd_journal)
   libsystemd-dev
+  # journald source tests write real journal files from the export format
+  systemd-journal-remote
   # Local API server (phalanxd): Boost.Beast/Asio, header-only, for an asynchronous HTTP/1.1 +
   # TLS server; zlib (listed above) inflates gzip request bodies
   libboost1.81-dev
