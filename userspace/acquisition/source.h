@@ -90,8 +90,10 @@ std::vector<SourceConfig> parse_acquis(std::string_view text, const std::string&
 struct SourceStats {
   std::atomic<uint64_t> lines{0};  // lines handed to the sink
   std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> dropped{0};      // lines dropped (allow_drop, or cut/invalid messages)
-  std::atomic<uint64_t> errors{0};       // read errors, rejected messages
+  // Lines lost or damaged: refused under allow_drop, lost by the kernel (UDP overflow), or cut
+  // to max_buffer_size (file). A cut syslog message is delivered and not counted here.
+  std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> errors{0};       // read errors, invalid or refused messages
   std::atomic<int64_t> last_line_ns{0};  // wall clock of the last line, for idle warnings
   std::atomic<bool> idle{false};         // idle for longer than idle_warning
 };
