@@ -602,6 +602,8 @@ void LapiClient::heartbeat() {
     if ((res->status == 401 || res->status == 403) && attempt < kAuthRetries) {
       token_.clear();
       failure.clear();
+      std::lock_guard lock(mu_);
+      stats_.logged_in = false;
       continue;
     }
     break;

@@ -97,6 +97,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, uint64_t max_
     if (!alerts) return ctx(alerts.error());
     Segment s;
     s.seq = seq;
+    s.sealed = true;
     s.alerts = alerts->size();
     s.bytes = std::filesystem::file_size(spool->path_of(seq), ec);
     if (ec) s.bytes = 0;
@@ -133,6 +134,31 @@ Result<void> Spool::write_segment(std::span<const std::string> alerts, uint64_t 
   return ok();
 }
 
+Result<void> Spool::append_to_segment(std::span<const std::string> alerts, uint64_t seq) {
+  std::string data;
+  for (const auto& a : alerts) {
+    data += a;
+    data += '\n';
+  }
+  const std::string path = path_of(seq);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("appending to " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Error::from_errno("appending to " + path, err);
+  }
+  auto written = write_all(fd, data);
+  if (written && ::fdatasync(fd) != 0) written = Error::from_errno("fsync " + path);
+  // Half an append would glue the next alert to a cut line: take it back.
+  if (!written && ::ftruncate(fd, st.st_size) != 0)
+    logger()->error("spool: {}: cannot truncate a failed append", path);
+  ::close(fd);
+  if (!written) return written.error().context("appending to " + path);
+  return ok();
+}
+
 Result<void> Spool::remove_oldest() {
   const Segment s = segments_.front();
   const std::string path = path_of(s.seq);
@@ -161,14 +187,26 @@ Result<uint64_t> Spool::append(std::span<const std::string> alerts, size_t per_s
     if (auto r = remove_oldest(); !r) return r.error().context("spool " + dir_);
   }
   while (!alerts.empty()) {
-    const auto part = alerts.subspan(0, std::min(per_segment, alerts.size()));
+    Segment* tail =
+        segments_.empty() || segments_.back().sealed || segments_.back().alerts >= per_segment
+            ? nullptr
+            : &segments_.back();
+    const size_t room = tail != nullptr ? per_segment - tail->alerts : per_segment;
+    const auto part = alerts.subspan(0, std::min(room, alerts.size()));
     uint64_t bytes = 0;
     for (const auto& a : part)
       bytes += a.size() + 1;
-    if (auto r = write_segment(part, next_seq_, bytes); !r)
-      return r.error().context("spool " + dir_);
-    segments_.push_back(Segment{next_seq_, part.size(), bytes});
-    ++next_seq_;
+    if (tail != nullptr) {
+      if (auto r = append_to_segment(part, tail->seq); !r)
+        return r.error().context("spool " + dir_);
+      tail->alerts += part.size();
+      tail->bytes += bytes;
+    } else {
+      if (auto r = write_segment(part, next_seq_, bytes); !r)
+        return r.error().context("spool " + dir_);
+      segments_.push_back(Segment{next_seq_, part.size(), bytes, false});
+      ++next_seq_;
+    }
     alerts_ += part.size();
     bytes_ += bytes;
     alerts = alerts.subspan(part.size());

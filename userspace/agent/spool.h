@@ -3,10 +3,13 @@
 // LAPI outage and a restart of the agent.
 //
 // Layout: a directory of segment files `<seq>.jsonl` (16 decimal digits, oldest = smallest),
-// one serialised alert per line. A segment is written once (to a .tmp name, fsync'd, renamed,
-// directory fsync'd) and never changed; it is removed whole once the LAPI has acknowledged
-// every alert in it. A crash can therefore leave only a .tmp file (discarded at open) or a
-// segment that was delivered but not yet removed (sent again: delivery is at least once).
+// one serialised alert per line. A segment is created under a .tmp name (fsync'd, renamed,
+// directory fsync'd); afterwards it is only appended to (fsync'd; a failed append is truncated
+// away), while it holds fewer than `per_segment` alerts, so a long outage with a trickle of
+// alerts makes few files. Segments found at open are not appended to. A segment is removed
+// whole once the LAPI has acknowledged every alert in it. A crash can therefore leave a .tmp
+// file (discarded at open), a cut last line (skipped), or a segment that was delivered but not
+// yet removed (sent again: delivery is at least once).
 //
 // The spool is bounded by max_bytes: an append that would pass it removes the oldest segments
 // first (and, if the new alerts alone are too big, the oldest of them) and reports how many
@@ -61,11 +64,13 @@ class Spool {
     uint64_t seq = 0;
     uint64_t alerts = 0;
     uint64_t bytes = 0;
+    bool sealed = false;  // from an earlier run: never appended to
   };
 
   Spool(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
   std::string path_of(uint64_t seq) const;
   Result<void> write_segment(std::span<const std::string> alerts, uint64_t seq, uint64_t bytes);
+  Result<void> append_to_segment(std::span<const std::string> alerts, uint64_t seq);
   Result<void> remove_oldest();
 
   std::string dir_;

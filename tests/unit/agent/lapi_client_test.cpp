@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -118,7 +119,8 @@ class LapiClientTest : public ::testing::Test {
   }
 
   // (Re)starts the LAPI; on the port it had before, if any.
-  void start_lapi(lapi::LapiOptions options = {}) {
+  void start_lapi(lapi::LapiOptions options = {},
+                  std::optional<lapi::TlsOptions> tls = std::nullopt) {
     options.password_iterations = 1000;
     auto l = lapi::Lapi::create(*store_, std::move(options), clock_);
     ASSERT_TRUE(l) << l.error().message();
@@ -127,6 +129,7 @@ class LapiClientTest : public ::testing::Test {
     so.address = "127.0.0.1";
     so.port = port_;
     so.threads = 2;
+    so.tls = std::move(tls);
     auto server = lapi::Server::start(so, *lapi_);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
@@ -251,8 +254,10 @@ TEST_F(LapiClientTest, RegisterValidateLoginAndPush) {
   auto c = client(o);
   ASSERT_TRUE(c);
   c->submit({alert("192.0.2.7")});
-  ASSERT_TRUE(eventually([&] { return stored().size() == 1; }));
+  // The counter moves once the 201 is read, which is after the row is stored.
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 1; }));
   const auto rows = stored();
+  ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].machine_id, *id);
   EXPECT_EQ(rows[0].scenario, "crowdsecurity/ssh-bf");
   EXPECT_EQ(rows[0].source.value, "192.0.2.7");
@@ -345,7 +350,9 @@ TEST_F(LapiClientTest, RejectedTokenMeansLoginAgain) {
 TEST_F(LapiClientTest, LapiDownSpoolsThenDeliversOnceInOrder) {
   add_machine("agent1");
   stop_lapi();
-  auto c = client(options());
+  LapiClientOptions o = options();
+  o.max_batch = 7;  // segments and requests of 7 alerts
+  auto c = client(o);
   std::vector<std::string> expect;
   for (int i = 0; i < 30; ++i) {
     expect.push_back(ip(i));
@@ -354,7 +361,7 @@ TEST_F(LapiClientTest, LapiDownSpoolsThenDeliversOnceInOrder) {
       ASSERT_TRUE(eventually([&] { return c->stats().spooled == size_t(i + 1); }));
     }
   }
-  EXPECT_GE(spool_files(), 3u);
+  EXPECT_EQ(spool_files(), 5u);
   EXPECT_GT(c->stats().push_failures + c->stats().login_failures, 0u);
   EXPECT_FALSE(c->stats().logged_in);
 
@@ -365,6 +372,7 @@ TEST_F(LapiClientTest, LapiDownSpoolsThenDeliversOnceInOrder) {
   ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == expect.size(); }));
   EXPECT_EQ(stored_values(), expect);
   const auto s = c->stats();
+  EXPECT_GE(s.push_requests, 5u);
   EXPECT_EQ(s.spooled, 0u);
   EXPECT_EQ(s.spool_bytes, 0u);
   EXPECT_EQ(s.dropped, 0u);
@@ -474,6 +482,69 @@ TEST_F(LapiClientTest, HeartbeatReachesTheLapi) {
   auto m = store_->get_machine("agent1");
   ASSERT_TRUE(m && *m);
   EXPECT_TRUE((*m)->last_heartbeat.has_value());
+}
+
+// A CA, a server certificate for 127.0.0.1 and an agent certificate (OU agent-ou, CN agent-a),
+// made with openssl(1).
+bool make_certs(const std::string& dir) {
+  const std::string script =
+      "mkdir -p " + dir + " && cd " + dir +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+      "-subj /CN=phalanx-test-ca"
+      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out server.pem -days 1 -extfile san.ext"
+      " && openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr "
+      "-subj /OU=agent-ou/CN=agent-a"
+      " && openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out agent.pem -days 1";
+  return std::system((script + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+TEST_F(LapiClientTest, HttpsWithPasswordOrClientCertificate) {
+  const std::string tls = dir_ + "/tls";
+  if (!make_certs(tls)) GTEST_SKIP() << "openssl(1) could not make test certificates";
+  stop_lapi();
+  port_ = 0;
+  lapi::TlsOptions t;
+  t.cert_file = tls + "/server.pem";
+  t.key_file = tls + "/server.key";
+  t.ca_file = tls + "/ca.pem";
+  start_lapi({}, t);
+  add_machine("agent1");
+
+  // Password over https, the server's certificate checked against our CA.
+  LapiClientOptions o = options();
+  o.url = "https://127.0.0.1:" + std::to_string(port_);
+  o.ca_file = tls + "/ca.pem";
+  o.spool_dir = dir_ + "/spool-password";
+  auto by_password = client(o);
+  by_password->submit({alert("192.0.2.1")});
+  ASSERT_TRUE(eventually([&] { return by_password->stats().alerts_pushed == 1; }));
+  by_password->stop();
+
+  // A client certificate: no password; the LAPI names the machine "<CN>@<ip>".
+  o.machine_id.clear();
+  o.password.clear();
+  o.cert_file = tls + "/agent.pem";
+  o.key_file = tls + "/agent.key";
+  o.spool_dir = dir_ + "/spool-cert";
+  auto by_cert = client(o);
+  by_cert->submit({alert("192.0.2.2")});
+  ASSERT_TRUE(eventually([&] { return by_cert->stats().alerts_pushed == 1; }));
+  const auto rows = stored();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].machine_id, "agent1");
+  EXPECT_EQ(rows[1].machine_id, "agent-a@127.0.0.1");
+
+  // Without our CA the server's certificate is refused, and the alert waits.
+  o.ca_file.clear();
+  o.spool_dir = dir_ + "/spool-unverified";
+  auto unverified = client(o);
+  unverified->submit({alert("192.0.2.3")});
+  ASSERT_TRUE(eventually([&] { return unverified->stats().login_failures >= 1; }));
+  EXPECT_EQ(unverified->stats().alerts_pushed, 0u);
 }
 
 TEST_F(LapiClientTest, CreateRefusesBadOptions) {

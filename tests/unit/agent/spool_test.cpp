@@ -26,6 +26,12 @@ class SpoolTest : public ::testing::Test {
       out.push_back("{\"n\":" + std::to_string(i) + "}");
     return out;
   }
+  size_t files() const {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_))
+      n += e.path().extension() == ".jsonl" ? 1 : 0;
+    return n;
+  }
   std::string dir_;
 };
 
@@ -36,8 +42,9 @@ TEST_F(SpoolTest, KeepsOrderAcrossSegmentsAndReopen) {
     auto dropped = (*spool)->append(alerts(0, 7), 3);  // segments of 3, 3, 1
     ASSERT_TRUE(dropped) << dropped.error().message();
     EXPECT_EQ(*dropped, 0u);
-    ASSERT_TRUE((*spool)->append(alerts(7, 9), 3));
+    ASSERT_TRUE((*spool)->append(alerts(7, 9), 3));  // fills the third segment
     EXPECT_EQ((*spool)->alerts(), 9u);
+    EXPECT_EQ(files(), 3u);
   }
   auto spool = Spool::open(dir_ + "/s", 1 << 20);
   ASSERT_TRUE(spool) << spool.error().message();
@@ -52,6 +59,14 @@ TEST_F(SpoolTest, KeepsOrderAcrossSegmentsAndReopen) {
     ASSERT_TRUE((*spool)->pop(batch->last_seq));
   }
   EXPECT_EQ(seen, alerts(0, 9));
+  // One alert at a time still fills a segment before starting the next.
+  for (int i = 0; i < 7; ++i)
+    ASSERT_TRUE((*spool)->append(alerts(i, i + 1), 3));
+  EXPECT_EQ(files(), 3u);
+  auto batch = (*spool)->peek(100);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->alerts, alerts(0, 7));
+  ASSERT_TRUE((*spool)->pop(batch->last_seq));
   EXPECT_EQ((*spool)->bytes(), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/s"));
 }
@@ -60,9 +75,9 @@ TEST_F(SpoolTest, BoundDropsTheOldest) {
   const auto a = alerts(0, 4);  // 8 bytes a line ("{"n":0}\n")
   auto spool = Spool::open(dir_, 48);
   ASSERT_TRUE(spool);
-  ASSERT_EQ(*(*spool)->append(std::span(a).subspan(0, 2), 10), 0u);  // 16 bytes
-  ASSERT_EQ(*(*spool)->append(std::span(a).subspan(2, 2), 10), 0u);  // 32 bytes
-  auto more = alerts(10, 13);                                        // 3 × 9 bytes
+  ASSERT_EQ(*(*spool)->append(std::span(a).subspan(0, 2), 2), 0u);  // 16 bytes
+  ASSERT_EQ(*(*spool)->append(std::span(a).subspan(2, 2), 2), 0u);  // a second segment, 32
+  auto more = alerts(10, 13);                                       // 3 × 9 bytes
   auto dropped = (*spool)->append(more, 10);
   ASSERT_TRUE(dropped);
   EXPECT_EQ(*dropped, 2u);  // the first segment went
