@@ -279,7 +279,18 @@ void LapiClient::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else if (!options_.spool_dir.empty()) {
+    // Never started: what was submitted still belongs in the spool.
+    auto spool = Spool::open(options_.spool_dir, options_.max_spool_bytes);
+    if (spool) {
+      spool_ = std::move(*spool);
+      spool_memory();
+    } else {
+      logger()->error("agent: {}", spool.error().message());
+    }
+  }
   std::lock_guard lock(mu_);
   stopped_ = true;
   if (!queue_.empty()) {
@@ -438,20 +449,23 @@ void LapiClient::note_failure(const Outcome& outcome) {
   failing_ = true;
 }
 
+void LapiClient::trim_memory_locked() {
+  if (queue_.size() <= options_.max_memory_queue) return;
+  const size_t n = queue_.size() - options_.max_memory_queue;
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+  stats_.dropped += n;
+  logger()->warn(
+      "agent: {} undelivered alert(s) in memory past max_memory_queue {}: dropped "
+      "the {} oldest",
+      options_.max_memory_queue + n, options_.max_memory_queue, n);
+}
+
 void LapiClient::spool_memory() {
   std::deque<std::string> pending;
   {
     std::lock_guard lock(mu_);
     if (!spool_) {
-      if (queue_.size() > options_.max_memory_queue) {
-        const size_t n = queue_.size() - options_.max_memory_queue;
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
-        stats_.dropped += n;
-        logger()->warn(
-            "agent: {} undelivered alert(s) in memory past max_memory_queue {}: "
-            "dropped the {} oldest",
-            options_.max_memory_queue + n, options_.max_memory_queue, n);
-      }
+      trim_memory_locked();
       return;
     }
     pending.swap(queue_);
@@ -466,6 +480,7 @@ void LapiClient::spool_memory() {
     logger()->error("agent: {}; {} alert(s) stay in memory", dropped.error().message(),
                     alerts.size());
     queue_.insert(queue_.begin(), alerts.begin(), alerts.end());
+    trim_memory_locked();
     return;
   }
   if (*dropped > 0) {

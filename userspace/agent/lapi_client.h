@@ -127,7 +127,8 @@ class LapiClient {
   // Wakes the thread to push now instead of at the next interval (tests, shutdown paths).
   void flush();
 
-  // Stops the thread: a last push bounded by stop_timeout, then the rest is spooled. Idempotent.
+  // Stops the thread: a last push bounded by stop_timeout, then the rest is spooled (also when
+  // start() was never called). Idempotent.
   void stop();
 
   LapiClientStats stats() const;
@@ -144,6 +145,7 @@ class LapiClient {
   Result<void> login();
   void heartbeat();
   void spool_memory();
+  void trim_memory_locked();  // mu_ held
   void note_failure(const Outcome& outcome);
 
   LapiClientOptions options_;

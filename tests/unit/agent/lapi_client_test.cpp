@@ -410,6 +410,38 @@ TEST_F(LapiClientTest, SpoolLeftByAnEarlierRunGoesFirst) {
   EXPECT_EQ(spool_files(), 0u);
 }
 
+TEST_F(LapiClientTest, WithoutASpoolAlertsWaitInMemoryWithinTheirBound) {
+  add_machine("agent1");
+  stop_lapi();
+  LapiClientOptions o = options();
+  o.spool_dir.clear();
+  o.max_memory_queue = 3;
+  auto c = client(o);
+  for (int i = 0; i < 5; ++i)
+    c->submit({alert(ip(i))});
+  ASSERT_TRUE(eventually([&] { return c->stats().dropped == 2; }));
+  EXPECT_EQ(c->stats().queued, 3u);
+  start_lapi();
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 3; }));
+  EXPECT_EQ(stored_values(), (std::vector<std::string>{ip(2), ip(3), ip(4)}));
+  EXPECT_EQ(spool_files(), 0u);
+}
+
+TEST_F(LapiClientTest, StopWithoutStartSpools) {
+  add_machine("agent1");
+  {
+    auto c = LapiClient::create(options());
+    ASSERT_TRUE(c);
+    (*c)->submit({alert("192.0.2.1")});
+    (*c)->stop();
+    EXPECT_EQ((*c)->stats().spooled, 1u);
+    EXPECT_EQ((*c)->stats().dropped, 0u);
+  }
+  auto c = client(options());
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 1; }));
+  EXPECT_EQ(stored_values(), (std::vector<std::string>{"192.0.2.1"}));
+}
+
 TEST_F(LapiClientTest, BusyLapiIsRetriedWithBackoff) {
   add_machine("agent1");
   Proxy proxy(port_, /*fail_alerts=*/2, /*alerts_status=*/503, /*fail_logins=*/1);
