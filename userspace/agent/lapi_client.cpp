@@ -373,26 +373,18 @@ void LapiClient::push_cycle(bool final_push, SteadyTime deadline) {
     if (batch.empty() && !spool_seq) break;
 
     Outcome outcome;
+    size_t rejected = 0;
     if (!batch.empty()) outcome = send_batch(batch, final_push);
-    if (outcome.ok() || outcome.kind == Outcome::kRejected) {
+    if (outcome.kind == Outcome::kRejected) outcome = send_one_by_one(batch, final_push, rejected);
+    if (outcome.ok()) {
       if (spool_seq) {
         if (auto popped = spool_->pop(*spool_seq); !popped)
           logger()->error("agent: {} (those alerts may be sent again)", popped.error().message());
       }
       std::lock_guard lock(mu_);
-      if (outcome.ok()) {
-        stats_.alerts_pushed += batch.size();
-        if (!batch.empty()) {
-          ++stats_.push_requests;
-          stats_.last_push = SystemClock::instance().now();
-        }
-      } else {
-        // The LAPI will never take this batch (bad JSON, schema): keeping it would block every
-        // alert behind it.
-        logger()->error("agent: the LAPI refused {} alert(s) for good (status {}: {}), dropped",
-                        batch.size(), outcome.status, outcome.message);
-        stats_.dropped += batch.size();
-      }
+      stats_.alerts_pushed += batch.size() - rejected;
+      stats_.rejected += rejected;
+      if (batch.size() > rejected) stats_.last_push = SystemClock::instance().now();
       if (spool_) {
         stats_.spooled = spool_->alerts();
         stats_.spool_bytes = spool_->bytes();
@@ -500,20 +492,18 @@ LapiClient::Outcome LapiClient::send_batch(const std::vector<std::string>& alert
     body += a;
   }
   body += ']';
-  httplib::Headers headers{{"User-Agent", options_.user_agent}};
-  if (body.size() > kCompressMinSize) {
-    std::string packed = gzip(body);
-    if (!packed.empty()) {
-      body = std::move(packed);
-      headers.emplace("Content-Encoding", "gzip");
-    }
-  }
+  std::string packed;
+  if (gzip_ok_ && body.size() > kCompressMinSize) packed = gzip(body);
   const std::string path = base_path_ + "/v1/alerts";
   for (int attempt = 0;; ++attempt) {
     if (auto t = ensure_token(final_push); !t) return {Outcome::kLogin, 0, t.error().message()};
-    auto h = headers;
-    h.emplace("Authorization", "Bearer " + token_);
-    auto res = http_->Post(path, h, body, "application/json");
+    httplib::Headers h{{"User-Agent", options_.user_agent}, {"Authorization", "Bearer " + token_}};
+    if (!packed.empty()) h.emplace("Content-Encoding", "gzip");
+    auto res = http_->Post(path, h, packed.empty() ? body : packed, "application/json");
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.push_requests;
+    }
     if (!res)
       return {Outcome::kTransport, 0,
               fmt::format("POST {}: {}", path, transport_error(res.error()))};
@@ -521,6 +511,15 @@ LapiClient::Outcome LapiClient::send_batch(const std::vector<std::string>& alert
     if (is_2xx(status)) return {};
     const std::string msg =
         fmt::format("POST {}: status {}: {}", path, status, error_text(res->body));
+    if (!packed.empty() && (status == 400 || status == 415)) {
+      // LAPIs before gzip support (CrowdSec 1.4) read the compressed bytes as JSON.
+      logger()->info("agent: {} does not take gzip request bodies ({}); sending them plain",
+                     options_.url, msg);
+      gzip_ok_ = false;
+      packed.clear();
+      --attempt;
+      continue;
+    }
     if (status == 401 || status == 403) {
       // The LAPI restarted (new JWT secret) or the token expired early: log in again.
       token_.clear();
@@ -535,6 +534,34 @@ LapiClient::Outcome LapiClient::send_batch(const std::vector<std::string>& alert
     if (status == 400 || status == 413 || status == 422) return {Outcome::kRejected, status, msg};
     return {Outcome::kFailed, status, msg};
   }
+}
+
+LapiClient::Outcome LapiClient::send_one_by_one(const std::vector<std::string>& alerts,
+                                                bool final_push, size_t& rejected) {
+  // The LAPI refused the batch for its content: find the alerts it will never take, so that
+  // they do not block every alert behind them, and keep them aside for the operator. If the
+  // LAPI fails otherwise on the way, the whole batch is retried later (the alerts already
+  // taken are then sent twice).
+  rejected = 0;
+  for (const auto& alert : alerts) {
+    Outcome o = send_batch({alert}, final_push);
+    if (o.ok()) continue;
+    if (o.kind != Outcome::kRejected) return o;
+    ++rejected;
+    quarantine(alert, o.message);
+  }
+  return {};
+}
+
+void LapiClient::quarantine(const std::string& alert, const std::string& why) {
+  if (spool_) {
+    if (auto kept = spool_->reject(alert); kept) {
+      logger()->error("agent: the LAPI refuses an alert for good ({}); kept in {}/{}", why,
+                      spool_->dir(), Spool::kRejectedFile);
+      return;
+    }
+  }
+  logger()->error("agent: the LAPI refuses an alert for good ({}); dropped: {}", why, alert);
 }
 
 Result<void> LapiClient::ensure_token(bool final_push) {

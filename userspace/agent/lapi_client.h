@@ -10,6 +10,11 @@
 //   (at most max_batch alerts per request, so a backlog takes several requests).
 //   401/403: the token is dropped and the request retried after a new login, twice at most.
 //   429/503/504: retried up to 5 times, waiting (2·n+5) s before retry n.
+//   400/413/422 (content refused): the batch is sent again one alert at a time; an alert the
+//   LAPI refuses on its own is set aside in <spool_dir>/rejected.jsonl (logged when there is no
+//   spool) instead of blocking every alert behind it.
+//   Bodies above 5 KiB are gzip-compressed, as Go clients do, until a LAPI answers 400/415 to
+//   one (CrowdSec 1.4); then they go plain.
 // - GET /v1/heartbeat every heartbeat interval.
 //
 // Nothing is lost: a push that fails is put back in order, and while the LAPI cannot be reached
@@ -85,7 +90,7 @@ std::string default_user_agent();
 struct LapiClientStats {
   uint64_t submitted = 0;      // alerts given to submit()
   uint64_t alerts_pushed = 0;  // alerts acknowledged by the LAPI (2xx)
-  uint64_t push_requests = 0;  // POST /v1/alerts answered 2xx
+  uint64_t push_requests = 0;  // POST /v1/alerts sent
   uint64_t push_failures = 0;  // POST /v1/alerts attempts that failed (transport or status)
   uint64_t logins = 0;         // successful logins
   uint64_t login_failures = 0;
@@ -94,7 +99,8 @@ struct LapiClientStats {
   uint64_t queued = 0;   // alerts waiting in memory now
   uint64_t spooled = 0;  // alerts waiting on disk now
   uint64_t spool_bytes = 0;
-  uint64_t dropped = 0;                // alerts given up: spool or memory bound, spool write errors
+  uint64_t dropped = 0;   // alerts given up: spool or memory bound, submit after stop
+  uint64_t rejected = 0;  // alerts the LAPI refused for good (400/413/422 on their own)
   std::optional<TimePoint> last_push;  // last 2xx for POST /v1/alerts
   bool logged_in = false;              // holding a token from a successful login
 };
@@ -141,6 +147,9 @@ class LapiClient {
   bool wait_until(std::chrono::steady_clock::time_point t);
   void push_cycle(bool final_push, std::chrono::steady_clock::time_point deadline);
   Outcome send_batch(const std::vector<std::string>& alerts, bool final_push);
+  Outcome send_one_by_one(const std::vector<std::string>& alerts, bool final_push,
+                          size_t& rejected);
+  void quarantine(const std::string& alert, const std::string& why);
   Result<void> ensure_token(bool final_push);
   Result<void> login();
   void heartbeat();
@@ -161,6 +170,7 @@ class LapiClient {
   int throttle_retries_ = 0;
   std::chrono::steady_clock::time_point push_retry_at_{};
   bool failing_ = false;
+  bool gzip_ok_ = true;  // cleared when the LAPI refuses a gzip-compressed body
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

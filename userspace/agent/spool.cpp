@@ -159,6 +159,17 @@ Result<void> Spool::append_to_segment(std::span<const std::string> alerts, uint6
   return ok();
 }
 
+Result<void> Spool::reject(const std::string& alert) {
+  const std::string path = dir_ + "/" + kRejectedFile;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::from_errno("spool: opening " + path);
+  auto written = write_all(fd, alert + "\n");
+  if (written && ::fdatasync(fd) != 0) written = Error::from_errno("fsync " + path);
+  ::close(fd);
+  if (!written) return written.error().context("spool: " + path);
+  return ok();
+}
+
 Result<void> Spool::remove_oldest() {
   const Segment s = segments_.front();
   const std::string path = path_of(s.seq);

@@ -54,6 +54,11 @@ class Spool {
   // Removes every segment up to and including `last_seq`. Errors: unlink's.
   Result<void> pop(uint64_t last_seq);
 
+  // Appends one alert the LAPI refuses for good to kRejectedFile, for the operator (never sent
+  // again). Errors: writing.
+  Result<void> reject(const std::string& alert);
+  static constexpr const char* kRejectedFile = "rejected.jsonl";
+
   bool empty() const { return segments_.empty(); }
   uint64_t alerts() const { return alerts_; }
   uint64_t bytes() const { return bytes_; }

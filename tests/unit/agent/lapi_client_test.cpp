@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent/credentials.h"
+#include "agent/spool.h"
 #include "core/clock.h"
 #include "lapi/alert_json.h"
 #include "lapi/auth.h"
@@ -52,6 +53,19 @@ class Proxy {
         fail_logins_(fail_logins) {
     const auto forward = [this](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/v1/alerts" && req.method == "POST") {
+        if (req.get_header_value("Content-Encoding") == "gzip") ++gzip_posts_;
+        if (refuse_gzip && req.get_header_value("Content-Encoding") == "gzip") {
+          res.status = 400;
+          res.set_content(
+              R"({"message":"invalid character '\x1f' looking for beginning of value"})",
+              "application/json");
+          return;
+        }
+        if (!reject_marker.empty() && req.body.find(reject_marker) != std::string::npos) {
+          res.status = 422;
+          res.set_content(R"({"message":"validation failure"})", "application/json");
+          return;
+        }
         if (alert_posts_++ < fail_alerts_) {
           res.status = alerts_status_;
           res.set_content(R"({"message":"busy"})", "application/json");
@@ -88,12 +102,17 @@ class Proxy {
   }
   int port() const { return port_; }
   int alert_posts() const { return alert_posts_; }
+  int gzip_posts() const { return gzip_posts_; }
+  // Set before the client starts.
+  bool refuse_gzip = false;   // 400 to a gzip body, as CrowdSec 1.4 does
+  std::string reject_marker;  // 422 to a body containing it
   int logins() const { return logins_; }
 
  private:
   uint16_t lapi_port_;
   int fail_alerts_, alerts_status_, fail_logins_;
   std::atomic<int> alert_posts_{0};
+  std::atomic<int> gzip_posts_{0};
   std::atomic<int> logins_{0};
   httplib::Server server_;
   int port_ = 0;
@@ -469,6 +488,48 @@ TEST_F(LapiClientTest, TooManyRequestsAlsoBacksOff) {
   ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 2; }));
   EXPECT_EQ(stored_values(), (std::vector<std::string>{"192.0.2.1", "192.0.2.2"}));
   EXPECT_EQ(c->stats().push_failures, 3u);
+}
+
+TEST_F(LapiClientTest, RefusedAlertIsSetAsideAndTheRestDelivered) {
+  add_machine("agent1");
+  Proxy proxy(port_, 0, 0, 0);
+  proxy.reject_marker = "phalanx/poison";
+  LapiClientOptions o = options();
+  o.url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  auto c = client(o);
+  c->submit({alert("192.0.2.1"), alert("192.0.2.2", "phalanx/poison"), alert("192.0.2.3")});
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 2; }));
+  EXPECT_EQ(stored_values(), (std::vector<std::string>{"192.0.2.1", "192.0.2.3"}));
+  const auto s = c->stats();
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.spooled, 0u);
+  auto kept = read_segment(dir_ + "/spool/rejected.jsonl");
+  ASSERT_TRUE(kept) << kept.error().message();
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_NE((*kept)[0].find("phalanx/poison"), std::string::npos);
+}
+
+TEST_F(LapiClientTest, LapiWithoutGzipGetsPlainBodies) {
+  add_machine("agent1");
+  Proxy proxy(port_, 0, 0, 0);
+  proxy.refuse_gzip = true;
+  LapiClientOptions o = options();
+  o.url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  o.push_interval = 200ms;
+  auto c = client(o);
+  std::vector<std::string> batch, expect;
+  for (int i = 0; i < 40; ++i) {  // well over the 5 KiB from which bodies are compressed
+    batch.push_back(alert(ip(i)));
+    expect.push_back(ip(i));
+  }
+  c->submit(batch);
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 40; }));
+  c->submit(batch);
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 80; }));
+  EXPECT_EQ(proxy.gzip_posts(), 1);  // tried once, then plain for good
+  EXPECT_EQ(stored().size(), 80u);
+  EXPECT_EQ(c->stats().rejected, 0u);
 }
 
 TEST_F(LapiClientTest, WrongPasswordNeverDeliversAndKeepsAlerts) {
