@@ -375,7 +375,13 @@ void LapiClient::push_cycle(bool final_push, SteadyTime deadline) {
     Outcome outcome;
     size_t rejected = 0;
     if (!batch.empty()) outcome = send_batch(batch, final_push);
-    if (outcome.kind == Outcome::kRejected) outcome = send_one_by_one(batch, final_push, rejected);
+    if (outcome.kind == Outcome::kRejected && batch.size() == 1) {
+      quarantine(batch[0], outcome.message);
+      rejected = 1;
+      outcome = {};
+    } else if (outcome.kind == Outcome::kRejected) {
+      outcome = send_one_by_one(batch, final_push, rejected);
+    }
     if (outcome.ok()) {
       if (spool_seq) {
         if (auto popped = spool_->pop(*spool_seq); !popped)

@@ -48,8 +48,10 @@ Result<void> write_all(int fd, const std::string& data) {
 }  // namespace
 
 Result<std::vector<std::string>> read_segment(const std::string& path) {
+  // access() first: ifstream does not promise to leave errno set.
+  if (::access(path.c_str(), R_OK) != 0) return Error::from_errno("reading " + path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::from_errno("reading " + path);
+  if (!in) return Error::from_errno("reading " + path, EIO);
   std::vector<std::string> out;
   std::string line;
   size_t bad = 0;
@@ -230,6 +232,12 @@ Result<Spool::Batch> Spool::peek(size_t max_alerts) const {
   for (const Segment& s : segments_) {
     if (!batch.alerts.empty() && batch.alerts.size() + s.alerts > max_alerts) break;
     auto alerts = read_segment(path_of(s.seq));
+    if (!alerts && alerts.error().code() == ENOENT) {
+      // Removed behind our back: nothing to send from it, and pop() forgets it.
+      logger()->warn("spool: {} disappeared; {} alert(s) lost", path_of(s.seq), s.alerts);
+      batch.last_seq = s.seq;
+      continue;
+    }
     if (!alerts) return alerts.error().context("spool " + dir_);
     std::move(alerts->begin(), alerts->end(), std::back_inserter(batch.alerts));
     batch.last_seq = s.seq;

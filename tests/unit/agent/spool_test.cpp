@@ -114,5 +114,18 @@ TEST_F(SpoolTest, DiscardsUnfinishedWritesAndDamagedLines) {
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/0000000000000002.jsonl"));
 }
 
+TEST_F(SpoolTest, SegmentRemovedBehindItsBackIsSkipped) {
+  auto spool = Spool::open(dir_, 1 << 20);
+  ASSERT_TRUE(spool);
+  ASSERT_TRUE((*spool)->append(alerts(0, 4), 2));
+  std::filesystem::remove(dir_ + "/0000000000000001.jsonl");
+  auto batch = (*spool)->peek(10);
+  ASSERT_TRUE(batch) << batch.error().message();
+  EXPECT_EQ(batch->alerts, alerts(2, 4));
+  ASSERT_TRUE((*spool)->pop(batch->last_seq));
+  EXPECT_TRUE((*spool)->empty());
+  EXPECT_EQ((*spool)->alerts(), 0u);
+}
+
 }  // namespace
 }  // namespace phalanx::agent
