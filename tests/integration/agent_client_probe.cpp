@@ -89,12 +89,7 @@ int do_push(const std::string& credentials, const std::string& spool, int first,
     return 1;
   }
   agent::LapiClientOptions o;
-  o.url = c->url;
-  o.machine_id = c->login;
-  o.password = c->password;
-  o.ca_file = c->ca_cert_path;
-  o.cert_file = c->cert_path;
-  o.key_file = c->key_path;
+  agent::use_credentials(o, *c);
   o.scenarios = {"phalanx/probe"};
   o.spool_dir = spool;
   o.push_interval = 100ms;

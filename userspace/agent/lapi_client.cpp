@@ -169,6 +169,15 @@ std::string default_user_agent() {
   return std::string("phalanx/") + PHALANX_VERSION;
 }
 
+void use_credentials(LapiClientOptions& options, const Credentials& credentials) {
+  options.url = credentials.url;
+  options.machine_id = credentials.login;
+  options.password = credentials.password;
+  options.ca_file = credentials.ca_cert_path;
+  options.cert_file = credentials.cert_path;
+  options.key_file = credentials.key_path;
+}
+
 Result<bool> register_machine(const LapiClientOptions& options,
                               const std::string& registration_token) {
   const std::string what = "registering at " + options.url;

@@ -43,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/credentials.h"
 #include "agent/spool.h"
 #include "core/duration.h"
 #include "core/result.h"
@@ -85,6 +86,9 @@ struct LapiClientOptions {
 
 // "phalanx/<version>", the shape the LAPI requires at login (exactly one '/').
 std::string default_user_agent();
+
+// Fills url, machine_id, password and the TLS files from a credentials file's contents.
+void use_credentials(LapiClientOptions& options, const Credentials& credentials);
 
 // Counters for metrics; a snapshot.
 struct LapiClientStats {

@@ -270,7 +270,19 @@ TEST_F(LapiClientTest, RegisterValidateLoginAndPush) {
   (*m)->is_validated = true;
   ASSERT_TRUE(store_->update_machine(**m));
 
-  auto c = client(o);
+  // What `lapi register` would write, read back by the agent.
+  Credentials creds;
+  creds.url = o.url;
+  creds.login = *id;
+  creds.password = *password;
+  ASSERT_TRUE(save_credentials(dir_ + "/local_api_credentials.yaml", creds));
+  auto loaded = load_credentials(dir_ + "/local_api_credentials.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  LapiClientOptions from_file = options("ignored");
+  from_file.password = "ignored";
+  use_credentials(from_file, *loaded);
+
+  auto c = client(from_file);
   ASSERT_TRUE(c);
   c->submit({alert("192.0.2.7")});
   // The counter moves once the 201 is read, which is after the row is stored.
