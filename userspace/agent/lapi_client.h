@@ -5,11 +5,13 @@
 // Protocol (spec/crowdsec-compat.md §1.5):
 // - POST /v1/watchers/login {machine_id, password, scenarios} (with a client certificate: only
 //   {scenarios}); the token is kept with its expiry and renewed by logging in again when less
-//   than a minute is left. Login failures are retried with exponential back-off from 20 s.
+//   than a minute is left. A refused login is retried with exponential back-off from 20 s (up
+//   to 320 s); a LAPI that does not answer at all is tried again at every push.
 // - POST /v1/alerts: everything submitted is pushed once per push interval as one JSON array
 //   (at most max_batch alerts per request, so a backlog takes several requests).
 //   401/403: the token is dropped and the request retried after a new login, twice at most.
-//   429/503/504: retried up to 5 times, waiting (2·n+5) s before retry n.
+//   429/503/504: retried up to 5 times, waiting (2·n+5) s before retry n; then, as after any
+//   other failure, at every push interval.
 //   400/413/422 (content refused): the batch is sent again one alert at a time; an alert the
 //   LAPI refuses on its own is set aside in <spool_dir>/rejected.jsonl (logged when there is no
 //   spool) instead of blocking every alert behind it.
@@ -31,7 +33,6 @@
 // the owner. The HTTP work happens on the client's own thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
