@@ -223,7 +223,7 @@ int run(daemon::Config config) {
       // The scenarios the agent runs are sent at login; the remote LAPI records them.
       std::vector<std::string> names;
       for (const auto& sc : started->content().scenarios->scenarios())
-        names.push_back(sc.name);
+        names.push_back(sc.name());
       auto client = remote_client(config, std::move(names));
       if (!client) {
         log->error("agent: {}", client.error().message());
