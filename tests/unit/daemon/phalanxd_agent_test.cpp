@@ -12,8 +12,8 @@
 #include <regex>
 #include <thread>
 
-#include "daemon_process.h"
 #include "core/clock.h"
+#include "daemon_process.h"
 #include "lapi/auth.h"
 #include "storage/store.h"
 
@@ -185,6 +185,74 @@ TEST_F(PhalanxdAgentTest, SighupReloadsAndRefusesABrokenAcquisition) {
   EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 6; }))
       << metric("phalanx_acquisition_lines_total");
   EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+}
+
+// Two processes: a LAPI-only phalanxd and an agent-only one pushing to it as a machine. While
+// the LAPI is down the agent spools its alerts; they arrive once it is back.
+TEST_F(PhalanxdAgentTest, AgentOnlyPushesToARemoteLapiAndSpoolsWhileItIsDown) {
+  {
+    auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
+    ASSERT_TRUE(store);
+    storage::Machine m;
+    m.machine_id = "edge-1";
+    m.password_hash = lapi::hash_password("edge-1-password", 1000);
+    m.is_validated = true;
+    ASSERT_TRUE((*store)->add_machine(m));
+  }
+  // The LAPI on a fixed free port, so that its restart is found at the same address.
+  std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                     << "lapi:\n  listen: 127.0.0.1:0\n";
+  DaemonProcess lapi_proc(PHALANXD_PATH, dir_ + "/lapi.log");
+  ASSERT_TRUE(lapi_proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
+  unsigned port = 0;
+  ASSERT_EQ(std::sscanf(lapi_proc.wait_line("phalanxd: listening on").c_str(),
+                        "phalanxd: listening on 127.0.0.1:%u", &port),
+            1);
+  http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+  std::ofstream(dir_ + "/agent.yaml")
+      << "data_dir: " << dir_ << "/agent-state\n"
+      << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
+      << "/acquis.d\n  metrics_listen: 127.0.0.1:0\n"
+      << "  lapi:\n    url: http://127.0.0.1:" << port
+      << "/\n    login: edge-1\n    password: edge-1-password\n"
+      << "lapi:\n  enabled: false\n";
+  DaemonProcess agent_proc(PHALANXD_PATH, dir_ + "/agent.log");
+  ASSERT_TRUE(agent_proc.start({"-c", dir_ + "/agent.yaml"}));
+  ASSERT_NE(agent_proc.wait_line("phalanxd: agent running"), "");
+  std::string lines;
+  for (int i = 0; i < 7; ++i)
+    lines += failed("198.51.100.30", i);
+  append(lines);
+  EXPECT_TRUE(eventually([&] { return banned("198.51.100.30"); })) << daemon_log();
+
+  // LAPI down: the next attack is spooled on the agent's disk.
+  ASSERT_EQ(lapi_proc.stop(SIGTERM), 0);
+  lines.clear();
+  for (int i = 0; i < 7; ++i)
+    lines += failed("198.51.100.31", i);
+  append(lines);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return fs::exists(dir_ + "/agent-state/spool") &&
+               !fs::is_empty(dir_ + "/agent-state/spool");
+      },
+      15s));
+  std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                     << "lapi:\n  listen: 127.0.0.1:" << port << "\n";
+  ASSERT_TRUE(lapi_proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
+  ASSERT_NE(lapi_proc.wait_line("phalanxd: listening on"), "");
+  EXPECT_TRUE(eventually([&] { return banned("198.51.100.31"); }, 20s));
+  EXPECT_EQ(agent_proc.stop(SIGTERM), 0);
+  EXPECT_EQ(lapi_proc.stop(SIGTERM), 0);
+  auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
+  ASSERT_TRUE(store);
+  storage::AlertFilter f;
+  f.scenario = "phalanx/ssh-bf";
+  auto alerts = (*store)->query_alerts(f, phalanx::SystemClock::instance().now());
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->size(), 2u) << "each alert exactly once";
+  for (const auto& a : *alerts)
+    EXPECT_EQ(a.machine_id, "edge-1");
 }
 
 TEST_F(PhalanxdAgentTest, CheckPrintsEveryProblem) {
