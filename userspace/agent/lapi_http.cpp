@@ -21,30 +21,6 @@ namespace phalanx::agent {
 
 using nlohmann::json;
 
-int code_of(httplib::Error err) {
-  switch (err) {
-    case httplib::Error::Connection:
-      return ECONNREFUSED;
-    case httplib::Error::Canceled:
-      return ECANCELED;
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLLoadingCerts:
-    case httplib::Error::SSLServerVerification:
-      return EPROTO;
-    case httplib::Error::ConnectionTimeout:
-      return ETIMEDOUT;
-    default:
-      return EIO;
-  }
-}
-
-std::string error_text(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string())
-    return j["message"].get<std::string>();
-  return body.substr(0, 200);
-}
-
 std::string transport_error(httplib::Error err) {
   return fmt::format("{} ({})", httplib::to_string(err), std::strerror(code_of(err)));
 }

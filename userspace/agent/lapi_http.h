@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "bouncer/http_errors.h"
 #include "core/duration.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -32,12 +33,12 @@ Result<Endpoint> parse_url(const std::string& url);
 // A keep-alive client with the options' timeouts, client certificate and CA.
 std::unique_ptr<httplib::Client> make_http(const LapiClientOptions& o, const Endpoint& e);
 
-// errno-style code for an httplib transport error (ECONNREFUSED, ETIMEDOUT, EPROTO, ...).
-int code_of(httplib::Error err);
+// errno-style code for an httplib transport error (ECONNREFUSED, ETIMEDOUT, EPROTO, ...), and
+// the LAPI's {"message": ...} (else the start of the raw body): shared with the bouncers.
+using http::code_of;
+using http::error_text;
 // "Connection (Connection refused)": httplib's name for the failure plus the errno's text.
 std::string transport_error(httplib::Error err);
-// The LAPI's {"message": ...}, else the start of the raw body.
-std::string error_text(const std::string& body);
 bool is_2xx(int status);
 
 // gzip (RFC 1952) of `data`; empty on failure.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "bouncer/http_errors.h"
 #include "core/log.h"
 
 namespace phalanx::bouncer {
@@ -27,34 +28,8 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// errno-style code for an httplib transport error, so callers can tell "down" from "broken".
-int code_of(httplib::Error err) {
-  switch (err) {
-    case httplib::Error::Connection:
-      return ECONNREFUSED;
-    case httplib::Error::Read:
-    case httplib::Error::Write:
-      return EIO;
-    case httplib::Error::Canceled:
-      return ECANCELED;
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLLoadingCerts:
-    case httplib::Error::SSLServerVerification:
-      return EPROTO;
-    case httplib::Error::ConnectionTimeout:
-      return ETIMEDOUT;
-    default:
-      return EIO;
-  }
-}
-
-// The LAPI's error text: {"message": "..."} when it sent one, else the raw body (cut short).
-std::string error_text(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string())
-    return j["message"].get<std::string>();
-  return body.substr(0, 200);
-}
+using http::code_of;
+using http::error_text;
 
 bool supported(const std::vector<std::string>& types, const std::string& type) {
   return std::find(types.begin(), types.end(), type) != types.end();
