@@ -84,6 +84,10 @@ void Agent::stop() {
   pipeline_->stop();
 }
 
+void Agent::hand_buckets_to(Agent& next) {
+  next.pipeline_->adopt_buckets(pipeline_->take_buckets());
+}
+
 std::string Agent::render_metrics() const {
   std::string out;
   auto add = [&out](std::string_view name, std::string_view type, std::string_view help) {

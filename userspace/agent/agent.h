@@ -42,6 +42,10 @@ class Agent {
   Result<void> start();
   void stop();  // idempotent
 
+  // SIGHUP: the stopped agent's live buckets go to the next one, which keeps those of the
+  // scenarios that did not change. Call on a stopped agent, and before the next one starts.
+  void hand_buckets_to(Agent& next);
+
   // Prometheus text: acquisition, parsing, buckets, overflows, queues, latency.
   std::string render_metrics() const;
   const Pipeline& pipeline() const { return *pipeline_; }

@@ -59,6 +59,8 @@ struct Pipeline::Impl {
 
   mutable std::mutex overflow_mu;
   std::map<std::string, uint64_t> overflows;
+  // Set before start (adopted by the detector thread), filled when the detector thread ends.
+  std::shared_ptr<scenario::Engine::Handoff> handoff_in, handoff_out;
   mutable std::mutex by_type_mu;
   std::map<std::pair<std::string, std::string>, uint64_t> by_type;
 };
@@ -122,6 +124,12 @@ void Pipeline::start() {
     parser::ParseContext post_ctx{.run = &run, .enrichers = im.content.enrichers.get()};
     scenario::Detector detector(*im.content.scenarios, im.content.postoverflows.get(), &post_ctx,
                                 {.max_buckets = im.options.max_buckets, .clock = &clock}, run);
+    if (im.handoff_in) {
+      adopted_ = detector.engine().adopt_buckets(im.handoff_in);
+      im.handoff_in.reset();
+      log::get("agent")->info("{} live bucket(s) carried over from before the reload",
+                              adopted_.load());
+    }
     std::vector<Parsed> batch;
     std::vector<parser::Event> out;
     auto next_tick = std::chrono::steady_clock::now() + im.options.tick;
@@ -168,6 +176,8 @@ void Pipeline::start() {
       bucket_count_.store(detector.engine().bucket_count(), std::memory_order_relaxed);
     }
     deliver();
+    // The live buckets outlive this detector, in case a reload wants them.
+    im.handoff_out = detector.engine().release_buckets();
   });
 }
 
@@ -192,6 +202,14 @@ bool Pipeline::try_push(acquisition::Line& line) {
   if (!impl_->lines.try_push(line)) return false;
   stats_.lines.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+void Pipeline::adopt_buckets(std::shared_ptr<scenario::Engine::Handoff> handoff) {
+  impl_->handoff_in = std::move(handoff);
+}
+
+std::shared_ptr<scenario::Engine::Handoff> Pipeline::take_buckets() {
+  return std::move(impl_->handoff_out);
 }
 
 size_t Pipeline::line_queue_depth() const {

@@ -26,6 +26,7 @@
 #include "cli/content.h"
 #include "core/clock.h"
 #include "parser/overflow.h"
+#include "scenario/engine.h"
 
 namespace phalanx::agent {
 
@@ -70,6 +71,13 @@ class Pipeline final : public acquisition::Sink {
   bool push(acquisition::Line line) override;
   bool try_push(acquisition::Line& line) override;
 
+  // Live buckets across a reload: adopt_buckets() (before start()) hands the detector the
+  // buckets a previous pipeline left, keeping those whose scenario is unchanged; after stop(),
+  // take_buckets() gives this pipeline's live buckets for the next one.
+  void adopt_buckets(std::shared_ptr<scenario::Engine::Handoff> handoff);
+  std::shared_ptr<scenario::Engine::Handoff> take_buckets();
+  size_t adopted_buckets() const { return adopted_.load(); }
+
   const PipelineStats& stats() const { return stats_; }
   size_t workers() const { return workers_; }
   size_t line_queue_depth() const;
@@ -87,6 +95,7 @@ class Pipeline final : public acquisition::Sink {
   PipelineStats stats_;
   size_t workers_ = 1;
   std::atomic<size_t> bucket_count_{0};
+  std::atomic<size_t> adopted_{0};
 };
 
 // The parser's view of an acquisition line: live lines expect live buckets, cat-mode lines are

@@ -289,8 +289,11 @@ int run(daemon::Config config) {
                    fresh ? diag.items().front().to_string() : fresh.error().message());
         continue;
       }
-      if (auto old = slot.get()) old->stop();
       std::shared_ptr<agent::Agent> next = std::move(*fresh);
+      if (auto old = slot.get()) {
+        old->stop();
+        old->hand_buckets_to(*next);
+      }
       if (auto r = next->start(); !r) {
         log->error("reload: {}", r.error().message());
         sd_notify(0, "READY=1");

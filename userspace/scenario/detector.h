@@ -33,6 +33,7 @@ class Detector {
   void tick(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump = nullptr);
 
   const Engine& engine() const { return engine_; }
+  Engine& engine() { return engine_; }
   const DetectorStats& stats() const { return stats_; }
 
  private:

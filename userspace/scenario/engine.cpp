@@ -125,6 +125,60 @@ struct Engine::Bucket {
   }
 };
 
+struct Engine::Handoff {
+  struct Item {
+    std::string name, hash, group;
+    Bucket bucket;
+  };
+  struct Hidden {
+    std::string name, hash;
+    std::unordered_map<std::string, TimePoint> until;
+  };
+  std::vector<Item> buckets;
+  std::vector<Hidden> blackholes;
+};
+
+std::shared_ptr<Engine::Handoff> Engine::release_buckets() {
+  auto h = std::make_shared<Handoff>();
+  h->buckets.reserve(buckets_.size());
+  for (auto& [key, bucket] : buckets_) {
+    const Scenario& owner = scenarios_.scenarios()[bucket.owner];
+    bucket.queue_object.reset();  // a view of the queue; made again where the bucket lands
+    h->buckets.push_back({owner.name(), owner.hash, key.group, std::move(bucket)});
+  }
+  buckets_.clear();
+  for (size_t i = 0; i < blackholes_.size(); ++i) {
+    if (blackholes_[i].empty()) continue;
+    const Scenario& s = scenarios_.scenarios()[i];
+    h->blackholes.push_back({s.name(), s.hash, std::move(blackholes_[i])});
+    blackholes_[i].clear();
+  }
+  return h;
+}
+
+size_t Engine::adopt_buckets(const std::shared_ptr<Handoff>& handoff) {
+  if (!handoff) return 0;
+  std::unordered_map<std::string, uint32_t> by_id;  // name + '\n' + hash -> index here
+  for (const auto& s : scenarios_.scenarios())
+    by_id.emplace(s.name() + "\n" + s.hash, s.index);
+  size_t adopted = 0;
+  for (auto& item : handoff->buckets) {
+    auto it = by_id.find(item.name + "\n" + item.hash);
+    if (it == by_id.end()) continue;
+    const Scenario& s = scenarios_.scenarios()[it->second];
+    item.bucket.owner = s.index;
+    item.bucket.id = next_bucket_id_++;
+    if (buckets_.emplace(Key{s.family, item.group}, std::move(item.bucket)).second) ++adopted;
+  }
+  for (auto& hidden : handoff->blackholes) {
+    auto it = by_id.find(hidden.name + "\n" + hidden.hash);
+    if (it != by_id.end()) blackholes_[it->second] = std::move(hidden.until);
+  }
+  handoff->buckets.clear();
+  handoff->blackholes.clear();
+  return adopted;
+}
+
 Engine::Engine(const ScenarioSet& scenarios, EngineOptions options, expr::RunContext run)
     : scenarios_(scenarios), options_(options), run_(run), blackholes_(scenarios.size()) {
   if (run_.clock == nullptr) run_.clock = options_.clock;

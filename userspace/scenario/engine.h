@@ -59,6 +59,14 @@ class Engine {
   void tick(std::vector<parser::Event>& out);
 
   size_t bucket_count() const { return buckets_.size(); }
+
+  // Live buckets carried across a content reload. release_buckets() moves every bucket and
+  // blackhole out of this engine, each tagged with its scenario's name and file hash;
+  // adopt_buckets() takes those whose scenario is still loaded unchanged (same name, same
+  // hash) and drops the rest (the scenario changed or is gone). Returns the buckets adopted.
+  struct Handoff;
+  std::shared_ptr<Handoff> release_buckets();
+  size_t adopt_buckets(const std::shared_ptr<Handoff>& handoff);
   const EngineStats& stats() const { return stats_; }
   // Bytes held by live buckets, without the events they queue (those are shared between
   // scenarios and counted separately by the caller).

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -112,6 +114,68 @@ TEST(PipelineTest, PushFailsOnceStopped) {
   acquisition::Line line = ssh_line("198.51.100.7", 2);
   EXPECT_FALSE(p.try_push(line));
   EXPECT_FALSE(line.raw.empty()) << "a refused line is left to its source";
+}
+
+// A reload in the middle of a brute force: the next pipeline, over content loaded again (and
+// the old content gone), adopts the live bucket and the 6th failure still overflows it.
+TEST(PipelineTest, ReloadCarriesLiveBucketsOver) {
+  cli::ContentOptions opts;
+  opts.config_dir = std::string(PHALANX_SOURCE_DIR) + "/scenarios";
+  auto first = std::make_unique<cli::Content>(std::move(*cli::load_content(opts)));
+  size_t live = 0;  // ssh-bf's bucket, and those of the other ssh scenarios the lines feed
+  auto handoff = [&] {
+    Pipeline p(*first, {.workers = 1}, [](std::vector<parser::Alert>&&) {});
+    p.start();
+    for (int i = 0; i < 5; ++i)
+      EXPECT_TRUE(p.push(ssh_line("198.51.100.40", i)));
+    p.stop();
+    live = p.bucket_count();
+    EXPECT_GE(live, 1u);
+    return p.take_buckets();
+  }();
+  first.reset();
+  auto second = std::move(*cli::load_content(opts));
+  Collected got;
+  Pipeline p(second, {.workers = 1}, [&](std::vector<parser::Alert>&& a) {
+    std::lock_guard lock(got.mu);
+    for (auto& x : a)
+      got.alerts.push_back(std::move(x));
+  });
+  p.adopt_buckets(handoff);
+  p.start();
+  EXPECT_TRUE(p.push(ssh_line("198.51.100.40", 5)));
+  p.stop();
+  EXPECT_EQ(p.adopted_buckets(), live);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.alerts[0].source.value, "198.51.100.40");
+  EXPECT_EQ(got.alerts[0].events_count, 6);
+}
+
+// A scenario that changed (another hash) does not get its old bucket back; the others do.
+TEST(PipelineTest, ChangedScenarioStartsWithNoBuckets) {
+  Pipeline before(content(), {.workers = 1}, [](std::vector<parser::Alert>&&) {});
+  before.start();
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(before.push(ssh_line("198.51.100.41", i)));
+  before.stop();
+  auto handoff = before.take_buckets();
+  ASSERT_TRUE(handoff);
+  // The same scenarios from text with one byte changed: same names, other hashes.
+  char tmpl[] = "/tmp/phalanx-reload-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::copy(std::string(PHALANX_SOURCE_DIR) + "/scenarios", dir + "/c",
+                        std::filesystem::copy_options::recursive);
+  std::ofstream(dir + "/c/scenarios/phalanx/ssh-bf.yaml", std::ios::app) << "# changed\n";
+  cli::ContentOptions opts;
+  opts.config_dir = dir + "/c";
+  auto changed = std::move(*cli::load_content(opts));
+  Pipeline after(changed, {.workers = 1}, [](std::vector<parser::Alert>&&) {});
+  after.adopt_buckets(handoff);
+  after.start();
+  after.stop();
+  EXPECT_EQ(after.adopted_buckets(), before.bucket_count() - 1);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PipelineTest, MakeEventCarriesLabelsAndMode) {
