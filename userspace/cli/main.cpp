@@ -8,6 +8,7 @@
 #include "cli/admin.h"
 #include "cli/explain.h"
 #include "cli/hubtest_cmd.h"
+#include "cli/lapi_cmd.h"
 #include "cli/lint.h"
 #include "cli/output.h"
 #include "cli/replay.h"
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
 
   phalanx::cli::AdminOptions admin;
   phalanx::cli::setup_admin(app, admin);
+  phalanx::cli::LapiOptions lapi;
+  phalanx::cli::setup_lapi(app, lapi);
 
 #ifdef PHALANX_WITH_XDP
   phalanx::cli::XdpOptions xdp;
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   if (nft_cmd->parsed()) return phalanx::cli::run_nft(nft);
 #endif
   if (auto rc = phalanx::cli::run_admin(admin)) return *rc;
+  if (auto rc = phalanx::cli::run_lapi(lapi)) return *rc;
   if (explain_cmd->parsed()) {
     explain.json = explain_output == "json";
     explain.content.year = explain_year;

@@ -258,6 +258,53 @@ TEST_F(PhalanxdAgentTest, AgentOnlyPushesToARemoteLapiAndSpoolsWhileItIsDown) {
     EXPECT_EQ(a.machine_id, "edge-1");
 }
 
+// The agent-only setup an admin follows: `phalanx lapi register` on the agent host writes the
+// credentials file, `phalanx machines validate` on the LAPI host, phalanxd reads the file.
+TEST_F(PhalanxdAgentTest, RegisteredAgentPushesWithItsCredentialsFile) {
+  std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                     << "lapi:\n  listen: 127.0.0.1:0\n";
+  DaemonProcess lapi_proc(PHALANXD_PATH, dir_ + "/lapi.log");
+  ASSERT_TRUE(lapi_proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
+  unsigned port = 0;
+  ASSERT_EQ(std::sscanf(lapi_proc.wait_line("phalanxd: listening on").c_str(),
+                        "phalanxd: listening on 127.0.0.1:%u", &port),
+            1);
+  http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+  const std::string url = fmt::format("http://127.0.0.1:{}/", port);
+  std::string out;
+  ASSERT_EQ(
+      DaemonProcess::run(
+          PHALANX_CLI_PATH,
+          {"lapi", "register", "-u", url, "--machine", "edge-2", "-f", dir_ + "/creds.yaml"}, out),
+      0)
+      << out;
+  EXPECT_NE(out.find("phalanx machines validate edge-2"), std::string::npos) << out;
+  EXPECT_EQ(fs::status(dir_ + "/creds.yaml").permissions() & fs::perms::others_read,
+            fs::perms::none);
+  out.clear();
+  ASSERT_EQ(
+      DaemonProcess::run(
+          PHALANX_CLI_PATH,
+          {"machines", "validate", "edge-2", "--db", "sqlite://" + dir_ + "/phalanx.db"}, out),
+      0)
+      << out;
+  std::ofstream(dir_ + "/agent.yaml")
+      << "data_dir: " << dir_ << "/agent-state\n"
+      << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
+      << "/acquis.d\n  lapi: {credentials: " << dir_ << "/creds.yaml}\n"
+      << "lapi: {enabled: false}\n";
+  DaemonProcess agent_proc(PHALANXD_PATH, dir_ + "/agent.log");
+  ASSERT_TRUE(agent_proc.start({"-c", dir_ + "/agent.yaml"}));
+  ASSERT_NE(agent_proc.wait_line("phalanxd: agent running"), "");
+  std::string lines;
+  for (int i = 0; i < 7; ++i)
+    lines += failed("198.51.100.32", i);
+  append(lines);
+  EXPECT_TRUE(eventually([&] { return banned("198.51.100.32"); }));
+  EXPECT_EQ(agent_proc.stop(SIGTERM), 0);
+  EXPECT_EQ(lapi_proc.stop(SIGTERM), 0);
+}
+
 TEST_F(PhalanxdAgentTest, CheckPrintsEveryProblem) {
   std::string out;
   EXPECT_EQ(DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir_ + "/config.yaml"}, out), 0)
