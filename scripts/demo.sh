@@ -231,7 +231,7 @@ cat <<TXT
 == done; the namespaces and files are removed.
 
 Run Phalanx for real on this host:
-  sudo cmake --install $build --prefix /usr        # binaries, systemd units, /etc/phalanx
+  sudo cmake --install $build                      # binaries, systemd units, /etc/phalanx
   sudo \$EDITOR /etc/phalanx/acquis.yaml             # the logs to follow (auth.log, nginx, journald)
   sudo phalanxd --check                             # validates everything, prints every problem
   sudo systemctl enable --now phalanxd
