@@ -25,4 +25,18 @@ std::string render_client_metrics(const agent::LapiClientStats& s) {
   return out;
 }
 
+std::string render_local_output_metrics(uint64_t stored, uint64_t failed, size_t queued) {
+  return fmt::format(
+      "# HELP phalanx_agent_alerts_pushed_total Alerts the agent stored through the local API.\n"
+      "# TYPE phalanx_agent_alerts_pushed_total counter\n"
+      "phalanx_agent_alerts_pushed_total {}\n"
+      "# HELP phalanx_agent_push_failures_total Alerts the local API could not store.\n"
+      "# TYPE phalanx_agent_push_failures_total counter\n"
+      "phalanx_agent_push_failures_total {}\n"
+      "# HELP phalanx_agent_alerts_queued Alerts waiting to be stored.\n"
+      "# TYPE phalanx_agent_alerts_queued gauge\n"
+      "phalanx_agent_alerts_queued {}\n",
+      stored, failed, queued);
+}
+
 }  // namespace phalanx::daemon

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Prometheus text for the agent's remote-LAPI client (agent only).
+// Prometheus text for where the agent's alerts go: the remote-LAPI client (agent only), or the
+// writer into the LAPI of the same process.
 #pragma once
 
 #include <string>
@@ -9,5 +10,6 @@
 namespace phalanx::daemon {
 
 std::string render_client_metrics(const agent::LapiClientStats& stats);
+std::string render_local_output_metrics(uint64_t stored, uint64_t failed, size_t queued);
 
 }  // namespace phalanx::daemon

@@ -133,6 +133,7 @@ int run(daemon::Config config) {
   std::unique_ptr<lapi::Lapi> lapi;
   std::unique_ptr<lapi::Server> server;
   AgentSlot slot;
+  std::unique_ptr<daemon::LocalOutput> local_output;
 
   if (config.lapi_enabled) {
     ensure_sqlite_dir(config.db_url);
@@ -166,9 +167,13 @@ int run(daemon::Config config) {
     }
     lapi = std::move(*created);
     if (config.agent.enabled) {
-      lapi->set_extra_metrics([&slot] {
+      lapi->set_extra_metrics([&slot, &local_output] {
         auto a = slot.get();
-        return a ? a->render_metrics() : std::string();
+        std::string text = a ? a->render_metrics() : std::string();
+        if (local_output)
+          text += daemon::render_local_output_metrics(
+              local_output->written(), local_output->failed(), local_output->queued());
+        return text;
       });
     }
     lapi->start_watching();
@@ -186,7 +191,6 @@ int run(daemon::Config config) {
     log->info("local api listening on {}:{}", config.server.address, server->port());
   }
 
-  std::unique_ptr<daemon::LocalOutput> local_output;
   std::unique_ptr<agent::LapiClient> remote;
   std::unique_ptr<MetricsHandler> metrics_handler;
   std::unique_ptr<lapi::Server> metrics_server;

@@ -126,6 +126,7 @@ TEST_F(PhalanxdAgentTest, AppendedBruteForceBecomesADecision) {
   EXPECT_FALSE(banned("198.51.100.8"));
   EXPECT_EQ(metric("phalanx_acquisition_lines_total"), 9);
   EXPECT_EQ(metric("phalanx_overflows_total"), 1);
+  EXPECT_EQ(metric("phalanx_agent_alerts_pushed_total"), 1);
   EXPECT_EQ(daemon_->stop(SIGTERM), 0);
   // The alert is stored as the local machine's, which exists and is validated.
   auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
