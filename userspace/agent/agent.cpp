@@ -4,30 +4,16 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "core/prometheus.h"
 
 namespace phalanx::agent {
 namespace {
 
+using prometheus::escape_label;
+
 const std::shared_ptr<spdlog::logger>& logger() {
   static auto l = log::get("agent");
   return l;
-}
-
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string label(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -96,21 +82,22 @@ std::string Agent::render_metrics() const {
   add("phalanx_acquisition_lines_total", "counter", "Lines read, per source.");
   for (const auto& s : sources_)
     out += fmt::format("phalanx_acquisition_lines_total{{source=\"{}\",type=\"{}\"}} {}\n",
-                       label(s->config().name), label(s->config().source), s->stats().lines.load());
+                       escape_label(s->config().name), escape_label(s->config().source),
+                       s->stats().lines.load());
   add("phalanx_acquisition_dropped_total", "counter",
       "Lines dropped by a source (allowed dropping, cut or invalid messages).");
   for (const auto& s : sources_)
     out += fmt::format("phalanx_acquisition_dropped_total{{source=\"{}\"}} {}\n",
-                       label(s->config().name), s->stats().dropped.load());
+                       escape_label(s->config().name), s->stats().dropped.load());
   add("phalanx_acquisition_errors_total", "counter", "Read errors and rejected messages.");
   for (const auto& s : sources_)
     out += fmt::format("phalanx_acquisition_errors_total{{source=\"{}\"}} {}\n",
-                       label(s->config().name), s->stats().errors.load());
+                       escape_label(s->config().name), s->stats().errors.load());
   add("phalanx_acquisition_idle", "gauge",
       "1 when a source produced nothing for longer than its idle_warning.");
   for (const auto& s : sources_)
-    out += fmt::format("phalanx_acquisition_idle{{source=\"{}\"}} {}\n", label(s->config().name),
-                       s->stats().idle.load() ? 1 : 0);
+    out += fmt::format("phalanx_acquisition_idle{{source=\"{}\"}} {}\n",
+                       escape_label(s->config().name), s->stats().idle.load() ? 1 : 0);
   const PipelineStats& st = pipeline_->stats();
   add("phalanx_parser_lines_total", "counter", "Lines by parsing result.");
   out += fmt::format("phalanx_parser_lines_total{{result=\"parsed\"}} {}\n", st.parsed.load());
@@ -122,12 +109,13 @@ std::string Agent::render_metrics() const {
       "Lines by the source's labels.type and parsing result.");
   for (const auto& [key, n] : pipeline_->lines_by_type())
     out += fmt::format("phalanx_parser_lines_by_type_total{{type=\"{}\",result=\"{}\"}} {}\n",
-                       label(key.first), key.second, n);
+                       escape_label(key.first), key.second, n);
   add("phalanx_buckets", "gauge", "Live buckets.");
   out += fmt::format("phalanx_buckets {}\n", pipeline_->bucket_count());
   add("phalanx_overflows_total", "counter", "Alerts out of the scenarios, per scenario.");
   for (const auto& [scenario, n] : pipeline_->overflows_by_scenario())
-    out += fmt::format("phalanx_overflows_total{{scenario=\"{}\"}} {}\n", label(scenario), n);
+    out +=
+        fmt::format("phalanx_overflows_total{{scenario=\"{}\"}} {}\n", escape_label(scenario), n);
   add("phalanx_queue_depth", "gauge", "Items waiting in the agent's queues.");
   out += fmt::format("phalanx_queue_depth{{queue=\"lines\"}} {}\n", pipeline_->line_queue_depth());
   out +=

@@ -6,17 +6,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/output.h"
+#include "core/bounded_queue.h"
 #include "lapi/alert_json.h"
 #include "scenario/detector.h"
 
@@ -35,40 +33,6 @@ struct Chunk {
   std::vector<std::string> lines;
   std::vector<parser::Event> events;
   std::vector<uint8_t> verdict;  // 0 unparsed, 1 parsed, 2 error
-};
-
-// A bounded multi-producer queue.
-template <typename T>
-class Channel {
- public:
-  explicit Channel(size_t capacity) : capacity_(capacity) {}
-  void push(T item) {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return items_.size() < capacity_; });
-    items_.push_back(std::move(item));
-    not_empty_.notify_one();
-  }
-  std::optional<T> pop() {
-    std::unique_lock lock(mu_);
-    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
-    if (items_.empty()) return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
-    not_full_.notify_one();
-    return item;
-  }
-  void close() {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    not_empty_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<T> items_;
-  size_t capacity_;
-  bool closed_ = false;
 };
 
 class Progress {
@@ -184,7 +148,7 @@ int run_replay(const ReplayOptions& opts) {
     // Workers parse chunks in parallel; the scenarios take them back in input order, so the
     // alerts are the same as with one worker.
     constexpr size_t kChunkLines = 512;
-    Channel<Chunk> todo(workers * 4), done(workers * 4);
+    BoundedQueue<Chunk> todo(workers * 4), done(workers * 4);
     std::vector<std::thread> pool;
     for (size_t w = 0; w < workers; ++w) {
       pool.emplace_back([&] {

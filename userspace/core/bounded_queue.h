@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace phalanx {
@@ -33,6 +34,16 @@ class BoundedQueue {
     items_.push_back(std::move(item));
     not_empty_.notify_one();
     return true;
+  }
+  // Blocks for the next item; nullopt once the queue is closed and empty.
+  std::optional<T> pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
   }
   // Moves up to `max` items into `out` (appended), waiting up to `timeout` for the first one.
   // Returns false when the queue is closed and empty (nothing more will come).

@@ -14,9 +14,9 @@
 #include <mutex>
 
 #include "agent/agent.h"
-#include "agent/credentials.h"
 #include "agent/lapi_client.h"
 #include "core/log.h"
+#include "daemon/agent_only.h"
 #include "daemon/check.h"
 #include "daemon/client_metrics.h"
 #include "daemon/config.h"
@@ -74,56 +74,6 @@ Result<std::shared_ptr<agent::Agent>> load_agent(const daemon::Config& config,
   if (!created) return created.error();
   return std::shared_ptr<agent::Agent>(std::move(*created));
 }
-
-// The client for a remote LAPI (agent only), from the credentials file and the keys that
-// override it.
-Result<std::unique_ptr<agent::LapiClient>> remote_client(const daemon::Config& config,
-                                                         std::vector<std::string> scenarios) {
-  const daemon::RemoteLapi& r = config.agent.remote;
-  agent::LapiClientOptions o;
-  if (!r.credentials_file.empty()) {
-    PHALANX_TRY(auto creds, agent::load_credentials(r.credentials_file));
-    agent::use_credentials(o, creds);
-  }
-  if (!r.url.empty()) o.url = r.url;
-  if (!r.login.empty()) o.machine_id = r.login;
-  if (!r.password.empty()) o.password = r.password;
-  if (!r.ca_file.empty()) o.ca_file = r.ca_file;
-  if (!r.cert_file.empty()) o.cert_file = r.cert_file;
-  if (!r.key_file.empty()) o.key_file = r.key_file;
-  o.insecure_skip_verify = o.insecure_skip_verify || r.insecure_skip_verify;
-  o.scenarios = std::move(scenarios);
-  o.spool_dir = config.data_dir + "/spool";
-  PHALANX_TRY(auto client, agent::LapiClient::create(std::move(o)));
-  PHALANX_CHECK(client->start());
-  return client;
-}
-
-// Agent only: /metrics (and /health) on their own listener.
-class MetricsHandler final : public lapi::Handler {
- public:
-  explicit MetricsHandler(std::function<std::string()> render) : render_(std::move(render)) {}
-  lapi::Reply handle(lapi::Request& req) override {
-    lapi::Reply r;
-    if (req.method != "GET" && req.method != "HEAD") {
-      r.response.status = 405;
-      r.response.content_type.clear();
-    } else if (req.path == "/metrics") {
-      r.response.body = render_();
-      r.response.content_type = "text/plain; version=0.0.4";
-    } else if (req.path == "/health") {
-      r.response.body = R"({"status":"up"})";
-    } else {
-      r.response.status = 404;
-      r.response.content_type.clear();
-    }
-    return r;
-  }
-  size_t body_limit(std::string_view) const override { return 0; }
-
- private:
-  std::function<std::string()> render_;
-};
 
 int run(daemon::Config config) {
   auto log = phalanx::log::get("phalanxd");
@@ -192,7 +142,7 @@ int run(daemon::Config config) {
   }
 
   std::unique_ptr<agent::LapiClient> remote;
-  std::unique_ptr<MetricsHandler> metrics_handler;
+  std::unique_ptr<daemon::MetricsHandler> metrics_handler;
   std::unique_ptr<lapi::Server> metrics_server;
   agent::AlertCallback on_alerts;
   if (config.agent.enabled) {
@@ -228,7 +178,7 @@ int run(daemon::Config config) {
       std::vector<std::string> names;
       for (const auto& sc : started->content().scenarios->scenarios())
         names.push_back(sc.name());
-      auto client = remote_client(config, std::move(names));
+      auto client = daemon::remote_client(config, std::move(names));
       if (!client) {
         log->error("agent: {}", client.error().message());
         return 1;
@@ -242,7 +192,7 @@ int run(daemon::Config config) {
     }
     slot.set(std::move(started));
     if (!config.lapi_enabled && config.agent.metrics) {
-      metrics_handler = std::make_unique<MetricsHandler>([&slot, &remote] {
+      metrics_handler = std::make_unique<daemon::MetricsHandler>([&slot, &remote] {
         auto a = slot.get();
         std::string text = a ? a->render_metrics() : std::string();
         if (remote) text += daemon::render_client_metrics(remote->stats());

@@ -3,23 +3,10 @@
 
 #include <fmt/format.h>
 
+#include "core/prometheus.h"
+
 namespace phalanx::lapi {
-namespace {
-
-std::string escape_label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-}  // namespace
+using prometheus::escape_label;
 
 void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
   std::lock_guard lock(mu_);

@@ -52,6 +52,17 @@ class PhalanxdAgentTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
+  // A LAPI-only phalanxd on the test's database, on a free port; http_ points at it.
+  void start_lapi_only(DaemonProcess& proc, unsigned& port) {
+    std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                       << "lapi:\n  listen: 127.0.0.1:0\n";
+    ASSERT_TRUE(proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
+    ASSERT_EQ(std::sscanf(proc.wait_line("phalanxd: listening on").c_str(),
+                          "phalanxd: listening on 127.0.0.1:%u", &port),
+              1);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+  }
+
   void write_acquis(const std::string& text) { std::ofstream(dir_ + "/acquis.yaml") << text; }
 
   void start() {
@@ -204,15 +215,9 @@ TEST_F(PhalanxdAgentTest, AgentOnlyPushesToARemoteLapiAndSpoolsWhileItIsDown) {
     ASSERT_TRUE((*store)->add_machine(m));
   }
   // The LAPI on a fixed free port, so that its restart is found at the same address.
-  std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
-                                     << "lapi:\n  listen: 127.0.0.1:0\n";
   DaemonProcess lapi_proc(PHALANXD_PATH, dir_ + "/lapi.log");
-  ASSERT_TRUE(lapi_proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
   unsigned port = 0;
-  ASSERT_EQ(std::sscanf(lapi_proc.wait_line("phalanxd: listening on").c_str(),
-                        "phalanxd: listening on 127.0.0.1:%u", &port),
-            1);
-  http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+  ASSERT_NO_FATAL_FAILURE(start_lapi_only(lapi_proc, port));
   std::ofstream(dir_ + "/agent.yaml")
       << "data_dir: " << dir_ << "/agent-state\n"
       << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
@@ -262,15 +267,9 @@ TEST_F(PhalanxdAgentTest, AgentOnlyPushesToARemoteLapiAndSpoolsWhileItIsDown) {
 // The agent-only setup an admin follows: `phalanx lapi register` on the agent host writes the
 // credentials file, `phalanx machines validate` on the LAPI host, phalanxd reads the file.
 TEST_F(PhalanxdAgentTest, RegisteredAgentPushesWithItsCredentialsFile) {
-  std::ofstream(dir_ + "/lapi.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
-                                     << "lapi:\n  listen: 127.0.0.1:0\n";
   DaemonProcess lapi_proc(PHALANXD_PATH, dir_ + "/lapi.log");
-  ASSERT_TRUE(lapi_proc.start({"-c", dir_ + "/lapi.yaml", "--no-agent"}));
   unsigned port = 0;
-  ASSERT_EQ(std::sscanf(lapi_proc.wait_line("phalanxd: listening on").c_str(),
-                        "phalanxd: listening on 127.0.0.1:%u", &port),
-            1);
-  http_ = std::make_unique<httplib::Client>("127.0.0.1", static_cast<int>(port));
+  ASSERT_NO_FATAL_FAILURE(start_lapi_only(lapi_proc, port));
   const std::string url = fmt::format("http://127.0.0.1:{}/", port);
   std::string out;
   ASSERT_EQ(
