@@ -28,6 +28,7 @@
 #include <set>
 #include <thread>
 
+#include "acquisition/activity.h"
 #include "acquisition/line_splitter.h"
 #include "acquisition/positions.h"
 #include "acquisition/sources.h"
@@ -171,7 +172,6 @@ class FileSource final : public Source {
   bool check_all();
   bool check_one(const std::string& path, Followed& f);
   void save_positions();
-  void check_idle();
 
   // Reading: false when the sink is stopping (the thread must end).
   bool read_available(const std::string& path, Reader& r, bool check_truncation);
@@ -209,7 +209,7 @@ Result<void> FileSource::start(Sink& sink) {
   sink_ = &sink;
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return Error::from_errno("source " + config_.name + ": eventfd");
-  stats_.last_line_ns.store(std::chrono::system_clock::now().time_since_epoch().count());
+  start_activity(stats_);
   if (cat_) {
     thread_ = std::thread([this] { run_cat(); });
     return ok();
@@ -522,10 +522,7 @@ bool FileSource::emit(const std::string& path, std::string text, Reader& r, uint
     return false;  // the pipeline is stopping; the position stays before this line
   }
   r.committed = end_offset;
-  stats_.lines.fetch_add(1, std::memory_order_relaxed);
-  stats_.bytes.fetch_add(bytes, std::memory_order_relaxed);
-  stats_.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
-  if (stats_.idle.load(std::memory_order_relaxed)) stats_.idle = false;
+  count_line(config_, stats_, bytes, now);
   return true;
 }
 
@@ -612,16 +609,6 @@ void FileSource::save_positions() {
   }
 }
 
-void FileSource::check_idle() {
-  if (config_.idle_warning.count() == 0 || stats_.idle) return;
-  const auto last = std::chrono::nanoseconds(stats_.last_line_ns.load());
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  if (now - last < config_.idle_warning) return;
-  stats_.idle = true;
-  logger()->warn("source {}: no lines for {}", config_.name,
-                 format_go_duration(config_.idle_warning));
-}
-
 void FileSource::run_tail() {
   while (!stopping_) {
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config_.poll_interval);
@@ -641,7 +628,7 @@ void FileSource::run_tail() {
     if (!check_all()) break;
     save_positions();
     if (store_) store_->flush();
-    check_idle();
+    check_idle(config_, stats_);
   }
   save_positions();
   if (store_) store_->flush(std::chrono::milliseconds(0));

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <optional>
 
+#include "acquisition/activity.h"
 #include "acquisition/sources.h"
 #include "core/log.h"
 
@@ -182,13 +183,14 @@ struct JournaldSource::Reader {
   std::string cursor;          // of the last entry consumed
   std::string saved_cursor;
   std::chrono::steady_clock::time_point saved_at{};
-  std::chrono::steady_clock::time_point active_at = std::chrono::steady_clock::now();
 
   Reader(const SourceConfig& c, SourceStats& s, Sink& k)
       : config(c),
         stats(s),
         sink(k),
-        labels(std::make_shared<const std::map<std::string, std::string>>(c.labels)) {}
+        labels(std::make_shared<const std::map<std::string, std::string>>(c.labels)) {
+    start_activity(stats);
+  }
   ~Reader() {
     if (journal) sd_journal_close(journal);
     if (wake >= 0) close(wake);
@@ -201,7 +203,6 @@ struct JournaldSource::Reader {
   bool drain();    // true when the end of the journal was reached
   void wait();
   void save_cursor(bool force);
-  void check_idle();  // raises stats.idle after idle_warning without an entry
   void run(std::atomic<bool>& finished);
 };
 
@@ -296,12 +297,7 @@ bool JournaldSource::Reader::consume() {
       sink_closed = true;
       return false;
     } else {
-      stats.lines.fetch_add(1, std::memory_order_relaxed);
-      stats.bytes.fetch_add(bytes, std::memory_order_relaxed);
-      stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
-      active_at = std::chrono::steady_clock::now();
-      if (stats.idle.exchange(false, std::memory_order_relaxed))
-        log::get("acquis")->info("journalctl {}: entries again", config.name);
+      count_line(config, stats, bytes, now);
     }
   }
   // Entries without MESSAGE are skipped, as journalctl -o short does; the cursor passes them.
@@ -348,14 +344,6 @@ void JournaldSource::Reader::wait() {
   sd_journal_process(journal);
 }
 
-void JournaldSource::Reader::check_idle() {
-  if (config.idle_warning.count() == 0 || stats.idle.load(std::memory_order_relaxed)) return;
-  if (std::chrono::steady_clock::now() - active_at < config.idle_warning) return;
-  stats.idle.store(true, std::memory_order_relaxed);
-  log::get("acquis")->warn("journalctl {}: no entry for {}s", config.name,
-                           config.idle_warning.count());
-}
-
 void JournaldSource::Reader::save_cursor(bool force) {
   if (cursor_path.empty() || cursor == saved_cursor) return;
   auto now = std::chrono::steady_clock::now();
@@ -387,7 +375,7 @@ void JournaldSource::Reader::run(std::atomic<bool>& finished) {
       continue;
     }
     save_cursor(false);
-    check_idle();
+    check_idle(config, stats);
     if (running()) wait();
   }
   save_cursor(true);

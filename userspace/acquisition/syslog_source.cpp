@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "acquisition/activity.h"
 #include "acquisition/sources.h"
 #include "acquisition/syslog_message.h"
 #include "core/log.h"
@@ -132,7 +133,6 @@ struct SyslogSource::Server {
   std::vector<char> udp_data;  // udp_batch buffers of udp_len bytes
   size_t udp_len = 0;
   size_t udp_batch = 0;
-  SteadyTime active_at = std::chrono::steady_clock::now();
   bool refusing = false;       // at the connection limit (logged once per episode)
   bool accept_paused = false;  // out of file descriptors: the listener rests a moment
   SteadyTime accept_resume_at{};
@@ -143,7 +143,9 @@ struct SyslogSource::Server {
         limits(l),
         stats(s),
         sink(k),
-        labels(std::make_shared<const std::map<std::string, std::string>>(c.labels)) {}
+        labels(std::make_shared<const std::map<std::string, std::string>>(c.labels)) {
+    start_activity(stats);
+  }
 
   bool running() const { return !sink_closed && !stopping.load(std::memory_order_relaxed); }
   Result<void> watch(int fd) {
@@ -158,7 +160,6 @@ struct SyslogSource::Server {
   void run();
   int poll_timeout_ms() const;
   void housekeeping();
-  void check_idle();
   void deliver(std::string_view message, const std::string& peer);
   void on_udp();
   void on_accept();
@@ -192,20 +193,7 @@ void SyslogSource::Server::deliver(std::string_view message, const std::string& 
     sink_closed = true;
     return;
   }
-  stats.lines.fetch_add(1, std::memory_order_relaxed);
-  stats.bytes.fetch_add(message.size(), std::memory_order_relaxed);
-  stats.last_line_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
-  active_at = std::chrono::steady_clock::now();
-  if (stats.idle.exchange(false, std::memory_order_relaxed))
-    log::get("acquis")->info("syslog {}: receiving again", config.name);
-}
-
-void SyslogSource::Server::check_idle() {
-  if (config.idle_warning.count() == 0 || stats.idle.load(std::memory_order_relaxed)) return;
-  if (std::chrono::steady_clock::now() - active_at < config.idle_warning) return;
-  stats.idle.store(true, std::memory_order_relaxed);
-  log::get("acquis")->warn("syslog {}: no message for {}s", config.name,
-                           config.idle_warning.count());
+  count_line(config, stats, message.size(), now);
 }
 
 void SyslogSource::Server::on_udp() {
@@ -384,7 +372,7 @@ int SyslogSource::Server::poll_timeout_ms() const {
 }
 
 void SyslogSource::Server::housekeeping() {
-  check_idle();
+  check_idle(config, stats);
   auto now = std::chrono::steady_clock::now();
   if (accept_paused && now >= accept_resume_at && watch(tcp.get())) accept_paused = false;
   if (now - swept_at < limits.client_idle_timeout / 4) return;
