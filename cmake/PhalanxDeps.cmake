@@ -10,6 +10,7 @@ find_package(CLI11 REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
 # Storage backends of the Local API (userspace/storage): embedded SQLite, shared PostgreSQL.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)

@@ -8,7 +8,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # detection engine
-  libre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libre2-dev libpcre2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libmaxminddb-dev libpugixml-dev libssl-dev
   # XDP program (bpf/) and its userspace side
   bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libxdp-dev xdp-tools

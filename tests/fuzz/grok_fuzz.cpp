@@ -3,8 +3,8 @@
 // assemble, the next bytes choose the fragments from a small fixed list (with 0, a whole
 // pattern from a fixed list); the rest of the input is the log line. Each grok is compiled
 // once and cached. Checked invariants: compile errors are Results, never crashes; match()
-// and matches() agree; every capture lies inside the line; the PatternSet prefilter returns
-// exactly the patterns that match.
+// and matches() agree; every capture lies inside the line; the PCRE2 extraction path gives
+// the same groups as RE2 alone; the PatternSet prefilter returns exactly the patterns that match.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -20,6 +20,7 @@
 namespace {
 
 using phalanx::grok::Captures;
+using phalanx::grok::CompileOptions;
 using phalanx::grok::Pattern;
 using phalanx::grok::PatternLibrary;
 using phalanx::grok::PatternSet;
@@ -82,13 +83,22 @@ const PatternLibrary& library() {
   return *lib;
 }
 
-const std::optional<Pattern>& compiled(const std::string& grok) {
-  static auto* cache = new std::map<std::string, std::optional<Pattern>>();
+// A grok compiled twice: as used (PCRE2 extraction where it applies) and with RE2 alone.
+struct Compiled {
+  std::optional<Pattern> fast;
+  std::optional<Pattern> reference;
+};
+
+const Compiled& compiled(const std::string& grok) {
+  static auto* cache = new std::map<std::string, Compiled>();
   if (auto it = cache->find(grok); it != cache->end()) return it->second;
   if (cache->size() > 4096) cache->clear();  // bound memory on long runs
-  auto p = Pattern::compile(library(), grok);
-  std::optional<Pattern> value;
-  if (p) value = std::move(p).value();
+  Compiled value;
+  if (auto p = Pattern::compile(library(), grok)) value.fast = std::move(p).value();
+  CompileOptions reference;
+  reference.fast_extraction = false;
+  if (auto p = Pattern::compile(library(), grok, reference)) value.reference = std::move(p).value();
+  if (value.fast.has_value() != value.reference.has_value()) __builtin_trap();
   return cache->emplace(grok, std::move(value)).first->second;
 }
 
@@ -96,7 +106,7 @@ const std::vector<Pattern>& whole_patterns() {
   static auto* patterns = [] {
     auto* v = new std::vector<Pattern>();
     for (std::string_view text : kWhole)
-      v->push_back(*compiled(std::string(text)));
+      v->push_back(*compiled(std::string(text)).fast);
     return v;
   }();
   return *patterns;
@@ -107,13 +117,17 @@ const PatternSet& whole_set() {
   return *set;
 }
 
-void check_match(const Pattern& p, std::string_view line) {
-  Captures caps;
+void check_match(const Compiled& c, std::string_view line) {
+  const Pattern& p = *c.fast;
+  Captures caps, want;
   bool matched = p.match(line, caps);
   if (matched != p.matches(line)) __builtin_trap();
+  if (matched != c.reference->match(line, want)) __builtin_trap();
   if (!matched) return;
   if (caps.size() != p.semantics().size()) __builtin_trap();
-  for (std::string_view v : caps.values()) {
+  for (size_t i = 0; i < caps.size(); ++i) {
+    std::string_view v = caps[i];
+    if (v != want[i]) __builtin_trap();
     if (v.empty()) continue;
     if (v.data() < line.data() || v.data() + v.size() > line.data() + line.size()) __builtin_trap();
   }
@@ -135,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       grok += kFragments[data[used] % std::size(kFragments)];
   }
   std::string_view line(reinterpret_cast<const char*>(data) + used, size - used);
-  if (const auto& p = compiled(grok)) check_match(*p, line);
+  if (const Compiled& c = compiled(grok); c.fast) check_match(c, line);
 
   // The prefilter must agree with the patterns it covers.
   std::vector<int> candidates;

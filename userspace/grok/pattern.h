@@ -14,6 +14,7 @@
 
 #include "core/result.h"
 #include "grok/pattern_library.h"
+#include "grok/pcre_extractor.h"
 
 namespace phalanx::grok {
 
@@ -31,6 +32,7 @@ class Captures {
   friend class Pattern;
   std::vector<re2::StringPiece> groups_;  // RE2's submatch buffer
   std::vector<std::string_view> values_;
+  PcreScratch pcre_;  // PCRE2's match state for the fast extraction path
 };
 
 // Tuning of compiled patterns.
@@ -42,6 +44,9 @@ struct CompileOptions {
   // pattern on the hub's test logs: 25 us/line at RE2's 8 MiB default, 1 us/line from 24 MiB).
   // It is also the most a hostile stream of lines can make one pattern's cache grow to.
   int64_t max_mem = int64_t{32} << 20;
+  // Extract captures with PCRE2's JIT where it gives the same groups as RE2 (see
+  // pcre_extractor.h). Off: RE2 alone, as a reference for differential tests.
+  bool fast_extraction = true;
 };
 
 // An immutable compiled grok pattern. Copies share the compiled regexes.
@@ -76,18 +81,26 @@ class Pattern {
   // Searches `line` (unanchored, leftmost-first) and fills `out`. Returns false when the
   // regex does not match, and always when the pattern has no semantic at all (such a grok
   // never counts as a match in CrowdSec). `out` is unspecified after a false return.
+  // RE2 decides the match and its span; the groups come from PCRE2's JIT where it is exact
+  // (pcre_extractor.h), else from RE2's submatch engines.
   bool match(std::string_view line, Captures& out) const;
   // Same answer as match() without extracting captures (DFA only; cheaper).
   bool matches(std::string_view line) const;
+  // Whether captures may come from the PCRE2 fast path (for tests and diagnostics).
+  bool has_fast_extraction() const { return impl_->pcre != nullptr; }
 
  private:
   struct Impl {
     std::string source;
-    std::string regex;
+    std::string regex;     // the expansion, as regex() shows it
+    std::string compiled;  // what RE2 compiles: `regex` with only the semantics capturing
     std::vector<std::string> names;
     std::vector<int> groups;  // capture group of each semantic
     int submatches = 0;       // groups RE2 must report: the highest semantic group + 1
     std::unique_ptr<RE2> utf8;
+    // Extracts captures from valid UTF-8 lines once RE2 has found the match span; null when
+    // the regex is outside what it handles exactly (see pcre_extractor.h).
+    std::unique_ptr<PcreExtractor> pcre;
     // Compiled on the first line that is not valid UTF-8: most patterns never see one, and a
     // second compiled copy of every hub regex would cost megabytes at load.
     RE2::Options latin1_options;
@@ -98,10 +111,24 @@ class Pattern {
   static Result<Pattern> build(std::string source, Expansion expansion,
                                const CompileOptions& options);
   const RE2& regex_for(std::string_view line) const;
+  const RE2& latin1() const;
+  bool extract_with_re2(const RE2& re, std::string_view line, Captures& out) const;
 
   std::shared_ptr<const Impl> impl_;
   friend class PatternSet;
 };
+
+// A grok regex prepared for RE2: every capture group that no semantic reads (the pattern
+// library's own grouping, e.g. the dozens of groups of IPV6) becomes non-capturing. Matching is
+// unchanged (RE2 has no back-references); the submatch engines only track what is extracted,
+// which keeps their per-line state small. `groups[i]` is the new group number of
+// expansion.semantics[i]; hand-written named groups keep capturing.
+struct LeanRegex {
+  std::string regex;
+  int group_count = 0;
+  std::vector<int> groups;
+};
+LeanRegex lean_captures(const Expansion& expansion);
 
 // The RE2 options every grok regex (and pattern set) is compiled with.
 RE2::Options re2_options(RE2::Options::Encoding encoding, const CompileOptions& options);

@@ -24,7 +24,8 @@ Result<PatternSet> PatternSet::build(std::span<const Pattern> patterns,
     const Pattern& p = patterns[i];
     if (p.semantics().empty()) continue;
     std::string error;
-    if (set.utf8_->Add(p.regex(), &error) < 0 || set.latin1_->Add(p.regex(), &error) < 0) {
+    if (set.utf8_->Add(p.impl_->compiled, &error) < 0 ||
+        set.latin1_->Add(p.impl_->compiled, &error) < 0) {
       return Error("building grok pattern set: pattern '" + p.source() + "': " + error);
     }
     set.index_.push_back(static_cast<int>(i));

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "grok/syntax.h"
 
+#include <re2/re2.h>
+
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace phalanx::grok {
 namespace {
@@ -92,8 +95,12 @@ std::vector<Reference> find_references(std::string_view pattern) {
   return refs;
 }
 
-std::vector<size_t> capture_group_offsets(std::string_view re) {
-  std::vector<size_t> offsets;
+namespace {
+
+// Walks an RE2 regex, skipping escapes, \Q...\E and character classes, and calls open(pos) at
+// every '(' and close(pos) at every ')' that is syntax.
+template <class Open, class Close>
+void walk_parens(std::string_view re, Open open, Close close) {
   size_t i = 0;
   while (i < re.size()) {
     char c = re[i];
@@ -111,10 +118,117 @@ std::vector<size_t> capture_group_offsets(std::string_view re) {
       i = skip_class(re, i);
       continue;
     }
-    if (c == '(' && is_capturing(re, i)) offsets.push_back(i);
+    if (c == '(') open(i);
+    if (c == ')') close(i);
     ++i;
   }
+}
+
+// Whether the text at `pos` (just after a ')') repeats the group more than once: *, +, {n,},
+// {n} or {n,m} with a maximum of at least 2. Anything else ('?', {0,1}, a '{' that is not a
+// repetition, which RE2 reads as a literal) is not.
+bool repeats(std::string_view re, size_t pos) {
+  if (pos >= re.size()) return false;
+  if (re[pos] == '*' || re[pos] == '+') return true;
+  if (re[pos] != '{') return false;
+  size_t i = pos + 1;
+  auto number = [&](long& out) {
+    size_t start = i;
+    out = 0;
+    while (i < re.size() && re[i] >= '0' && re[i] <= '9' && i - start < 6)
+      out = out * 10 + (re[i++] - '0');
+    return i > start;
+  };
+  long lo = 0, hi = 0;
+  if (!number(lo)) return false;
+  if (i < re.size() && re[i] == '}') return lo >= 2;
+  if (i >= re.size() || re[i] != ',') return false;
+  ++i;
+  if (i < re.size() && re[i] == '}') return true;  // {n,}
+  if (!number(hi) || i >= re.size() || re[i] != '}') return false;
+  return hi >= 2;
+}
+
+}  // namespace
+
+std::vector<size_t> capture_group_offsets(std::string_view re) {
+  std::vector<size_t> offsets;
+  walk_parens(
+      re,
+      [&](size_t pos) {
+        if (is_capturing(re, pos)) offsets.push_back(pos);
+      },
+      [](size_t) {});
   return offsets;
+}
+
+namespace {
+
+// `re` without its empty-width assertions (^ $ \A \z \b \B outside classes and quotes), so
+// that whether it can match the empty string no longer depends on the surrounding text.
+std::string without_assertions(std::string_view re) {
+  std::string out;
+  out.reserve(re.size());
+  size_t i = 0;
+  while (i < re.size()) {
+    char c = re[i];
+    if (c == '\\' && i + 1 < re.size()) {
+      char e = re[i + 1];
+      if (e == 'Q') {
+        size_t end = re.find("\\E", i + 2);
+        end = end == std::string_view::npos ? re.size() : end + 2;
+        out.append(re, i, end - i);
+        i = end;
+        continue;
+      }
+      if (e != 'A' && e != 'z' && e != 'b' && e != 'B') out.append(re, i, 2);
+      i += 2;
+      continue;
+    }
+    if (c == '[') {
+      size_t end = skip_class(re, i);
+      out.append(re, i, end - i);
+      i = end;
+      continue;
+    }
+    if (c != '^' && c != '$') out += c;
+    ++i;
+  }
+  return out;
+}
+
+// Whether the group text `group` ("(...)") can match the empty string, assertions aside.
+bool nullable(std::string_view group) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(without_assertions(group), options);
+  return !re.ok() || RE2::FullMatch("", re);  // unsure counts as nullable
+}
+
+}  // namespace
+
+bool has_empty_repeated_capture(std::string_view re) {
+  struct Open {
+    size_t pos;
+    bool captures;  // it is or contains a capturing group
+  };
+  std::vector<Open> open;
+  bool found = false;
+  walk_parens(
+      re,
+      [&](size_t pos) {
+        open.push_back({pos, is_capturing(re, pos)});
+      },
+      [&](size_t pos) {
+        if (open.empty()) return;  // unbalanced; RE2 rejects it anyway
+        Open group = open.back();
+        open.pop_back();
+        if (group.captures && !found && repeats(re, pos + 1) &&
+            nullable(re.substr(group.pos, pos + 1 - group.pos)))
+          found = true;
+        if (group.captures && !open.empty()) open.back().captures = true;
+      });
+  return found;
 }
 
 bool is_valid_utf8(std::string_view text) {

@@ -29,6 +29,13 @@ std::vector<Reference> find_references(std::string_view pattern);
 // is unspecified but the function still terminates. Thread-safe (pure).
 std::vector<size_t> capture_group_offsets(std::string_view regex);
 
+// True when a capturing group sits inside (or is) a group that repeats more than once (*, +,
+// {n,}, {n,m} with m >= 2) and whose text can match the empty string, assertions aside
+// ("(.*)*", "(?:(a)|)+"). On such an empty iteration backtracking engines keep the empty
+// capture where RE2 keeps the previous one, so captures of these regexes are only taken from
+// RE2. Same scanning rules as capture_group_offsets(); compiles the groups it checks with RE2.
+bool has_empty_repeated_capture(std::string_view regex);
+
 // True when `text` is well-formed UTF-8 as Go's utf8.Valid defines it: no overlong forms, no
 // surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequence. Pure ASCII is
 // checked eight bytes at a time. Thread-safe (pure).

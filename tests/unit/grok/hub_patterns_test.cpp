@@ -196,6 +196,53 @@ TEST(HubPatternsTest, PatternSetsAgreeOnHubTestLogs) {
   EXPECT_GT(matches, 0u);
 }
 
+// The PCRE2 extraction path against RE2 alone, on every hub grok and every line of the hub's
+// .tests logs: same match decision, same value for every semantic.
+TEST(HubPatternsTest, FastExtractionAgreesWithRe2OnHubTestLogs) {
+  REQUIRE_HUB();
+  HubContent hub = load_hub();
+  std::vector<std::string> lines;
+  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
+    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+  }
+  CompileOptions reference_options;
+  reference_options.fast_extraction = false;
+  size_t patterns = 0, fast = 0, compared = 0;
+  std::set<std::string> seen;
+  Captures got, want;
+  for (const HubGrok& g : hub.groks) {
+    if (!seen.insert((g.by_name ? "name:" : "pattern:") + g.text).second) continue;
+    auto p = g.by_name ? Pattern::compile_named(hub.library, g.text)
+                       : Pattern::compile(hub.library, g.text);
+    auto r = g.by_name ? Pattern::compile_named(hub.library, g.text, reference_options)
+                       : Pattern::compile(hub.library, g.text, reference_options);
+    if (!p || !r || p->semantics().empty()) continue;
+    ++patterns;
+    if (!p->has_fast_extraction()) {
+      std::cout << "[ hub      ] RE2 extraction only: " << g.where << ": " << g.text << "\n";
+      continue;
+    }
+    ++fast;
+    for (const std::string& line : lines) {
+      bool matched = p->match(line, got);
+      ASSERT_EQ(matched, r->match(line, want)) << g.where << ": " << line;
+      if (!matched) continue;
+      ++compared;
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_EQ(got[i], want[i])
+            << g.where << ": semantic " << p->semantics()[i] << " on " << line;
+    }
+  }
+  std::cout << "[ hub      ] fast extraction on " << fast << "/" << patterns
+            << " distinct groks with semantics; " << compared
+            << " matching (grok, line) pairs compared with RE2 over " << lines.size()
+            << " .tests log lines\n";
+  EXPECT_GT(compared, 1000u);
+}
+
 // CrowdSec numbers semantics by counting '(' in the literal text between references (minus
 // "(?:", "\(" and "(?flags)"), wrapping every reference in a capturing group. We number by
 // RE2's own rules. This checks that both give the same group on every hub pattern, by

@@ -267,5 +267,89 @@ TEST(PatternTest, ConcurrentMatching) {
     EXPECT_EQ(f, 0);
 }
 
+Pattern compile_with(std::string_view text, bool fast) {
+  CompileOptions options;
+  options.fast_extraction = fast;
+  auto p = Pattern::compile(base(), text, options);
+  EXPECT_TRUE(p) << text << ": " << p.error().message();
+  return std::move(p).value();
+}
+
+// The PCRE2 extraction path must give exactly RE2's groups: each case runs with it and without
+// it (RE2 alone, the reference) and compares every field.
+TEST(PatternFastExtractionTest, SameGroupsAsRe2) {
+  struct Case {
+    std::string pattern;
+    std::string line;
+  };
+  const std::vector<Case> cases = {
+      {"%{COMBINEDAPACHELOG}",
+       R"(198.51.100.7 - - [23/Nov/2026:00:03:53 +0000] "GET /wp-login.php HTTP/1.1" 404 153 "-" "curl/8.5.0")"},
+      {"%{COMBINEDAPACHELOG}",
+       R"L(2001:db8:bad:65a2::b17 - bob [23/Nov/2026:00:03:53 +0000] "POST /a?b=c HTTP/2.0" 200 1 "https://ex.example/é" "Mozilla/5.0 (X11)")L"},
+      {"(%{IPORHOST:target_fqdn}(:%{INT:port})? )?%{IPORHOST:remote_addr} - %{USER:user} "
+       "\\[%{HTTPDATE:time}\\]",
+       "www.example.org:8443 203.0.113.9 - - [01/Dec/2026:10:00:00 +0100] trailing"},
+      {"(%{IPORHOST:target_fqdn}(:%{INT:port})? )?%{IPORHOST:remote_addr} - %{USER:user} "
+       "\\[%{HTTPDATE:time}\\]",
+       "::ffff:203.0.113.9 - alice [01/Dec/2026:10:00:00 +0100]"},
+      {"%{SYSLOGBASE} %{GREEDYDATA:message}",
+       "Dec  3 10:00:01 host sshd[1234]: Failed password for invalid user admin from "
+       "198.51.100.7 port 22 ssh2"},
+      {"Failed %{WORD:method} for (invalid user )?%{USERNAME:user} from %{IP:ip}( port "
+       "%{INT:port})?",
+       "sshd[1]: Failed password for root from 198.51.100.8 port 4242 ssh2"},
+      {"%{DATA:a}(?P<sep>[:;])%{GREEDYDATA:b}", "key;value: more"},    // hand-written named group
+      {"%{NOTSPACE:x}(%{SPACE}%{NUMBER:n})?$", "abc"},                 // optional group unset
+      {"(?i)user=%{WORD:u} name=%{DATA:n};", "USER=bob NAME=Ärger;"},  // case folding, UTF-8
+  };
+  for (const Case& c : cases) {
+    Pattern fast = compile_with(c.pattern, true);
+    Pattern reference = compile_with(c.pattern, false);
+    EXPECT_TRUE(fast.has_fast_extraction()) << c.pattern;
+    EXPECT_FALSE(reference.has_fast_extraction());
+    Fields got, want;
+    bool matched = run(fast, c.line, got);
+    EXPECT_EQ(matched, run(reference, c.line, want)) << c.pattern << " on " << c.line;
+    EXPECT_TRUE(matched) << c.pattern << " on " << c.line;
+    EXPECT_EQ(got, want) << c.pattern << " on " << c.line;
+  }
+}
+
+// Where PCRE2 and RE2 could disagree, the fast path stands aside.
+TEST(PatternFastExtractionTest, DeclinesWhereEnginesDiffer) {
+  // PCRE2's \s matches a vertical tab, RE2's does not: here PCRE2 alone would give b = "y".
+  Pattern p = compile_with("%{DATA:a}\\s*%{GREEDYDATA:b}", true);
+  Fields f;
+  ASSERT_TRUE(run(p, "\vy", f));
+  EXPECT_EQ(f["a"], "");
+  EXPECT_EQ(f["b"], "\vy");
+  // Not valid UTF-8: RE2's Latin-1 copy matches, a byte per character.
+  ASSERT_TRUE(run(p, std::string("\xff\xfe z"), f));
+  EXPECT_EQ(f["b"], "\xff\xfe z");
+  // A digit escape would be a back-reference in PCRE2.
+  EXPECT_FALSE(compile_with("%{WORD:w}\\0", true).has_fast_extraction());
+  // A capture in a repeated group: PCRE2 keeps the empty last iteration of (.*)*, RE2 does not.
+  Pattern loop = compile_with("%{GREEDYDATA:g}*", true);
+  EXPECT_FALSE(loop.has_fast_extraction());
+  Pattern loop_reference = compile_with("%{GREEDYDATA:g}*", false);
+  Fields want;
+  ASSERT_TRUE(run(loop, "x", f));
+  ASSERT_TRUE(run(loop_reference, "x", want));
+  EXPECT_EQ(f, want);
+}
+
+// A line that makes a backtracker explore exponentially many paths before the one that
+// matches: PCRE2 gives up at its step budget and RE2 extracts, in linear time. Without the
+// budget this test would not finish.
+TEST(PatternFastExtractionTest, BacktrackingBudgetFallsBackToRe2) {
+  Pattern p = compile_with("^(?:(?:a+)+b|%{GREEDYDATA:rest})$", true);
+  ASSERT_TRUE(p.has_fast_extraction());
+  std::string line(64, 'a');
+  Fields f;
+  ASSERT_TRUE(run(p, line, f));
+  EXPECT_EQ(f["rest"], line);
+}
+
 }  // namespace
 }  // namespace phalanx::grok

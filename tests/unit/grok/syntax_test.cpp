@@ -83,6 +83,43 @@ TEST(SyntaxTest, CaptureGroupOffsetsAgreeWithRe2) {
   }
 }
 
+TEST(SyntaxTest, EmptyRepeatedCapture) {
+  struct Case {
+    const char* regex;
+    bool found;
+  };
+  // clang-format off
+  const Case cases[] = {
+      {"(a*)", false},
+      {"(a*)?", false},  // not repeated more than once
+      {"(a*){0,1}", false},
+      {"(a*){1}", false},
+      {"(a)*", false},  // repeated, but an iteration cannot be empty
+      {"(a*)*", true},
+      {"(.*)+", true},
+      {"(a?){2}", true},
+      {"(a|){0,}", true},
+      {"(a*){1,3}", true},
+      {"(?:x(a)y)*", false},
+      {"(?:x?(a*)y?)*", true},
+      {"(?:x(?:a*)y)*", false},  // nothing captures inside
+      {"(?:(a)|b*)*?", true},
+      {"(?P<n>a*)+", true},
+      {R"((\b\w*\b)+)", true},  // assertions do not make a group non-empty
+      {R"((\w+\b)+)", false},
+      {R"(\((a*)\)*)", false},  // the '*' repeats an escaped ')'
+      {"[(](a*)[)]*", false},   // parentheses inside classes are literals
+      {"(a*){x}", false},       // not a repetition: RE2 reads "{x}" literally
+      {R"((?:(\w+) )+)", false},
+  };
+  // clang-format on
+  for (const auto& c : cases) {
+    EXPECT_EQ(has_empty_repeated_capture(c.regex), c.found) << c.regex;
+    RE2 re(c.regex);
+    EXPECT_TRUE(re.ok()) << c.regex << ": " << re.error();
+  }
+}
+
 TEST(SyntaxTest, ValidUtf8) {
   struct Case {
     std::string text;
