@@ -127,7 +127,8 @@ bool Pattern::match(std::string_view line, Captures& out) const {
   const Impl& impl = *impl_;
   if (impl.names.empty()) return false;
   if (!is_valid_utf8(line)) return extract_with_re2(latin1(), line, out);
-  if (impl.pcre == nullptr || !PcreExtractor::line_supported(line))
+  // An empty line may have no storage at all; RE2 takes it without a pointer.
+  if (impl.pcre == nullptr || line.empty() || !PcreExtractor::line_supported(line))
     return extract_with_re2(*impl.utf8, line, out);
   // RE2's DFA (forward, then backward for the start) decides, in linear time.
   re2::StringPiece span;

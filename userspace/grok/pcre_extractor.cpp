@@ -95,7 +95,8 @@ std::unique_ptr<PcreExtractor> PcreExtractor::create(const std::string& regex, i
 }
 
 bool PcreExtractor::line_supported(std::string_view line) {
-  return std::memchr(line.data(), '\v', line.size()) == nullptr;
+  // An empty view may carry a null pointer, which memchr must not see.
+  return line.empty() || std::memchr(line.data(), '\v', line.size()) == nullptr;
 }
 
 bool PcreExtractor::extract(std::string_view line, size_t start, size_t end, PcreScratch& scratch,

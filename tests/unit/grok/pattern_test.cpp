@@ -351,5 +351,15 @@ TEST(PatternFastExtractionTest, BacktrackingBudgetFallsBackToRe2) {
   EXPECT_EQ(f["rest"], line);
 }
 
+// An empty line may be a view with no storage: both paths take it without touching a pointer.
+TEST(PatternFastExtractionTest, EmptyLineWithoutStorage) {
+  Pattern data = compile_with("%{DATA:x}", true);
+  ASSERT_TRUE(data.has_fast_extraction());
+  Captures caps;
+  ASSERT_TRUE(data.match(std::string_view(), caps));
+  EXPECT_EQ(caps[0], "");
+  EXPECT_FALSE(compile_with("%{WORD:w}", true).match(std::string_view(), caps));
+}
+
 }  // namespace
 }  // namespace phalanx::grok
