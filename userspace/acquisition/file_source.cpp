@@ -73,7 +73,8 @@ struct Reader {
   uint64_t committed = 0;  // just after the last line the sink accepted (or skipped)
   uint64_t last_size = 0;  // size at the last truncation check
   LineSplitter lines;
-  Position head;  // fingerprint of the first bytes
+  Position head;           // fingerprint of the first bytes
+  std::string head_bytes;  // the bytes it is made of, as this reader read them
 
   explicit Reader(size_t max_line) : lines(max_line) {}
   Reader(const Reader&) = delete;
@@ -84,6 +85,29 @@ struct Reader {
   void restart_at(uint64_t off) {
     offset = committed = off;
     lines.reset(off);
+    if (off == 0) {
+      head_bytes.clear();
+      set_head();
+    }
+  }
+  // Extends the head with bytes just read at `at`. The fingerprint then describes what this
+  // reader delivered, not what the file holds by the time it is looked at again: a file
+  // truncated and rewritten right after a read must not lend the reader its new head.
+  // Returns false when the read does not continue the head (a reader that started past it).
+  bool note_read(uint64_t at, const char* data, size_t n) {
+    const uint64_t have = head_bytes.size();
+    if (have >= kHeadBytes || at + n <= have) return true;
+    if (at > have) return false;
+    const size_t skip = static_cast<size_t>(have - at);
+    head_bytes.append(data + skip, std::min<size_t>(n - skip, kHeadBytes - head_bytes.size()));
+    set_head();
+    return true;
+  }
+
+ private:
+  void set_head() {
+    head.head_len = static_cast<uint32_t>(head_bytes.size());
+    head.head_hash = head_hash(head_bytes.data(), head_bytes.size());
   }
 };
 
@@ -108,7 +132,9 @@ Result<std::unique_ptr<Reader>> open_reader(const std::string& path, size_t max_
   if (!S_ISREG(st.st_mode)) return Error("opening " + path + ": not a regular file");
   r->dev = st.st_dev;
   r->ino = st.st_ino;
-  (void)fingerprint(fd, r->head);
+  char head[kHeadBytes];
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  if (n > 0) r->note_read(0, head, static_cast<size_t>(n));
   return r;
 }
 
@@ -175,6 +201,7 @@ class FileSource final : public Source {
 
   // Reading: false when the sink is stopping (the thread must end).
   bool read_available(const std::string& path, Reader& r, bool check_truncation);
+  void check_truncated(const std::string& path, Reader& r);
   bool consume(const std::string& path, Reader& r, const char* data, size_t n);
   bool emit(const std::string& path, std::string line, Reader& r, uint64_t end_offset);
 
@@ -457,24 +484,26 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
   return read_available(path, *f.cur, true);
 }
 
-bool FileSource::read_available(const std::string& path, Reader& r, bool check_truncation) {
-  if (check_truncation) {
-    const uint64_t size = file_size(r.fd);
-    // copytruncate, or a writer that truncated its log: everything in it now is new. A file
-    // that was truncated and has already grown past our offset again is told by its head.
-    const bool shrunk = size < r.offset;
-    const bool rewritten =
-        !shrunk && size != r.last_size && r.offset > 0 && !same_head(r.fd, r.head);
-    r.last_size = size;
-    if (shrunk || rewritten) {
-      logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
-      r.restart_at(0);
-      (void)fingerprint(r.fd, r.head);
-    }
+void FileSource::check_truncated(const std::string& path, Reader& r) {
+  const uint64_t size = file_size(r.fd);
+  // copytruncate, or a writer that truncated its log: everything in it now is new. A file
+  // that was truncated and has already grown past our offset again is told by its head.
+  const bool shrunk = size < r.offset;
+  const bool rewritten = !shrunk && size != r.last_size && r.offset > 0 && !same_head(r.fd, r.head);
+  r.last_size = size;
+  if (shrunk || rewritten) {
+    logger()->info("source {}: {} was truncated, reading from its start", config_.name, path);
+    r.restart_at(0);
   }
+}
+
+bool FileSource::read_available(const std::string& path, Reader& r, bool check_truncation) {
   char buf[kReadChunk];
   size_t taken = 0;
   while (taken < kMaxReadPerWake) {
+    // Checked before every read, not once per wake: a file rewritten between two reads of
+    // the same wake must not have its new bytes taken from the old offset.
+    if (check_truncation) check_truncated(path, r);
     const ssize_t n = ::pread(r.fd, buf, sizeof buf, static_cast<off_t>(r.offset));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -482,10 +511,13 @@ bool FileSource::read_available(const std::string& path, Reader& r, bool check_t
       return true;
     }
     if (n == 0) return true;
+    // The head is taken before any line of the read is handed on (a consumer seeing the line
+    // may be the one that rewrites the file next).
+    if (!r.note_read(r.offset, buf, static_cast<size_t>(n)) && r.head.head_len < kHeadBytes)
+      (void)fingerprint(r.fd, r.head);
     r.offset += static_cast<uint64_t>(n);
     taken += static_cast<size_t>(n);
     if (!consume(path, r, buf, static_cast<size_t>(n))) return false;
-    if (r.head.head_len < kHeadBytes && r.offset > r.head.head_len) (void)fingerprint(r.fd, r.head);
   }
   more_ = true;
   return true;

@@ -28,7 +28,11 @@ class TestSink : public Sink {
  public:
   explicit TestSink(size_t capacity = 0) : capacity_(capacity) {}
 
+  // Runs on the source's thread for every pushed line, before the line is kept.
+  std::function<void(const Line&)> on_push;
+
   bool push(Line line) override {
+    if (on_push) on_push(line);
     std::unique_lock lock(mu_);
     ++push_calls_;
     cv_.wait(lock, [&] { return stopped_ || capacity_ == 0 || lines_.size() < capacity_; });
@@ -285,6 +289,30 @@ TEST_F(FileSourceTest, TruncatedAndRegrownPastTheOffsetIsToldByItsHead) {
   append(log, numbered("bb", 1, 10));
   ASSERT_TRUE(sink.wait_for(13));
   std::this_thread::sleep_for(50ms);
+  auto expected = numbered_list("a", 1, 3);
+  for (auto& l : numbered_list("bb", 1, 10))
+    expected.push_back(l);
+  EXPECT_EQ(sink.raws(), expected);
+}
+
+// The consumer of a line rewrites the file before the source has read on: the rewrite lands
+// between two reads of one wake, and the head the source compares with is the one it read.
+TEST_F(FileSourceTest, RewrittenBetweenTwoReadsOfOneWakeRestartsAtZero) {
+  const auto log = path("app.log");
+  append(log, "");
+  auto c = config({log});
+  c.poll_without_inotify = true;
+  c.poll_interval = 300ms;
+  TestSink sink;
+  sink.on_push = [&](const Line& line) {
+    if (line.raw != "a3") return;
+    ASSERT_EQ(::truncate(log.c_str(), 0), 0);
+    append(log, numbered("bb", 1, 10));
+  };
+  start(c, sink);
+  append(log, numbered("a", 1, 3));
+  ASSERT_TRUE(sink.wait_for(13));
+  std::this_thread::sleep_for(400ms);  // a further poll must not deliver anything again
   auto expected = numbered_list("a", 1, 3);
   for (auto& l : numbered_list("bb", 1, 10))
     expected.push_back(l);
