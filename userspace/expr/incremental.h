@@ -23,6 +23,9 @@ namespace phalanx::expr::detail {
 // map. The others (sum, find*, groupBy, sortBy, reduce) always evaluate every element.
 bool incremental_kind(ClosureKind kind);
 
+// Whether a method only reads its receiver (the event's getters, time and duration accessors).
+bool is_pure_method(std::string_view name);
+
 // Whether a closure body is a pure function of its element: it uses only `#` (and `.field`),
 // literals, field/member access and slices, operators, `?:`, array literals, the built-in
 // functions and methods of an explicit list of side-effect-free, clock-free ones, and no

@@ -35,6 +35,10 @@ class Node {
   virtual Result<Value> eval(Frame& frame) const = 0;
   // The value of a constant node; nullptr otherwise.
   virtual const Value* constant() const { return nullptr; }
+  // Appends the canonical form of a node whose value depends only on the variables (a
+  // variable, a plain path from one, a pure call over those) and returns true; false for any
+  // other node. Keys the per-event memo (event_memo.h).
+  virtual bool memo_form(std::string& /*out*/) const { return false; }
   int column() const { return column_; }
 
  private:

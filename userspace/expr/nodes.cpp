@@ -27,6 +27,11 @@ class VarNode final : public Node {
  public:
   VarNode(size_t index, int column) : Node(column), index_(index) {}
   Result<Value> eval(Frame& f) const override { return f.vars[index_]; }
+  bool memo_form(std::string& out) const override {
+    out += 'v';
+    out += std::to_string(index_);
+    return true;
+  }
 
  private:
   size_t index_;
@@ -64,6 +69,14 @@ class PathNode final : public Node {
   bool all_plain() const {
     for (bool o : optional_) {
       if (o) return false;
+    }
+    return true;
+  }
+  bool memo_form(std::string& out) const override {
+    if (!all_plain() || !base_->memo_form(out)) return false;
+    for (const std::string& k : keys_) {
+      out += '.';
+      out += k;
     }
     return true;
   }

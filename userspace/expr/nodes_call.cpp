@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "expr/builtins.h"
+#include "expr/event_memo.h"
 #include "expr/incremental.h"
 #include "expr/node.h"
 #include "expr/ops.h"
@@ -53,6 +57,38 @@ class CallNode final : public Node {
   std::vector<NodePtr> args_;
 };
 
+// A pure built-in over variable paths: its value is kept in the run's EventMemo, if any.
+class MemoCallNode final : public Node {
+ public:
+  MemoCallNode(const FunctionSpec* spec, std::vector<NodePtr> args, std::string form, int column)
+      : Node(column),
+        spec_(spec),
+        args_(std::move(args)),
+        form_(std::move(form)),
+        key_(memo_key(form_)) {}
+  Result<Value> eval(Frame& f) const override {
+    EventMemo* memo = f.ctx->memo;
+    if (memo != nullptr) {
+      if (const Value* v = memo->find(key_)) return *v;
+    }
+    ArgBuffer buf(args_.size());
+    PHALANX_CHECK(eval_args(args_, f, buf));
+    PHALANX_TRY(Value v, spec_->fn(buf.span(), *f.ctx));
+    if (memo != nullptr) memo->put(key_, v);
+    return v;
+  }
+  bool memo_form(std::string& out) const override {
+    out += form_;
+    return true;
+  }
+
+ private:
+  const FunctionSpec* spec_;
+  std::vector<NodePtr> args_;
+  std::string form_;
+  uint32_t key_;
+};
+
 class HostCallNode final : public Node {
  public:
   HostCallNode(const HostFunction* fn, std::vector<NodePtr> args, int column)
@@ -82,6 +118,9 @@ class MethodNode final : public Node {
     if (receiver.is_nil() && optional_) return Value();
     ArgBuffer buf(args_.size());
     PHALANX_CHECK(eval_args(args_, f, buf));
+    // A method that may change its receiver (SetMeta, SetParsed) invalidates the values
+    // cached from the event.
+    if (f.ctx->memo != nullptr && !is_pure_method(name_)) f.ctx->memo->reset();
     return call_method(receiver, name_, buf.span(), optional_);
   }
 
@@ -293,7 +332,27 @@ std::string_view closure_name(ClosureKind kind) {
   return kNames[static_cast<size_t>(kind)];
 }
 
+uint32_t memo_key(const std::string& canonical) {
+  static std::mutex mu;
+  static auto* keys = new std::unordered_map<std::string, uint32_t>();
+  std::lock_guard lock(mu);
+  return keys->try_emplace(canonical, static_cast<uint32_t>(keys->size())).first->second;
+}
+
 NodePtr make_call(const FunctionSpec* spec, std::vector<NodePtr> args, int column) {
+  if (spec->pure && !args.empty()) {
+    std::string form(spec->name);
+    form += '(';
+    bool memo = true;
+    for (size_t i = 0; i < args.size() && memo; ++i) {
+      if (i) form += ',';
+      memo = args[i]->memo_form(form);
+    }
+    if (memo) {
+      form += ')';
+      return std::make_unique<MemoCallNode>(spec, std::move(args), std::move(form), column);
+    }
+  }
   return std::make_unique<CallNode>(spec, std::move(args), column);
 }
 NodePtr make_host_call(const HostFunction* fn, std::vector<NodePtr> args, int column) {

@@ -30,6 +30,7 @@ namespace phalanx::expr {
 
 class DataFiles;
 class DecisionCounter;
+class EventMemo;
 class Stash;
 
 // What a run may reach besides its variables. Every pointer is optional; helpers that need a
@@ -40,6 +41,8 @@ struct RunContext {
   Stash* stash = nullptr;
   const Clock* clock = nullptr;  // now(), TimeNow(); null: the system clock
   DecisionCounter* decisions = nullptr;
+  // Cache of pure calls shared by the runs on one event (event_memo.h); null: no caching.
+  EventMemo* memo = nullptr;
 };
 
 // A function supplied by the embedder, callable by name from expressions.

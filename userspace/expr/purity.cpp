@@ -92,6 +92,10 @@ class PurityCheck {
 
 }  // namespace
 
+bool is_pure_method(std::string_view name) {
+  return listed(kPureMethods, name);
+}
+
 bool is_pure_element_body(const Ast& body,
                           std::span<const std::unique_ptr<HostFunction>> host_functions) {
   return PurityCheck(host_functions).pure(&body);

@@ -220,9 +220,12 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
   Event& mutable_evt = const_cast<Event&>(evt);  // filters may call SetMeta, as in the hub
   parser::EventObject obj(&mutable_evt);
   const Value vars[] = {Value::object(&obj)};
+  memo_.reset();
+  expr::RunContext filter_run = run_;
+  filter_run.memo = &memo_;
   for (uint32_t index : candidates_) {
     const Scenario& s = scenarios_.scenarios()[index];
-    auto match = s.filter.run(vars, run_);
+    auto match = s.filter.run(vars, filter_run);
     if (!match) {
       ++stats_.errors;
       continue;
@@ -230,7 +233,7 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
     if (!match->truthy()) continue;
     std::string group;
     if (s.groupby.valid()) {
-      auto g = s.groupby.run(vars, run_);
+      auto g = s.groupby.run(vars, filter_run);
       if (!g || !g->is_string()) {
         ++stats_.errors;
         log::get("scenario")
@@ -242,6 +245,8 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
     }
     if (!shared) shared = std::make_shared<const Event>(evt);
     pour_bucket(s, Key{s.family, std::move(group)}, shared, out);
+    // What the bucket ran (distinct, conditions, overflows) may have changed the event.
+    memo_.reset();
   }
   if (stats_.events >= next_collect_ ||
       (options_.max_buckets && buckets_.size() > options_.max_buckets)) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "expr/event_memo.h"
 #include "expr/program.h"
 #include "parser/event.h"
 #include "scenario/limiter.h"
@@ -98,6 +99,9 @@ class Engine {
   const ScenarioSet& scenarios_;
   EngineOptions options_;
   expr::RunContext run_;
+  // Pure calls over the event (Upper(evt.Meta.http_path), ...) shared by the filters and
+  // groupby of the scenarios one event is poured into; reset for every event.
+  expr::EventMemo memo_;
   BucketMap buckets_;
   // Per scenario: bucket key → end of its blackhole (log time in replay).
   std::vector<std::unordered_map<std::string, TimePoint>> blackholes_;
