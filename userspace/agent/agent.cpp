@@ -110,6 +110,23 @@ std::string Agent::render_metrics() const {
   for (const auto& [key, n] : pipeline_->lines_by_type())
     out += fmt::format("phalanx_parser_lines_by_type_total{{type=\"{}\",result=\"{}\"}} {}\n",
                        escape_label(key.first), key.second, n);
+  const auto nodes = pipeline_->parser_nodes();
+  add("phalanx_parser_node_hits_total", "counter",
+      "Events a top-level parser node's filter let in.");
+  for (const auto& n : nodes)
+    out += fmt::format("phalanx_parser_node_hits_total{{stage=\"{}\",node=\"{}\"}} {}\n",
+                       escape_label(n.stage), escape_label(n.name), n.count.entered);
+  add("phalanx_parser_node_results_total", "counter",
+      "Of the events a top-level parser node took in, those it parsed and those it failed on.");
+  for (const auto& n : nodes) {
+    const auto stage = escape_label(n.stage), name = escape_label(n.name);
+    out += fmt::format(
+        "phalanx_parser_node_results_total{{stage=\"{}\",node=\"{}\",result=\"parsed\"}} {}\n",
+        stage, name, n.count.parsed);
+    out += fmt::format(
+        "phalanx_parser_node_results_total{{stage=\"{}\",node=\"{}\",result=\"failed\"}} {}\n",
+        stage, name, n.count.entered - n.count.parsed);
+  }
   add("phalanx_buckets", "gauge", "Live buckets.");
   out += fmt::format("phalanx_buckets {}\n", pipeline_->bucket_count());
   add("phalanx_overflows_total", "counter", "Alerts out of the scenarios, per scenario.");

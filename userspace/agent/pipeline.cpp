@@ -45,7 +45,8 @@ struct Pipeline::Impl {
         options(std::move(o)),
         on_alerts(std::move(cb)),
         lines(options.queue_capacity),
-        events(options.queue_capacity) {}
+        events(options.queue_capacity),
+        node_counts(c.pipeline->node_count()) {}
 
   cli::Content& content;
   PipelineOptions options;
@@ -63,6 +64,7 @@ struct Pipeline::Impl {
   std::shared_ptr<scenario::Engine::Handoff> handoff_in, handoff_out;
   mutable std::mutex by_type_mu;
   std::map<std::pair<std::string, std::string>, uint64_t> by_type;
+  std::vector<parser::NodeCount> node_counts;  // guarded by by_type_mu
 };
 
 Pipeline::Pipeline(cli::Content& content, PipelineOptions options, AlertCallback on_alerts)
@@ -86,8 +88,11 @@ void Pipeline::start() {
       cli::LineParser parser(im.content);
       std::vector<acquisition::Line> batch;
       batch.reserve(kBatch);
-      // Per batch: counts by (type, result), added to the shared map under one lock.
+      // Per batch: counts by (type, result) and per parser node, added to the shared totals
+      // under one lock.
       std::map<std::pair<std::string, std::string>, uint64_t> counts;
+      std::vector<parser::NodeCount> node_counts(im.node_counts.size());
+      parser.count_nodes(&node_counts);
       static constexpr const char* kResult[] = {"error", "unparsed", "whitelisted", "parsed"};
       while (im.lines.pop_batch(batch, kBatch, kIdleWait)) {
         for (auto& line : batch) {
@@ -115,6 +120,11 @@ void Pipeline::start() {
         for (auto& [k, n] : counts)
           im.by_type[k] += n;
         counts.clear();
+        for (size_t i = 0; i < node_counts.size(); ++i) {
+          im.node_counts[i].entered += node_counts[i].entered;
+          im.node_counts[i].parsed += node_counts[i].parsed;
+          node_counts[i] = {};
+        }
       }
     });
   }
@@ -227,6 +237,16 @@ std::map<std::string, uint64_t> Pipeline::overflows_by_scenario() const {
 std::map<std::pair<std::string, std::string>, uint64_t> Pipeline::lines_by_type() const {
   std::lock_guard lock(impl_->by_type_mu);
   return impl_->by_type;
+}
+
+std::vector<Pipeline::NodeTotals> Pipeline::parser_nodes() const {
+  const auto nodes = impl_->content.pipeline->counted_nodes();
+  std::vector<NodeTotals> out;
+  out.reserve(nodes.size());
+  std::lock_guard lock(impl_->by_type_mu);
+  for (size_t i = 0; i < nodes.size() && i < impl_->node_counts.size(); ++i)
+    out.push_back({nodes[i].stage, nodes[i].name, impl_->node_counts[i]});
+  return out;
 }
 
 }  // namespace phalanx::agent

@@ -87,6 +87,13 @@ class Pipeline final : public acquisition::Sink {
   std::map<std::string, uint64_t> overflows_by_scenario() const;
   // Lines per (labels.type, result): result is "parsed", "unparsed", "whitelisted" or "error".
   std::map<std::pair<std::string, std::string>, uint64_t> lines_by_type() const;
+  // Per top-level parser node (stage, name): events its filter let in and events it parsed.
+  struct NodeTotals {
+    std::string stage;
+    std::string name;
+    parser::NodeCount count;
+  };
+  std::vector<NodeTotals> parser_nodes() const;
 
   struct Impl;
 

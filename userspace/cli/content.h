@@ -62,6 +62,9 @@ class LineParser {
   explicit LineParser(Content& content);
   // Runs an event (see parser::make_line_event) through the pipeline.
   Result<bool> parse(parser::Event& evt, parser::ParseObserver* observer = nullptr);
+  // Has the top-level parser nodes count what they did into `counts` (sized to
+  // Pipeline::counted_nodes()), or stop counting (nullptr).
+  void count_nodes(std::vector<parser::NodeCount>* counts) { ctx_.node_counts = counts; }
 
  private:
   Content& content_;

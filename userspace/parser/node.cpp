@@ -282,6 +282,11 @@ Result<bool> Node::process(Event& evt, EventObject& obj, ParseContext& ctx,
     // A runtime error or a non-bool result counts as false.
     if (!out || !out->truthy()) return false;
   }
+  NodeCount* count = nullptr;
+  if (ctx.node_counts != nullptr && count_slot_ < ctx.node_counts->size()) {
+    count = &(*ctx.node_counts)[count_slot_];
+    ++count->entered;
+  }
 
   const bool whitelisted = has_whitelist() && check_whitelist(evt, obj, ctx);
   if (whitelisted && !evt.whitelisted) {
@@ -317,6 +322,7 @@ Result<bool> Node::process(Event& evt, EventObject& obj, ParseContext& ctx,
     auto it = std::find(stages.begin(), stages.end(), evt.stage);
     if (it != stages.end() && it + 1 != stages.end()) evt.stage = *(it + 1);
   }
+  if (count != nullptr) ++count->parsed;
   return true;
 }
 

@@ -22,12 +22,22 @@ namespace phalanx::parser {
 
 class Enrichers;
 
+// What one top-level parser node did with the events that reached it: `entered` passed its
+// filter, `parsed` of those it succeeded on (the others failed).
+struct NodeCount {
+  uint64_t entered = 0;
+  uint64_t parsed = 0;
+};
+
 // Per-worker scratch state and services; not shared between threads.
 struct ParseContext {
   expr::RunContext* run = nullptr;
   const Enrichers* enrichers = nullptr;
   grok::Captures captures;
   std::string grok_input;  // a copy of a Parsed field being grokked (captures point into it)
+  // When set, the top-level nodes count into it, indexed as Pipeline::counted_nodes() lists
+  // them (sized by the caller).
+  std::vector<NodeCount>* node_counts = nullptr;
 };
 
 // A stash cache that a parser's `stash:` entries declare: its capacity and default TTL.
@@ -79,8 +89,12 @@ class Node {
   Result<bool> process(Event& evt, EventObject& obj, ParseContext& ctx,
                        const std::vector<std::string>& stages) const;
 
+  // Where this node counts in ParseContext::node_counts; none for children.
+  static constexpr uint32_t kNotCounted = UINT32_MAX;
+
  private:
   friend class NodeCompiler;
+  friend class Pipeline;
 
   bool check_whitelist(Event& evt, EventObject& obj, ParseContext& ctx) const;
   bool run_grok(Event& evt, EventObject& obj, ParseContext& ctx, bool& node_state) const;
@@ -90,6 +104,7 @@ class Node {
   }
 
   std::string name_;
+  uint32_t count_slot_ = kNotCounted;
   bool next_stage_ = false;
   std::optional<expr::Program> filter_;
 

@@ -115,7 +115,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineOptions& options, Diagnos
       if (auto node = compiler.compile(config)) target.push_back(std::move(*node));
     }
   }
+  uint32_t slot = 0;
   for (auto& [name, nodes] : by_stage) {
+    for (Node& node : nodes)
+      node.count_slot_ = slot++;
     pipeline->stage_names_.push_back(name);
     pipeline->stages_.push_back({name, std::move(nodes)});
   }
@@ -136,6 +139,15 @@ std::vector<std::string> Pipeline::node_names(std::string_view stage) const {
     if (s.name != stage) continue;
     for (const auto& n : s.nodes)
       out.push_back(n.name());
+  }
+  return out;
+}
+
+std::vector<Pipeline::CountedNode> Pipeline::counted_nodes() const {
+  std::vector<CountedNode> out;
+  for (const auto& s : stages_) {
+    for (const auto& n : s.nodes)
+      out.push_back({s.name, n.name()});
   }
   return out;
 }

@@ -72,6 +72,13 @@ class Pipeline {
   // The top-level node names of a stage, in evaluation order (empty for an unknown stage).
   std::vector<std::string> node_names(std::string_view stage) const;
   size_t node_count() const;
+  // The top-level nodes in the order they count into ParseContext::node_counts (a vector of
+  // this size): stage by stage, in evaluation order.
+  struct CountedNode {
+    std::string stage;
+    std::string name;
+  };
+  std::vector<CountedNode> counted_nodes() const;
   // Declares the stash caches the parsers use (size and TTL) on the worker-shared stash.
   void configure_stash(expr::LruStash& stash) const;
   const grok::PatternLibrary& patterns() const { return *patterns_; }

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -70,6 +71,15 @@ TEST(PipelineTest, LiveBruteForceBecomesOneAlertForItsSource) {
   EXPECT_EQ(got.alerts[0].source.value, "198.51.100.7");
   EXPECT_EQ(p.overflows_by_scenario()["phalanx/ssh-bf"], 1u);
   EXPECT_GT(p.stats().latency_count.load(), 0u);
+  // Both workers' counts per parser node: every line went through the syslog and sshd nodes.
+  std::map<std::string, parser::NodeCount> nodes;
+  for (const auto& n : p.parser_nodes())
+    nodes[n.stage + "/" + n.name] = n.count;
+  EXPECT_EQ(nodes["s00-raw/phalanx/syslog-logs"].entered, 10u);
+  EXPECT_EQ(nodes["s00-raw/phalanx/syslog-logs"].parsed, 10u);
+  EXPECT_EQ(nodes["s01-parse/phalanx/sshd-logs"].entered, 10u);
+  EXPECT_EQ(nodes["s01-parse/phalanx/sshd-logs"].parsed, 10u);
+  EXPECT_EQ(nodes["s01-parse/phalanx/nginx-logs"].parsed, 0u);
 }
 
 TEST(PipelineTest, UnparsedLinesAreCountedNotPoured) {

@@ -150,6 +150,9 @@ class ParserFixture : public ::testing::Test {
     return true;
   }
 
+  // When set, parse() has the top-level nodes count into it.
+  std::vector<NodeCount>* node_counts_ = nullptr;
+
   // Runs the pipeline. The returned Result is the pipeline's (process flag or error).
   Result<bool> parse(Event& evt, ParseObserver* observer = nullptr) {
     expr::RunContext run;
@@ -159,6 +162,7 @@ class ParserFixture : public ::testing::Test {
     ParseContext ctx;
     ctx.run = &run;
     ctx.enrichers = enrichers_.get();
+    ctx.node_counts = node_counts_;
     return pipeline_->parse(evt, ctx, observer);
   }
 

@@ -46,6 +46,35 @@ TEST_F(StageTest, NextStageStopsTheStageAndContinueNodesAllRun) {
   EXPECT_EQ(evt.stage, "s02-enrich");
 }
 
+TEST_F(StageTest, TopLevelNodesCountWhatEnteredAndWhatParsed) {
+  write_parser("s00-raw/a.yaml", node_doc("raw", true));
+  write_parser("s01-parse/a.yaml",
+               node_doc("p_filtered", true, false) + "---\n" +
+                   "name: p_nomatch\nonsuccess: next_stage\ngrok:\n  pattern: '^never$'\n"
+                   "  apply_on: message\n---\n" +
+                   node_doc("p_ok", true) + "---\n" + node_doc("p_late", true));
+  write_parser("s02-enrich/a.yaml", node_doc("e1", false) + "---\n" + node_doc("e2", false, false));
+  load_clean();
+  std::vector<NodeCount> counts(pipeline_->node_count());
+  node_counts_ = &counts;
+  for (int i = 0; i < 3; ++i) {
+    Event evt = log_event("x");
+    evt.parsed.set("message", "something");
+    ASSERT_TRUE(parse_ok(evt));
+  }
+  const auto nodes = pipeline_->counted_nodes();
+  ASSERT_EQ(nodes.size(), counts.size());
+  std::vector<std::string> got;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    got.push_back(nodes[i].stage + "/" + nodes[i].name + " " + std::to_string(counts[i].entered) +
+                  " " + std::to_string(counts[i].parsed));
+  // The filtered-out node was not entered, the grok that did not match was entered and failed,
+  // the node after a next_stage success was never reached.
+  EXPECT_EQ(got, Names({"s00-raw/raw 3 3", "s01-parse/p_filtered 0 0", "s01-parse/p_nomatch 3 0",
+                        "s01-parse/p_ok 3 3", "s01-parse/p_late 0 0", "s02-enrich/e1 3 3",
+                        "s02-enrich/e2 0 0"}));
+}
+
 TEST_F(StageTest, StageWithoutSuccessDropsTheEvent) {
   write_parser("s00-raw/a.yaml", node_doc("raw", true));
   write_parser("s01-parse/a.yaml",
