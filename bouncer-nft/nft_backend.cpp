@@ -94,6 +94,7 @@ Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
     build(batch);
     batch.close();
     if (batch.empty()) return ok();
+    std::lock_guard sock(sock_mu_);
     const int64_t t0 = monotonic_ms();
     PHALANX_TRY(auto refusals, socket_.commit(batch));
     ++stats_.transactions;
@@ -249,6 +250,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
     std::sort(kept.begin(), kept.end(), segment_less);
     segments_[v6] = std::move(kept);
   }
+  std::lock_guard sock(sock_mu_);
   stats_.written += adds;
   stats_.deleted += plan.del4.size() + plan.del6.size();
   stats_.skipped += plan.skipped;
@@ -281,7 +283,9 @@ Result<void> NftBackend::write_allow_locked() {
 Result<void> NftBackend::setup() {
   std::lock_guard lock(mu_);
   const Layout& L = options_.layout;
+  std::unique_lock sock(sock_mu_);
   PHALANX_TRY(bool existed, table_exists(socket_, L));
+  sock.unlock();
   if (L.set_only && !existed)
     return Error("nft: set-only mode: table " + L.table_text() + " does not exist (create it)");
   replace_on_resync_ = existed;
@@ -301,6 +305,7 @@ Result<void> NftBackend::apply(const bouncer::DecisionBatch& batch) {
   std::lock_guard lock(mu_);
   const Plan plan = mirror_.apply(batch, monotonic_ms());
   if (plan.empty()) {
+    std::lock_guard sock(sock_mu_);
     stats_.skipped += plan.skipped;
     return ok();
   }
@@ -342,10 +347,9 @@ Result<void> NftBackend::begin_resync() {
   mirror_.begin_resync();
   if (s.replace) return ok();
   s.plan.add4.reserve(options_.chunk);
-  // The writer takes mu_ for each piece and never holds it while waiting for one; the stream
-  // thread takes mu_ only to update the mirror, and waits for queue space without it. So the
-  // kernel's inserts overlap the download and the parse, and everything that touches the
-  // mirror, the socket or the stats does so under mu_.
+  // The writer sends pieces of host adds under sock_mu_ only; the stream thread takes mu_ to
+  // update the mirror and waits for queue space without it. So the kernel's inserts overlap the
+  // download, the parse and the mirror updates.
   s.writer = std::thread([this, &s] {
     while (true) {
       std::vector<std::pair<uint32_t, int64_t>> piece;
@@ -361,7 +365,8 @@ Result<void> NftBackend::begin_resync() {
       Plan p;
       p.add4 = std::move(piece);
       const size_t n = p.add4.size();
-      std::lock_guard lock(mu_);
+      // Host adds only: this touches the socket and the stats (under sock_mu_), never the
+      // mirror or the range segments, so the stream thread keeps updating the mirror meanwhile.
       auto r = write_unhooked_locked(p, false);
       std::lock_guard q(s.qmu);
       if (r) {
@@ -488,7 +493,10 @@ void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
 }
 
 Result<void> NftBackend::reload_locked() {
-  ++stats_.repairs;
+  {
+    std::lock_guard sock(sock_mu_);
+    ++stats_.repairs;
+  }
   PHALANX_CHECK(write_allow_locked());
   if (options_.layout.set_only) {
     std::vector<size_t> rejected;
@@ -507,12 +515,14 @@ Result<void> NftBackend::repair(const Damage& damage) {
   std::lock_guard lock(mu_);
   if (damage.ruleset) return reload_locked();
   if (damage.lost) {
+    std::unique_lock sock(sock_mu_);
     PHALANX_TRY(bool table, table_exists(socket_, options_.layout));
     bool complete = table;
     if (table) {
       PHALANX_TRY(auto sets, existing_sets(socket_, options_.layout));
       complete = sets.size() == options_.layout.sets().size();
     }
+    sock.unlock();
     if (!complete) return reload_locked();
     if (options_.layout.set_only) return ok();
     // Chain and rules: re-asserting them is one small transaction and idempotent.
@@ -535,7 +545,10 @@ Result<void> NftBackend::repair(const Damage& damage) {
     segments_[v6].clear();
   }
   if (damage.ranges[0] || damage.ranges[1]) PHALANX_CHECK(write_allow_locked());
-  stats_.restored += plan.add4.size() + plan.add6.size();
+  {
+    std::lock_guard sock(sock_mu_);
+    stats_.restored += plan.add4.size() + plan.add6.size();
+  }
   if (plan.empty()) return ok();
   return write_locked(plan, false);
 }
@@ -562,7 +575,7 @@ size_t NftBackend::expire() {
 }
 
 BackendStats NftBackend::stats() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard sock(sock_mu_);
   return stats_;
 }
 

@@ -10,10 +10,12 @@
 // is left out and the rest of the transaction is sent again (the kernel applies a transaction
 // whole or not at all). A refusal that names no element fails the call.
 //
-// Thread-safety: every public method takes one internal lock (stream thread, repair thread and
-// metrics readers may call concurrently).
+// Thread-safety: every public method takes the internal locks it needs (stream thread, repair
+// thread and metrics readers may call concurrently); a resync session's calls come from one
+// thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -130,11 +132,16 @@ class NftBackend final : public bouncer::Backend {
                              std::vector<size_t>& rejected_items);
 
   BackendOptions options_;
+  // Lock order: mu_, then sock_mu_. mu_ guards the mirror, the segments and the session;
+  // sock_mu_ guards the socket and the stats (a resync's writer thread holds only sock_mu_).
   Socket socket_;
   mutable std::mutex mu_;
+  mutable std::mutex sock_mu_;
   Mirror mirror_;
   std::vector<Segment> segments_[2];  // what the range sets hold, as we wrote them
-  bool replace_on_resync_ = false;    // the table existed at setup: next resync flushes first
+  // The table existed at setup, or a write failed: the next resync flushes first. Set by a
+  // resync's writer thread too.
+  std::atomic<bool> replace_on_resync_ = false;
   BackendStats stats_;
   std::function<void(bool)> on_bulk_;
   std::unique_ptr<Session> session_;  // an open resync
