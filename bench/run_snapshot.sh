@@ -12,6 +12,9 @@
 #   OLD          directory holding reference phalanx-nft and phalanx-xdp binaries (optional)
 #   PHALANXD, LAPI_BENCH   defaults: $BUILD_DIR/userspace/daemon/phalanxd, .../lapi_bench
 #   KINDS ("nft xdp")
+#   MODE (first): "restart" times starts over the state a previous start left instead (nft: the
+#   table, replaced in one transaction; XDP: the pinned maps, diffed against the snapshot): per
+#   binary one untimed start, then RUNS timed restarts, then the state is removed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -76,7 +79,7 @@ api_url: http://127.0.0.1:$port/
 api_key: $key
 update_frequency: 1h
 push_wait: 0s
-flush_on_stop: true
+flush_on_stop: $([ "${MODE:-first}" = restart ] && echo false || echo true)
 YAML
 cat >"$WORK/xdp.yaml" <<YAML
 api_url: http://127.0.0.1:$port/
@@ -87,9 +90,20 @@ interfaces: [phxsnapa]
 pin_dir: $PIN
 YAML
 
-# run_one NAME BIN KIND: prints "NAME load_ms hwm_kb count cpu_ms".
+# clean KIND BIN: removes what a start left (table, or program and pinned maps).
+clean() {
+  if [ "$1" = xdp ]; then
+    ip netns exec "$NS" "$2" -c "$WORK/xdp.yaml" --detach >>"$WORK/detach.log" 2>&1 || true
+    rm -rf "$PIN"
+  else
+    ip netns exec "$NS" nft delete table inet phalanx 2>/dev/null || true
+  fi
+}
+
+# run_one NAME BIN KIND [keep]: prints "NAME load_ms hwm_kb count cpu_ms"; with keep, leaves the
+# state for the next start.
 run_one() {
-  local name=$1 bin=$2 kind=$3 log="$WORK/$1.log" pid t0 t1 line hwm count cpu
+  local name=$1 bin=$2 kind=$3 keep=${4:-} log="$WORK/$1.log" pid t0 t1 line hwm count cpu
   : >"$log"
   t0=$(date +%s%N)
   ip netns exec "$NS" "$bin" -c "$WORK/$kind.yaml" >"$log" 2>&1 &
@@ -113,12 +127,7 @@ run_one() {
   count=$(sed -n 's/.*resync: \([0-9]*\) .*/\1/p' <<<"$line")
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  if [ "$kind" = xdp ]; then
-    ip netns exec "$NS" "$bin" -c "$WORK/xdp.yaml" --detach >>"$log" 2>&1 || true
-    rm -rf "$PIN"
-  else
-    ip netns exec "$NS" nft delete table inet phalanx 2>/dev/null || true
-  fi
+  [ -n "$keep" ] || clean "$kind" "$bin"
   echo "$name $(((t1 - t0) / 1000000)) $hwm $count $cpu"
 }
 
@@ -126,17 +135,32 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 results="$WORK/results"
 : >"$results"
-for r in $(seq 1 "$runs"); do
+if [ "${MODE:-first}" = restart ]; then
   for kind in $kinds; do
     for b in $builds; do
-      out=$(run_one "$b-$kind" "${bins[$b-$kind]}" "$kind")
-      echo "run $r: $out"
-      echo "$out" >>"$results"
+      clean "$kind" "${bins[$b-$kind]}"
+      run_one "$b-$kind" "${bins[$b-$kind]}" "$kind" keep >/dev/null
+      for r in $(seq 1 "$runs"); do
+        out=$(run_one "$b-$kind" "${bins[$b-$kind]}" "$kind" keep)
+        echo "restart $r: $out"
+        echo "$out" >>"$results"
+      done
+      clean "$kind" "${bins[$b-$kind]}"
     done
   done
-done
+else
+  for r in $(seq 1 "$runs"); do
+    for kind in $kinds; do
+      for b in $builds; do
+        out=$(run_one "$b-$kind" "${bins[$b-$kind]}" "$kind")
+        echo "run $r: $out"
+        echo "$out" >>"$results"
+      done
+    done
+  done
+fi
 
-echo "## medians of $runs runs ($n decisions)"
+echo "## ${MODE:-first} starts: medians of $runs runs ($n decisions)"
 printf '%-8s %12s %14s %10s %10s\n' bouncer "load (ms)" "peak RSS (MB)" "CPU (ms)" "in force"
 for kind in $kinds; do
   for b in $builds; do
