@@ -24,7 +24,7 @@ int64_t expiry_of(const bouncer::Decision& d, int64_t now_ms) {
 // `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
 // the latest of what we hold and what came.
 template <class Map, class Key>
-Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint8_t gen, bool exact) {
+Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint32_t gen, bool exact) {
   auto [it, inserted] = map.try_emplace(key, incoming);
   Slot& s = it->second;
   if (inserted) {
@@ -139,24 +139,31 @@ Plan Mirror::apply(const bouncer::DecisionBatch& batch, int64_t now_ms) {
   return plan;
 }
 
-Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
-                    const AddSink& sink, size_t piece) {
+Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms) {
   Plan plan;
-  ++gen_;
+  begin_resync();
   v4_.reserve(decisions.size());
-  plan.add4.reserve(sink ? piece : decisions.size());
+  plan.add4.reserve(decisions.size());
+  resync_step(decisions, now_ms, plan);
+  end_resync(plan);
+  return plan;
+}
+
+void Mirror::begin_resync() {
+  ++gen_;
+}
+
+void Mirror::resync_step(std::span<const bouncer::Decision> decisions, int64_t now_ms, Plan& plan) {
   for (const auto& d : decisions) {
     if (!d.target || d.duration.count() <= 0) {
       ++plan.skipped;
       continue;
     }
     upsert(d, now_ms, true, plan);
-    if (sink && plan.add4.size() >= piece) {
-      sink(std::move(plan.add4));
-      plan.add4 = {};
-      plan.add4.reserve(piece);
-    }
   }
+}
+
+void Mirror::end_resync(Plan& plan) {
   // Whatever the snapshot did not mention goes.
   for (auto it = v4_.begin(); it != v4_.end();) {
     if (it->second.gen != gen_) {
@@ -182,7 +189,6 @@ Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms
       ++it;
     }
   }
-  return plan;
 }
 
 Plan Mirror::everything(int64_t now_ms) const {

@@ -36,7 +36,7 @@ struct Slot {
   int64_t expiry_ms = 0;
   int64_t id = 0;
   uint16_t origin = 0;
-  uint8_t gen = 0;  // resync mark
+  uint32_t gen = 0;  // resync mark (wide, so aborted resyncs cannot wrap it onto a stale entry)
 };
 
 // Element writes for the kernel. Timeouts are computed from expiry at write time.
@@ -60,12 +60,15 @@ class Mirror {
 
   // Replaces the whole state with a snapshot: targets it lacks are deleted, targets whose
   // expiry moved (either way, by more than two seconds) are rewritten, the rest untouched.
-  // `sink`, when given, receives the IPv4 host writes in pieces of `piece` as they are found,
-  // so the caller can send them while the rest of the snapshot is still being compared; the
-  // returned plan then holds only what was not handed out.
-  using AddSink = std::function<void(std::vector<std::pair<uint32_t, int64_t>>&&)>;
-  Plan resync(std::span<const bouncer::Decision> decisions, int64_t now_ms,
-              const AddSink& sink = nullptr, size_t piece = 0);
+  Plan resync(std::span<const bouncer::Decision> decisions, int64_t now_ms);
+
+  // The same in steps, for a snapshot that arrives in batches: begin_resync(), resync_step()
+  // for each batch (the writes it needs are appended to `plan`), end_resync() (deletes of the
+  // targets the snapshot did not mention, appended to `plan`). Stopping before end_resync()
+  // lifts nothing: the mirror then holds the old state plus what the batches brought.
+  void begin_resync();
+  void resync_step(std::span<const bouncer::Decision> decisions, int64_t now_ms, Plan& plan);
+  void end_resync(Plan& plan);
 
   // Everything live, as writes (a reload after the kernel lost our sets).
   Plan everything(int64_t now_ms) const;
@@ -101,7 +104,7 @@ class Mirror {
   std::map<net::Cidr, Slot> ranges_;
   std::vector<std::string> origins_;
   std::unordered_map<std::string, uint16_t> origin_ids_;
-  uint8_t gen_ = 0;
+  uint32_t gen_ = 0;
   std::string last_origin_;
   uint16_t last_origin_id_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -93,6 +94,7 @@ Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
     build(batch);
     batch.close();
     if (batch.empty()) return ok();
+    std::lock_guard sock(sock_mu_);
     const int64_t t0 = monotonic_ms();
     PHALANX_TRY(auto refusals, socket_.commit(batch));
     ++stats_.transactions;
@@ -248,6 +250,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
     std::sort(kept.begin(), kept.end(), segment_less);
     segments_[v6] = std::move(kept);
   }
+  std::lock_guard sock(sock_mu_);
   stats_.written += adds;
   stats_.deleted += plan.del4.size() + plan.del6.size();
   stats_.skipped += plan.skipped;
@@ -280,7 +283,9 @@ Result<void> NftBackend::write_allow_locked() {
 Result<void> NftBackend::setup() {
   std::lock_guard lock(mu_);
   const Layout& L = options_.layout;
+  std::unique_lock sock(sock_mu_);
   PHALANX_TRY(bool existed, table_exists(socket_, L));
+  sock.unlock();
   if (L.set_only && !existed)
     return Error("nft: set-only mode: table " + L.table_text() + " does not exist (create it)");
   replace_on_resync_ = existed;
@@ -300,85 +305,185 @@ Result<void> NftBackend::apply(const bouncer::DecisionBatch& batch) {
   std::lock_guard lock(mu_);
   const Plan plan = mirror_.apply(batch, monotonic_ms());
   if (plan.empty()) {
+    std::lock_guard sock(sock_mu_);
     stats_.skipped += plan.skipped;
     return ok();
   }
   return write_locked(plan, false);
 }
 
-Result<void> NftBackend::resync(std::span<const bouncer::Decision> decisions) {
-  std::lock_guard lock(mu_);
-  const int64_t now = monotonic_ms();
-  if (!replace_on_resync_) return resync_pipelined_locked(decisions, now);
-  // The sets hold whatever an earlier run (or a failed write) left: replace their contents
-  // with the mirror in one transaction, so what stays banned never leaves the set.
-  Plan plan = mirror_.resync(decisions, now);
-  const size_t skipped = plan.skipped;
-  plan = mirror_.everything(now);
-  plan.skipped = skipped;
-  PHALANX_CHECK(write_locked(plan, true));
-  replace_on_resync_ = false;
-  log_resync(plan, 0);
-  return ok();
-}
+// An open resync: the plan the batches built so far and, on a new table, the writer thread
+// that sends IPv4 host writes while the snapshot is still arriving.
+struct NftBackend::Session {
+  int64_t now = 0;       // the snapshot's durations count from here
+  bool replace = false;  // the table existed: flush + add everything in the commit
+  bool paused = false;   // notifications paused for a bulk write (on_bulk_)
+  size_t decisions = 0;
+  size_t streamed = 0;  // IPv4 host writes the writer sent
+  Plan plan;            // what is left to write
 
-Result<void> NftBackend::resync_pipelined_locked(std::span<const bouncer::Decision> decisions,
-                                                 int64_t now) {
-  // IPv4 host writes (the bulk of a big snapshot) go to the kernel from a second thread while
-  // this one is still comparing the rest of the snapshot with the mirror: the kernel's work and
-  // ours overlap instead of adding up. Only the writer touches the socket and the stats, and
-  // only this thread the mirror, until the writer is joined.
-  const bool bulk = on_bulk_ && decisions.size() > kBulkElements;
-  if (bulk) on_bulk_(true);
-  struct Resume {
-    const std::function<void(bool)>* hook;
-    ~Resume() {
-      if (hook) (*hook)(false);
-    }
-  } resume{bulk ? &on_bulk_ : nullptr};
+  // Writer: pieces of IPv4 host writes, at most kQueued waiting (the download waits meanwhile,
+  // so a fast LAPI cannot pile a whole snapshot up in memory).
+  static constexpr size_t kQueued = 4;
+  std::thread writer;
   std::mutex qmu;
   std::condition_variable qcv;
   std::deque<std::vector<std::pair<uint32_t, int64_t>>> queue;
   bool done = false;
-  size_t written = 0;
-  Result<void> failure = ok();
-  std::thread writer([&] {
+  std::optional<Error> failure;
+};
+
+NftBackend::~NftBackend() {
+  if (session_) abort_resync();
+}
+
+Result<void> NftBackend::begin_resync() {
+  std::lock_guard lock(mu_);
+  if (session_) return Error("nft: a resync is already open");
+  session_ = std::make_unique<Session>();
+  Session& s = *session_;
+  s.now = monotonic_ms();
+  s.replace = replace_on_resync_;
+  mirror_.begin_resync();
+  if (s.replace) return ok();
+  s.plan.add4.reserve(options_.chunk);
+  // The writer sends pieces of host adds under sock_mu_ only; the stream thread takes mu_ to
+  // update the mirror and waits for queue space without it. So the kernel's inserts overlap the
+  // download, the parse and the mirror updates.
+  s.writer = std::thread([this, &s] {
     while (true) {
       std::vector<std::pair<uint32_t, int64_t>> piece;
       {
-        std::unique_lock lock(qmu);
-        qcv.wait(lock, [&] { return done || !queue.empty(); });
-        if (queue.empty()) return;
-        piece = std::move(queue.front());
-        queue.pop_front();
+        std::unique_lock q(s.qmu);
+        s.qcv.wait(q, [&] { return s.done || !s.queue.empty(); });
+        if (s.queue.empty()) return;
+        piece = std::move(s.queue.front());
+        s.queue.pop_front();
+        if (s.failure) continue;  // drain after a failure; the session reports it
       }
-      if (!failure) continue;  // drain after a failure; the caller reports it
+      s.qcv.notify_all();
       Plan p;
       p.add4 = std::move(piece);
-      written += p.add4.size();
-      failure = write_unhooked_locked(p, false);
+      const size_t n = p.add4.size();
+      // Host adds only: this touches the socket and the stats (under sock_mu_), never the
+      // mirror or the range segments, so the stream thread keeps updating the mirror meanwhile.
+      auto r = write_unhooked_locked(p, false);
+      std::lock_guard q(s.qmu);
+      if (r) {
+        s.streamed += n;
+      } else {
+        s.failure = r.error();
+      }
     }
   });
-  Plan plan = mirror_.resync(
-      decisions, now,
-      [&](std::vector<std::pair<uint32_t, int64_t>>&& piece) {
-        {
-          std::lock_guard lock(qmu);
-          queue.push_back(std::move(piece));
-        }
-        qcv.notify_one();
-      },
-      options_.chunk);
-  {
-    std::lock_guard lock(qmu);
-    done = true;
-  }
-  qcv.notify_one();
-  writer.join();
-  if (!failure) return failure;
-  PHALANX_CHECK(write_unhooked_locked(plan, false));
-  log_resync(plan, written);
   return ok();
+}
+
+Result<void> NftBackend::resync_batch(std::span<const bouncer::Decision> decisions) {
+  Session* s = nullptr;
+  std::vector<std::pair<uint32_t, int64_t>> piece;
+  {
+    std::lock_guard lock(mu_);
+    if (!session_) return Error("nft: resync batch without an open resync");
+    s = session_.get();
+    mirror_.resync_step(decisions, s->now, s->plan);
+    s->decisions += decisions.size();
+    if (!s->paused && on_bulk_ && s->decisions > kBulkElements) {
+      on_bulk_(true);
+      s->paused = true;
+    }
+    if (!s->replace && s->plan.add4.size() >= options_.chunk) {
+      piece = std::move(s->plan.add4);
+      s->plan.add4 = {};
+      s->plan.add4.reserve(options_.chunk);
+    }
+  }
+  std::unique_lock q(s->qmu);
+  if (!piece.empty()) {
+    s->qcv.wait(q, [&] { return s->queue.size() < Session::kQueued || s->failure; });
+    s->queue.push_back(std::move(piece));
+    q.unlock();
+    s->qcv.notify_all();
+    q.lock();
+  }
+  if (s->failure) return *s->failure;
+  return ok();
+}
+
+Result<void> NftBackend::stop_writer(Session& s) {
+  if (!s.writer.joinable()) return ok();
+  {
+    std::lock_guard q(s.qmu);
+    s.done = true;
+  }
+  s.qcv.notify_all();
+  s.writer.join();
+  if (s.failure) return *s.failure;
+  return ok();
+}
+
+void NftBackend::end_session_locked() {
+  if (session_->paused && on_bulk_) on_bulk_(false);
+  session_.reset();
+}
+
+Result<void> NftBackend::commit_resync() {
+  Session* s = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (!session_) return Error("nft: commit without an open resync");
+    s = session_.get();
+  }
+  auto streamed = stop_writer(*s);
+  std::lock_guard lock(mu_);
+  if (!streamed) {
+    // The kernel may now lag the mirror (write_unhooked_locked asked for a full rewrite at the
+    // next resync); lift nothing.
+    end_session_locked();
+    return streamed.error().context("nft: resync");
+  }
+  Plan& plan = s->plan;
+  mirror_.end_resync(plan);
+  Result<void> written = ok();
+  if (s->replace) {
+    // The sets hold whatever an earlier run (or a failed write) left: replace their contents
+    // with the mirror in one transaction, so what stays banned never leaves the set.
+    const size_t skipped = plan.skipped;
+    plan = mirror_.everything(monotonic_ms());
+    plan.skipped = skipped;
+    written = s->paused ? write_unhooked_locked(plan, true) : write_locked(plan, true);
+    if (written) replace_on_resync_ = false;
+  } else {
+    written = s->paused ? write_unhooked_locked(plan, false) : write_locked(plan, false);
+  }
+  if (written) log_resync(plan, s->streamed);
+  end_session_locked();
+  return written;
+}
+
+void NftBackend::abort_resync() {
+  Session* s = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (!session_) return;
+    s = session_.get();
+  }
+  auto streamed = stop_writer(*s);
+  std::lock_guard lock(mu_);
+  // Nothing is lifted. What the batches brought is in the mirror: write it too, so the mirror
+  // and the kernel agree (a replaced table keeps its old elements; the next resync flushes it).
+  Result<void> written = streamed;
+  if (streamed) {
+    Plan plan = s->replace ? mirror_.everything(monotonic_ms()) : std::move(s->plan);
+    if (!plan.empty())
+      written = s->paused ? write_unhooked_locked(plan, false) : write_locked(plan, false);
+  }
+  if (!written) {
+    logger()->error("nft: resync aborted, and writing what it brought failed: {}",
+                    written.error().message());
+  }
+  logger()->warn("nft: resync aborted after {} decisions; nothing lifted", s->decisions);
+  end_session_locked();
 }
 
 void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
@@ -388,7 +493,10 @@ void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
 }
 
 Result<void> NftBackend::reload_locked() {
-  ++stats_.repairs;
+  {
+    std::lock_guard sock(sock_mu_);
+    ++stats_.repairs;
+  }
   PHALANX_CHECK(write_allow_locked());
   if (options_.layout.set_only) {
     std::vector<size_t> rejected;
@@ -407,12 +515,14 @@ Result<void> NftBackend::repair(const Damage& damage) {
   std::lock_guard lock(mu_);
   if (damage.ruleset) return reload_locked();
   if (damage.lost) {
+    std::unique_lock sock(sock_mu_);
     PHALANX_TRY(bool table, table_exists(socket_, options_.layout));
     bool complete = table;
     if (table) {
       PHALANX_TRY(auto sets, existing_sets(socket_, options_.layout));
       complete = sets.size() == options_.layout.sets().size();
     }
+    sock.unlock();
     if (!complete) return reload_locked();
     if (options_.layout.set_only) return ok();
     // Chain and rules: re-asserting them is one small transaction and idempotent.
@@ -435,7 +545,10 @@ Result<void> NftBackend::repair(const Damage& damage) {
     segments_[v6].clear();
   }
   if (damage.ranges[0] || damage.ranges[1]) PHALANX_CHECK(write_allow_locked());
-  stats_.restored += plan.add4.size() + plan.add6.size();
+  {
+    std::lock_guard sock(sock_mu_);
+    stats_.restored += plan.add4.size() + plan.add6.size();
+  }
   if (plan.empty()) return ok();
   return write_locked(plan, false);
 }
@@ -462,7 +575,7 @@ size_t NftBackend::expire() {
 }
 
 BackendStats NftBackend::stats() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard sock(sock_mu_);
   return stats_;
 }
 

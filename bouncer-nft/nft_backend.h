@@ -10,10 +10,12 @@
 // is left out and the rest of the transaction is sent again (the kernel applies a transaction
 // whole or not at all). A refusal that names no element fails the call.
 //
-// Thread-safety: every public method takes one internal lock (stream thread, repair thread and
-// metrics readers may call concurrently).
+// Thread-safety: every public method takes the internal locks it needs (stream thread, repair
+// thread and metrics readers may call concurrently); a resync session's calls come from one
+// thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -74,8 +76,20 @@ class NftBackend final : public bouncer::Backend {
   // was deleted meanwhile.
   Result<void> setup();
 
+  ~NftBackend() override;
+
   Result<void> apply(const bouncer::DecisionBatch& batch) override;
-  Result<void> resync(std::span<const bouncer::Decision> decisions) override;
+
+  // A resync session (bouncer::Backend). On a new table, IPv4 host writes go to the kernel in
+  // transactions of `chunk` elements from a writer thread while the snapshot is still arriving
+  // (the kernel's work overlaps the download and the parse); the rest (IPv6, ranges, deletes of
+  // what the snapshot lacks) goes in the commit. On a table that existed at setup (a restart),
+  // the batches only fill the mirror and the commit replaces the sets' contents in one
+  // transaction (flush + add). Abort writes what the batches brought and deletes nothing.
+  Result<void> begin_resync() override;
+  Result<void> resync_batch(std::span<const bouncer::Decision> decisions) override;
+  Result<void> commit_resync() override;
+  void abort_resync() override;
 
   // Puts back what someone else removed: everything after a ruleset-level deletion, else the
   // named elements the mirror still holds and the range segments.
@@ -106,20 +120,31 @@ class NftBackend final : public bouncer::Backend {
   Result<void> write_unhooked_locked(const Plan& plan, bool flush_first);
   Result<void> write_allow_locked();
   Result<void> reload_locked();
-  Result<void> resync_pipelined_locked(std::span<const bouncer::Decision> decisions, int64_t now);
+  struct Session;
+  // Stops the session's writer thread (called without mu_: the writer takes it). Returns the
+  // writer's error, if any.
+  Result<void> stop_writer(Session& s);
+  // Ends the session: resumes notifications if they were paused.
+  void end_session_locked();
   void log_resync(const Plan& plan, size_t streamed) const;
   Result<void> commit_locked(const std::function<void(Batch&)>& build,
                              const std::function<std::string(size_t)>& name,
                              std::vector<size_t>& rejected_items);
 
   BackendOptions options_;
+  // Lock order: mu_, then sock_mu_. mu_ guards the mirror, the segments and the session;
+  // sock_mu_ guards the socket and the stats (a resync's writer thread holds only sock_mu_).
   Socket socket_;
   mutable std::mutex mu_;
+  mutable std::mutex sock_mu_;
   Mirror mirror_;
   std::vector<Segment> segments_[2];  // what the range sets hold, as we wrote them
-  bool replace_on_resync_ = false;    // the table existed at setup: next resync flushes first
+  // The table existed at setup, or a write failed: the next resync flushes first. Set by a
+  // resync's writer thread too.
+  std::atomic<bool> replace_on_resync_ = false;
   BackendStats stats_;
   std::function<void(bool)> on_bulk_;
+  std::unique_ptr<Session> session_;  // an open resync
 };
 
 // Milliseconds on the monotonic clock the mirror's expiries use.

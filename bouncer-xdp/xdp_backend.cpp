@@ -41,35 +41,11 @@ bool is_v4_host(const net::Cidr& c) {
   return c.is_v4() && c.prefix_len() == 32;
 }
 
-// Entries of `state` that `bans` does not hold. Sorted vectors and binary search: at a million
-// entries this is several times faster than a node-based hash set.
-std::vector<net::Cidr> stale_entries(const BanState& state, std::span<const BanRequest> bans,
-                                     size_t& distinct_wanted) {
-  std::vector<uint32_t> want_v4;
-  std::vector<net::Cidr> want_other;
-  want_v4.reserve(bans.size());
-  for (const auto& b : bans) {
-    if (is_v4_host(b.target)) {
-      want_v4.push_back(v4_key(b.target.network()).addr);
-    } else {
-      want_other.push_back(b.target);
-    }
-  }
-  std::sort(want_v4.begin(), want_v4.end());
-  want_v4.erase(std::unique(want_v4.begin(), want_v4.end()), want_v4.end());
-  std::sort(want_other.begin(), want_other.end());
-  want_other.erase(std::unique(want_other.begin(), want_other.end()), want_other.end());
-  distinct_wanted = want_v4.size() + want_other.size();
-  std::vector<net::Cidr> stale;
-  for (const auto& [key, value] : state.v4) {
-    if (!std::binary_search(want_v4.begin(), want_v4.end(), key.addr))
-      stale.push_back(net::Cidr::host(address_of(key)));
-  }
-  for (const auto& e : state.other) {
-    if (!std::binary_search(want_other.begin(), want_other.end(), e.target))
-      stale.push_back(e.target);
-  }
-  return stale;
+// Sorts and deduplicates.
+template <class T>
+void normalise(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
 void add_stats(BackendStats& s, const BatchStats& b, bool deleting) {
@@ -116,32 +92,107 @@ Result<void> XdpBackend::apply(const bouncer::DecisionBatch& batch) {
   return ok();
 }
 
-Result<void> XdpBackend::resync(std::span<const bouncer::Decision> decisions) {
+// An open resync: what the maps held at begin, what the snapshot wrote so far (sorted
+// vectors and binary search: at a million entries several times faster than a node-based hash
+// set) and the prefilter for exactly the snapshot.
+struct XdpBackend::Session {
+  uint64_t now_ns = 0;  // the snapshot's durations count from here
+  std::vector<uint32_t> held_v4;
+  std::vector<net::Cidr> held_other;
+  std::vector<uint32_t> want_v4;
+  std::vector<net::Cidr> want_other;
+  PrefilterImage image;
+  size_t written = 0;
+  size_t syscalls = 0;
+  size_t decisions = 0;
+};
+
+XdpBackend::XdpBackend(BlocklistMaps& maps) : maps_(maps) {}
+
+XdpBackend::~XdpBackend() {
+  if (session_) abort_resync();
+}
+
+Result<void> XdpBackend::begin_resync() {
   std::lock_guard lock(mu_);
-  const auto bans = to_requests(decisions, expiry_clock_now_ns());
+  if (session_) return Error("xdp: a resync is already open");
+  auto s = std::make_unique<Session>();
+  s->now_ns = expiry_clock_now_ns();
   // What the maps hold now; only this process writes bans, under this lock.
   PHALANX_TRY(BanState current, read_bans(maps_.fds()));
-  // 1. The new state goes in on top of the old one (prefilter bits first, inside ban_batch).
+  s->held_v4.reserve(current.v4.size());
+  for (const auto& [key, value] : current.v4)
+    s->held_v4.push_back(key.addr);
+  for (const auto& e : current.other)
+    s->held_other.push_back(e.target);
+  normalise(s->held_v4);
+  normalise(s->held_other);
+  session_ = std::move(s);
+  return ok();
+}
+
+Result<void> XdpBackend::resync_batch(std::span<const bouncer::Decision> decisions) {
+  std::lock_guard lock(mu_);
+  if (!session_) return Error("xdp: resync batch without an open resync");
+  Session& s = *session_;
+  s.decisions += decisions.size();
+  const auto bans = to_requests(decisions, s.now_ns);
+  if (bans.empty()) return ok();
+  // The new state goes in on top of the old one (prefilter bits first, inside ban_batch).
   PHALANX_TRY(BatchStats written, maps_.ban_batch(bans));
   add_stats(stats_, written, false);
-  // 2. What the snapshot no longer holds goes out.
-  size_t distinct = bans.size();
-  std::vector<net::Cidr> stale;
-  if (current.size() != 0) stale = stale_entries(current, bans, distinct);
-  if (!stale.empty()) {
-    PHALANX_TRY(BatchStats s, maps_.unban_batch(stale));
-    add_stats(stats_, s, true);
+  s.written += written.applied;
+  s.syscalls += written.syscalls;
+  for (const auto& b : bans) {
+    if (is_v4_host(b.target)) {
+      s.want_v4.push_back(v4_key(b.target.network()).addr);
+    } else {
+      s.want_other.push_back(b.target);
+    }
+    pf_add(s.image.v4(), s.image.v6(), b.target);
   }
-  // 3. The prefilter for exactly the new state (drops the bits of lifted entries).
-  PrefilterImage image;
-  for (const auto& b : bans)
-    pf_add(image.v4(), image.v6(), b.target);
-  maps_.prefilter().store(image);
-  removed_since_rebuild_ = 0;
-  active_ = distinct;
-  logger()->info("resync: {} entries in force ({} written, {} lifted, {} syscalls)", active_,
-                 written.applied, stale.size(), written.syscalls);
   return ok();
+}
+
+Result<void> XdpBackend::commit_resync() {
+  std::lock_guard lock(mu_);
+  if (!session_) return Error("xdp: commit without an open resync");
+  const std::unique_ptr<Session> s = std::move(session_);
+  normalise(s->want_v4);
+  normalise(s->want_other);
+  // What the snapshot no longer holds goes out.
+  std::vector<net::Cidr> stale;
+  for (const uint32_t addr : s->held_v4) {
+    if (!std::binary_search(s->want_v4.begin(), s->want_v4.end(), addr))
+      stale.push_back(net::Cidr::host(address_of(phx_v4_key{addr})));
+  }
+  for (const auto& target : s->held_other) {
+    if (!std::binary_search(s->want_other.begin(), s->want_other.end(), target))
+      stale.push_back(target);
+  }
+  if (!stale.empty()) {
+    // Nothing the snapshot holds is lifted, whatever happens here.
+    PHALANX_TRY(BatchStats lifted, maps_.unban_batch(stale));
+    add_stats(stats_, lifted, true);
+  }
+  // The prefilter for exactly the new state (drops the bits of lifted entries).
+  maps_.prefilter().store(s->image);
+  removed_since_rebuild_ = 0;
+  active_ = s->want_v4.size() + s->want_other.size();
+  logger()->info("resync: {} entries in force ({} written, {} lifted, {} syscalls)", active_,
+                 s->written, stale.size(), s->syscalls);
+  return ok();
+}
+
+void XdpBackend::abort_resync() {
+  std::lock_guard lock(mu_);
+  if (!session_) return;
+  const std::unique_ptr<Session> s = std::move(session_);
+  // Nothing lifted; the prefilter keeps the bits of the old and the new entries. The count is
+  // an upper bound until the next resync or sweep recounts.
+  active_ += s->written;
+  logger()->warn("resync aborted after {} decisions ({} written); nothing lifted", s->decisions,
+                 s->written);
 }
 
 Result<size_t> XdpBackend::rebuild_prefilter_locked() {

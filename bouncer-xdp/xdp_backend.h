@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 
@@ -28,16 +29,22 @@ struct BackendStats {
 // may call it concurrently (a sweep never removes an entry the stream just refreshed).
 class XdpBackend final : public bouncer::Backend {
  public:
-  explicit XdpBackend(BlocklistMaps& maps) : maps_(maps) {}
+  explicit XdpBackend(BlocklistMaps& maps);
+  ~XdpBackend() override;
 
   // deleted first (absent targets are fine), then added, each as batch syscalls.
   Result<void> apply(const bouncer::DecisionBatch& batch) override;
 
-  // Writes every decision (refreshing the ones present), then deletes the entries the snapshot
-  // no longer holds, then rewrites the prefilter for exactly the new state. Entries in both
-  // states are never absent, so no packet from a source banned before and after slips through;
-  // the only intermediate state is the union of old and new.
-  Result<void> resync(std::span<const bouncer::Decision> decisions) override;
+  // A resync session (bouncer::Backend). Each batch is written as it comes (refreshing the
+  // entries present); the commit deletes the entries the snapshot no longer holds, then
+  // rewrites the prefilter for exactly the new state. Entries in both states are never absent,
+  // so no packet from a source banned before and after slips through; the only intermediate
+  // state is the union of old and new. Abort deletes nothing (the prefilter keeps the bits of
+  // both). Memory: the keys held at begin and the keys written, 4 bytes per IPv4 address.
+  Result<void> begin_resync() override;
+  Result<void> resync_batch(std::span<const bouncer::Decision> decisions) override;
+  Result<void> commit_resync() override;
+  void abort_resync() override;
 
   // Deletes entries whose expiry has passed (the program already ignores them; this frees the
   // slots) and, when many were removed since the last time, rebuilds the prefilter. Returns the
@@ -56,11 +63,14 @@ class XdpBackend final : public bouncer::Backend {
                                       uint64_t now_ns);
   Result<size_t> rebuild_prefilter_locked();
 
+  struct Session;
+
   BlocklistMaps& maps_;
   mutable std::mutex mu_;
   BackendStats stats_;
   size_t removed_since_rebuild_ = 0;
   size_t active_ = 0;
+  std::unique_ptr<Session> session_;  // an open resync
 };
 
 }  // namespace phalanx::xdp

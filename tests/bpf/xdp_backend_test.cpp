@@ -105,6 +105,49 @@ TEST_F(XdpBackendTest, ResyncReplacesTheState) {
   EXPECT_EQ(run(v4("192.0.2.2")), XDP_PASS);
 }
 
+TEST_F(XdpBackendTest, ResyncInBatchesLiftsOnlyAtCommit) {
+  XdpBackend backend(*maps_);
+  bouncer::DecisionBatch before;
+  before.added = {decision("192.0.2.1"), decision("192.0.2.2"), decision("10.0.0.0/8", "Range")};
+  ASSERT_TRUE(backend.apply(before).has_value());
+  ASSERT_TRUE(backend.begin_resync().has_value());
+  const std::vector<Decision> one = {decision("192.0.2.2"), decision("192.0.2.3")};
+  const std::vector<Decision> two = {decision("2001:db8::/32", "Range"), decision("192.0.2.2")};
+  ASSERT_TRUE(backend.resync_batch(one).has_value());
+  EXPECT_EQ(run(v4("192.0.2.3")), XDP_DROP);  // enforced as soon as its batch is in
+  ASSERT_TRUE(backend.resync_batch(two).has_value());
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);  // not lifted before the commit
+  EXPECT_EQ(run(v4("10.1.2.3")), XDP_DROP);
+  ASSERT_TRUE(backend.commit_resync().has_value());
+  EXPECT_EQ(backend.active(), 3u);  // 192.0.2.2 twice counts once
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_PASS);
+  EXPECT_EQ(run(v4("10.1.2.3")), XDP_PASS);
+  EXPECT_EQ(run(v4("192.0.2.2")), XDP_DROP);
+  EXPECT_EQ(run(v4("192.0.2.3")), XDP_DROP);
+  EXPECT_EQ(run(v6("2001:db8:1::9")), XDP_DROP);
+  EXPECT_FALSE(backend.commit_resync().has_value());  // no session open any more
+}
+
+TEST_F(XdpBackendTest, AnAbortedResyncLiftsNothing) {
+  XdpBackend backend(*maps_);
+  const std::vector<Decision> before = {decision("192.0.2.1"), decision("10.0.0.0/8", "Range")};
+  ASSERT_TRUE(backend.resync(before).has_value());
+  ASSERT_TRUE(backend.begin_resync().has_value());
+  const std::vector<Decision> part = {decision("192.0.2.9")};
+  ASSERT_TRUE(backend.resync_batch(part).has_value());
+  backend.abort_resync();  // the download broke
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);
+  EXPECT_EQ(run(v4("10.1.2.3")), XDP_DROP);
+  EXPECT_EQ(run(v4("192.0.2.9")), XDP_DROP);
+  // The next complete snapshot sorts it out.
+  const std::vector<Decision> snapshot = {decision("192.0.2.9")};
+  ASSERT_TRUE(backend.resync(snapshot).has_value());
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_PASS);
+  EXPECT_EQ(run(v4("10.1.2.3")), XDP_PASS);
+  EXPECT_EQ(run(v4("192.0.2.9")), XDP_DROP);
+  EXPECT_EQ(backend.active(), 1u);
+}
+
 TEST_F(XdpBackendTest, SweepRemovesExpiredEntriesOnly) {
   XdpBackend backend(*maps_);
   bouncer::DecisionBatch b;

@@ -137,6 +137,91 @@ TEST_F(NftNamespace, RestartReplacesTheSetsAtomicallyAndKeepsOneCopyOfTheRules) 
   EXPECT_EQ(counters->size(), 5u);  // processed, ban4, range4, ban6, range6
 }
 
+// A backend writing IPv4 hosts in transactions of three elements, so that a small snapshot
+// exercises the writer thread.
+std::unique_ptr<NftBackend> small_chunks() {
+  BackendOptions o;
+  o.allow = {*net::Cidr::parse("127.0.0.0/8")};
+  o.chunk = 3;
+  auto b = NftBackend::open(o);
+  EXPECT_TRUE(b.has_value()) << b.error().message();
+  EXPECT_TRUE((*b)->setup().has_value());
+  return std::move(*b);
+}
+
+TEST_F(NftNamespace, ResyncInBatchesWritesAsItGoesAndLiftsOnlyAtCommit) {
+  auto b = small_chunks();
+  bouncer::DecisionBatch before;
+  before.added = {decision("192.0.2.1", 1h), decision("192.0.2.2", 1h),
+                  decision("198.51.100.0/24", 1h), decision("2001:db8::9", 1h)};
+  ASSERT_TRUE(b->apply(before).has_value());
+  ASSERT_TRUE(b->begin_resync().has_value());
+  const std::vector<bouncer::Decision> one = {decision("192.0.2.2", 1h), decision("192.0.2.3", 1h),
+                                              decision("192.0.2.4", 1h), decision("192.0.2.5", 1h)};
+  const std::vector<bouncer::Decision> two = {decision("2001:db8::1", 1h),
+                                              decision("192.0.2.6", 1h), decision("10.0.0.0/8", 1h),
+                                              decision("FR", 1h)};
+  ASSERT_TRUE(b->resync_batch(one).has_value());
+  ASSERT_TRUE(b->resync_batch(two).has_value());
+  // Nothing lifted while the snapshot is still coming.
+  const Strings mid = entries(kBan4);
+  EXPECT_NE(std::find(mid.begin(), mid.end(), "192.0.2.1/32"), mid.end());
+  EXPECT_EQ(entries(kRange4), Strings{"198.51.100.0/24"});
+  EXPECT_EQ(entries(kBan6), Strings{"2001:db8::9/128"});
+  ASSERT_TRUE(b->commit_resync().has_value());
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32", "192.0.2.3/32", "192.0.2.4/32", "192.0.2.5/32",
+                                     "192.0.2.6/32"}));
+  EXPECT_EQ(entries(kBan6), Strings{"2001:db8::1/128"});
+  EXPECT_EQ(entries(kRange4), Strings{"10.0.0.0/8"});
+  size_t hosts = 0;
+  b->with_mirror([&](const Mirror& m) { hosts = m.hosts(); });
+  EXPECT_EQ(hosts, 6u);
+  EXPECT_FALSE(b->commit_resync().has_value());  // no session open any more
+}
+
+TEST_F(NftNamespace, AnAbortedResyncLiftsNothing) {
+  auto b = small_chunks();
+  bouncer::DecisionBatch before;
+  before.added = {decision("192.0.2.1", 1h), decision("198.51.100.0/24", 1h)};
+  ASSERT_TRUE(b->apply(before).has_value());
+  ASSERT_TRUE(b->begin_resync().has_value());
+  const std::vector<bouncer::Decision> part = {
+      decision("192.0.2.7", 1h), decision("192.0.2.8", 1h), decision("192.0.2.9", 1h),
+      decision("192.0.2.10", 1h), decision("10.1.0.0/16", 1h)};
+  ASSERT_TRUE(b->resync_batch(part).has_value());
+  b->abort_resync();  // the download broke
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32", "192.0.2.10/32", "192.0.2.7/32",
+                                     "192.0.2.8/32", "192.0.2.9/32"}));
+  EXPECT_EQ(entries(kRange4), (Strings{"10.1.0.0/16", "198.51.100.0/24"}));
+  // The next complete snapshot sorts it out.
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.9", 1h)};
+  ASSERT_TRUE(b->resync(snapshot).has_value());
+  EXPECT_EQ(entries(kBan4), Strings{"192.0.2.9/32"});
+  EXPECT_EQ(entries(kRange4), Strings{});
+}
+
+TEST_F(NftNamespace, AnAbortedResyncAfterARestartLiftsNothing) {
+  {
+    auto b = backend();
+    bouncer::DecisionBatch batch;
+    batch.added = {decision("192.0.2.1", 1h), decision("198.51.100.0/24", 1h)};
+    ASSERT_TRUE(b->apply(batch).has_value());
+  }
+  auto b = backend();  // the table exists: this resync would replace the sets' contents
+  ASSERT_TRUE(b->begin_resync().has_value());
+  const std::vector<bouncer::Decision> part = {decision("192.0.2.2", 1h)};
+  ASSERT_TRUE(b->resync_batch(part).has_value());
+  EXPECT_EQ(entries(kBan4), Strings{"192.0.2.1/32"});  // nothing written before the commit
+  b->abort_resync();
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32", "192.0.2.2/32"}));
+  EXPECT_EQ(entries(kRange4), Strings{"198.51.100.0/24"});
+  // Still a replace: the next snapshot flushes what the earlier run left.
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.2", 1h)};
+  ASSERT_TRUE(b->resync(snapshot).has_value());
+  EXPECT_EQ(entries(kBan4), Strings{"192.0.2.2/32"});
+  EXPECT_EQ(entries(kRange4), Strings{});
+}
+
 TEST_F(NftNamespace, TheKernelsRefusalNamesTheElementAndTheRestApplies) {
   auto b = backend();
   // Someone else puts 10.0.0.0/8 into our range set behind our back: our 10.1.0.0/16 now

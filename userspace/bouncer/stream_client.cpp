@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "bouncer/http_errors.h"
+#include "bouncer/stream_parser.h"
 #include "core/log.h"
 
 namespace phalanx::bouncer {
@@ -85,7 +87,7 @@ Result<std::unique_ptr<StreamClient>> StreamClient::create(StreamConfig config) 
   return client;
 }
 
-Result<StreamUpdate> StreamClient::fetch(bool startup) {
+Result<StreamInfo> StreamClient::stream(bool startup, const BatchSink& sink) {
   httplib::Params params;
   if (startup) params.emplace("startup", "true");
   if (!config_.scopes.empty()) params.emplace("scopes", join(config_.scopes));
@@ -105,38 +107,95 @@ Result<StreamUpdate> StreamClient::fetch(bool startup) {
     ++stats_.requests;
   }
 
+  // The body is parsed as it arrives and handed to `sink` in batches: a startup snapshot of a
+  // million decisions (~150-200 MB of JSON) is never held whole, neither as text nor as
+  // decisions. An error status's body is kept (its first 4 KiB) for the message.
+  StreamInfo info;
+  int status = 0;
+  std::string error_body;
+  std::optional<Error> failure;
+  StreamParser parser(
+      [&](StreamList list, std::vector<Decision>& batch) -> Result<void> {
+        const size_t before = batch.size();
+        std::erase_if(batch, [&](const Decision& d) {
+          return !supported(config_.supported_decisions_types, d.type);
+        });
+        info.skipped_types += before - batch.size();
+        (list == StreamList::kNew ? info.added : info.deleted) += batch.size();
+        if (batch.empty()) return ok();
+        return sink(list, batch);
+      },
+      [&](std::string why) {
+        ++info.rejected;
+        logger()->error("decision stream: skipping a decision: {}", why);
+      });
   const std::string path = base_path_ + "/v1/decisions/stream";
-  auto res = http_->Get(path, params, headers, httplib::Progress());
+  auto res = http_->Get(
+      path, params, headers,
+      [&](const httplib::Response& r) {
+        status = r.status;
+        if (r.has_header(kCursorHeader)) info.cursor = r.get_header_value(kCursorHeader);
+        return true;
+      },
+      [&](const char* data, size_t len) {
+        if (status < 200 || status > 299) {
+          if (error_body.size() < 4096)
+            error_body.append(data, std::min(len, 4096 - error_body.size()));
+          return true;
+        }
+        auto r = parser.feed(std::string_view(data, len));
+        if (!r) {
+          failure = r.error();
+          return false;  // cancels the request
+        }
+        return true;
+      });
+  if (failure) return *failure;
   if (!res) {
     return Error(fmt::format("decision stream: GET {}: {}", path, httplib::to_string(res.error())),
                  code_of(res.error()));
   }
   if (res->status < 200 || res->status > 299) {
     return Error(fmt::format("decision stream: GET {}: status {}: {}", path, res->status,
-                             error_text(res->body)));
+                             error_text(error_body.empty() ? res->body : error_body)));
   }
-  PHALANX_TRY(StreamResponse parsed, parse_stream_response(res->body));
-  for (const auto& why : parsed.rejected)
-    logger()->error("decision stream: skipping a decision: {}", why);
+  PHALANX_CHECK(parser.finish());
+  // A cursor only makes sense from the LAPI that issued it: forget it when the answer has none.
+  cursor_ = info.cursor;
+  return info;
+}
 
+Result<StreamUpdate> StreamClient::fetch(bool startup) {
   StreamUpdate update;
   update.startup = startup;
-  const auto keep = [&](std::vector<Decision>& from, std::vector<Decision>& to) {
-    for (auto& d : from) {
-      if (supported(config_.supported_decisions_types, d.type)) {
-        to.push_back(std::move(d));
-      } else {
-        ++update.skipped_types;
-      }
-    }
-  };
-  keep(parsed.added, update.batch.added);
-  keep(parsed.deleted, update.batch.deleted);
-  update.rejected = parsed.rejected.size();
-  if (res->has_header(kCursorHeader)) update.cursor = res->get_header_value(kCursorHeader);
-  // A cursor only makes sense from the LAPI that issued it: forget it when the answer has none.
-  cursor_ = update.cursor;
+  PHALANX_TRY(StreamInfo info,
+              stream(startup, [&](StreamList list, std::vector<Decision>& batch) -> Result<void> {
+                auto& to = list == StreamList::kNew ? update.batch.added : update.batch.deleted;
+                to.insert(to.end(), std::make_move_iterator(batch.begin()),
+                          std::make_move_iterator(batch.end()));
+                return ok();
+              }));
+  update.skipped_types = info.skipped_types;
+  update.rejected = info.rejected;
+  update.cursor = info.cursor;
   return update;
+}
+
+Result<StreamInfo> StreamClient::resync_into(Backend& backend) {
+  if (auto r = backend.begin_resync(); !r) return r.error().context("applying decisions");
+  // The snapshot's "deleted" list (CrowdSec sends rows that expired) changes nothing: whatever
+  // the snapshot does not hold is lifted at commit.
+  auto info = stream(true, [&](StreamList list, std::vector<Decision>& batch) -> Result<void> {
+    if (list != StreamList::kNew) return ok();
+    if (auto r = backend.resync_batch(batch); !r) return r.error().context("applying decisions");
+    return ok();
+  });
+  if (!info) {
+    backend.abort_resync();
+    return info.error();
+  }
+  if (auto r = backend.commit_resync(); !r) return r.error().context("applying decisions");
+  return info;
 }
 
 Result<int> StreamClient::post_usage_metrics(const std::string& json_body) {
@@ -150,6 +209,21 @@ Result<int> StreamClient::post_usage_metrics(const std::string& json_body) {
                  code_of(res.error()));
   }
   return res->status;
+}
+
+Result<StreamInfo> StreamClient::apply_delta(Backend& backend) {
+  // Deltas are small: collected whole, then applied as one batch (a body that fails to parse
+  // changes nothing).
+  DecisionBatch batch;
+  PHALANX_TRY(StreamInfo info,
+              stream(false, [&](StreamList list, std::vector<Decision>& part) -> Result<void> {
+                auto& to = list == StreamList::kNew ? batch.added : batch.deleted;
+                to.insert(to.end(), std::make_move_iterator(part.begin()),
+                          std::make_move_iterator(part.end()));
+                return ok();
+              }));
+  if (auto r = backend.apply(batch); !r) return r.error().context("applying decisions");
+  return info;
 }
 
 bool StreamClient::sleep_for(Duration d) {
@@ -171,14 +245,9 @@ void StreamClient::run(Backend& backend) {
         std::chrono::steady_clock::now() - last_resync >= config_.resync_interval) {
       need_resync = true;
     }
-    auto update = fetch(need_resync);
-    Result<void> applied = ok();
-    if (update) {
-      applied = need_resync ? backend.resync(update->batch.added) : backend.apply(update->batch);
-      if (!applied) applied = applied.error().context("applying decisions");
-    }
-    if (!update || !applied) {
-      const Error& err = update ? applied.error() : update.error();
+    Result<StreamInfo> outcome = need_resync ? resync_into(backend) : apply_delta(backend);
+    if (!outcome) {
+      const Error& err = outcome.error();
       {
         std::lock_guard lock(mu_);
         if (stopping_) return;
@@ -202,18 +271,18 @@ void StreamClient::run(Backend& backend) {
     {
       std::lock_guard lock(mu_);
       if (need_resync) ++stats_.resyncs;
-      stats_.added += update->batch.added.size();
-      stats_.deleted += update->batch.deleted.size();
-      stats_.skipped += update->skipped_types;
-      stats_.rejected += update->rejected;
-      stats_.push = update->cursor.has_value();
+      stats_.added += outcome->added;
+      stats_.deleted += outcome->deleted;
+      stats_.skipped += outcome->skipped_types;
+      stats_.rejected += outcome->rejected;
+      stats_.push = outcome->cursor.has_value();
     }
-    logger()->debug("decision stream: {} new, {} deleted{}", update->batch.added.size(),
-                    update->batch.deleted.size(), need_resync ? " (resync)" : "");
+    logger()->debug("decision stream: {} new, {} deleted{}", outcome->added, outcome->deleted,
+                    need_resync ? " (resync)" : "");
     if (need_resync) last_resync = std::chrono::steady_clock::now();
     need_resync = false;
     // With the push extension the LAPI already waited for us; otherwise poll.
-    if (!(update->cursor && config_.push_wait.count() > 0) && !sleep_for(config_.update_frequency))
+    if (!(outcome->cursor && config_.push_wait.count() > 0) && !sleep_for(config_.update_frequency))
       return;
   }
 }

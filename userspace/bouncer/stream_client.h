@@ -24,13 +24,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bouncer/backend.h"
 #include "bouncer/stream_config.h"
+#include "bouncer/stream_parser.h"
 #include "core/result.h"
 
 namespace httplib {
@@ -46,6 +49,15 @@ inline constexpr const char* kCursorHeader = "X-Phalanx-Cursor";
 struct StreamUpdate {
   bool startup = false;
   DecisionBatch batch;
+  size_t skipped_types = 0;           // decisions of an unsupported type, dropped
+  size_t rejected = 0;                // decisions that did not parse (logged), dropped
+  std::optional<std::string> cursor;  // X-Phalanx-Cursor, when the LAPI speaks the extension
+};
+
+// What one answer brought, besides the decisions themselves (after the type filter).
+struct StreamInfo {
+  size_t added = 0;                   // "new" decisions handed over
+  size_t deleted = 0;                 // "deleted" decisions handed over
   size_t skipped_types = 0;           // decisions of an unsupported type, dropped
   size_t rejected = 0;                // decisions that did not parse (logged), dropped
   std::optional<std::string> cursor;  // X-Phalanx-Cursor, when the LAPI speaks the extension
@@ -72,10 +84,16 @@ class StreamClient {
   StreamClient(const StreamClient&) = delete;
   StreamClient& operator=(const StreamClient&) = delete;
 
-  // One request: startup=true when `startup`, else a delta (with the push parameters). Errors:
-  // "decision stream: ..." for transport failures (code ECONNREFUSED etc. when known), non-2xx
-  // statuses (with the LAPI's message) and unparsable bodies.
+  // One request: startup=true when `startup`, else a delta (with the push parameters), the
+  // whole answer collected. Errors: "decision stream: ..." for transport failures (code
+  // ECONNREFUSED etc. when known), non-2xx statuses (with the LAPI's message), and "parsing
+  // decision stream: ..." for unparsable bodies.
   Result<StreamUpdate> fetch(bool startup);
+
+  // One startup=true request streamed into a resync session of `backend` as the body arrives
+  // (see Backend): committed when the whole body parsed, aborted otherwise. Errors: fetch()'s,
+  // and the backend's with the context "applying decisions".
+  Result<StreamInfo> resync_into(Backend& backend);
 
   // POST /v1/usage-metrics with a JSON body (same auth and User-Agent as the stream). Returns
   // the HTTP status: 201 accepted; 404 from a LAPI that predates usage metrics (CrowdSec
@@ -93,6 +111,12 @@ class StreamClient {
 
  private:
   explicit StreamClient(StreamConfig config);
+  // Sends one request and parses its body as it arrives, handing the supported decisions to
+  // `sink` in batches (the sink's error cancels the request and is returned).
+  using BatchSink = std::function<Result<void>(StreamList, std::vector<Decision>&)>;
+  Result<StreamInfo> stream(bool startup, const BatchSink& sink);
+  // One delta request, applied whole.
+  Result<StreamInfo> apply_delta(Backend& backend);
   // Sleeps up to d; returns false when stop() was called.
   bool sleep_for(Duration d);
 

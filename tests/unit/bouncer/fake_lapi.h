@@ -22,6 +22,9 @@ struct Reply {
   int status = 200;
   std::string body = R"({"new":null,"deleted":null})";
   std::string cursor;  // X-Phalanx-Cursor when not empty
+  // When not 0: the body is sent chunked and the connection dropped after this many bytes (a
+  // download that breaks midway).
+  size_t break_after = 0;
 };
 
 struct Seen {
@@ -55,7 +58,18 @@ class FakeLapi {
       }
       res.status = reply.status;
       if (!reply.cursor.empty()) res.set_header("X-Phalanx-Cursor", reply.cursor);
-      res.set_content(reply.body, "application/json");
+      if (reply.break_after == 0) {
+        res.set_content(reply.body, "application/json");
+        return;
+      }
+      auto body = std::make_shared<std::string>(reply.body.substr(0, reply.break_after));
+      res.set_chunked_content_provider("application/json",
+                                       [body](size_t offset, httplib::DataSink& sink) {
+                                         if (offset >= body->size())
+                                           return false;  // drops the connection, no last chunk
+                                         sink.write(body->data() + offset, body->size() - offset);
+                                         return true;
+                                       });
     });
     server_->Post("/v1/usage-metrics", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mu_);
@@ -125,14 +139,49 @@ class RecordingBackend : public Backend {
     calls_.push_back(std::move(c));
     return ok();
   }
-  Result<void> resync(std::span<const Decision> decisions) override {
-    Call c;
-    c.resync = true;
-    for (const auto& d : decisions)
-      c.added.push_back(d.value);
+  Result<void> begin_resync() override {
     std::lock_guard lock(mu_);
-    calls_.push_back(std::move(c));
+    session_ = Call{true, {}, {}};
+    ++sessions_;
     return ok();
+  }
+  Result<void> resync_batch(std::span<const Decision> decisions) override {
+    std::lock_guard lock(mu_);
+    for (const auto& d : decisions)
+      session_.added.push_back(d.value);
+    ++batches_;
+    if (fail_batches_ > 0) {
+      --fail_batches_;
+      return Error("backend refused");
+    }
+    return ok();
+  }
+  Result<void> commit_resync() override {
+    std::lock_guard lock(mu_);
+    calls_.push_back(std::move(session_));
+    return ok();
+  }
+  void abort_resync() override {
+    std::lock_guard lock(mu_);
+    ++aborted_;
+    session_ = {};
+  }
+  // The next n resync_batch calls fail.
+  void fail_next_batches(int n) {
+    std::lock_guard lock(mu_);
+    fail_batches_ = n;
+  }
+  int sessions() {
+    std::lock_guard lock(mu_);
+    return sessions_;
+  }
+  int aborted() {
+    std::lock_guard lock(mu_);
+    return aborted_;
+  }
+  int batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
   }
   std::vector<Call> calls() {
     std::lock_guard lock(mu_);
@@ -150,7 +199,12 @@ class RecordingBackend : public Backend {
 
  private:
   std::mutex mu_;
-  std::vector<Call> calls_;
+  std::vector<Call> calls_;  // deltas, and committed resyncs
+  Call session_;
+  int sessions_ = 0;
+  int aborted_ = 0;
+  int batches_ = 0;
+  int fail_batches_ = 0;
 };
 
 }  // namespace phalanx::bouncer::test

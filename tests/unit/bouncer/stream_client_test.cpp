@@ -212,6 +212,81 @@ TEST(StreamClient, PeriodicResync) {
   EXPECT_EQ(startups, resyncs);
 }
 
+// A startup body of n Ip decisions (10.0.x.y), CrowdSec-shaped.
+std::string big_startup(size_t n) {
+  std::string body = R"({"deleted":null,"new":[)";
+  for (size_t i = 0; i < n; ++i) {
+    body += (i ? "," : "") + std::string(R"({"duration":"4h","id":)") + std::to_string(i + 1) +
+            R"(,"origin":"CAPI","scenario":"s","scope":"Ip","type":"ban","value":"10.0.)" +
+            std::to_string(i / 256) + "." + std::to_string(i % 256) + "\"}";
+  }
+  return body + "]}";
+}
+
+TEST(StreamClient, StartupIsStreamedIntoTheBackendInBatches) {
+  FakeLapi lapi;
+  lapi.push(Reply{200, big_startup(10000), ""});
+  auto client = make_client(config_for(lapi.port()));
+  RecordingBackend backend;
+  {
+    Running run(*client, backend);
+    ASSERT_TRUE(backend.wait_for(1));
+  }
+  const auto calls = backend.calls();
+  ASSERT_TRUE(calls[0].resync);
+  ASSERT_EQ(calls[0].added.size(), 10000u);
+  EXPECT_EQ(calls[0].added[0], "10.0.0.0");
+  EXPECT_EQ(calls[0].added[9999], "10.0.39.15");
+  EXPECT_GE(backend.batches(), 3);  // 4096 decisions a batch
+  EXPECT_EQ(backend.aborted(), 0);
+  EXPECT_EQ(client->stats().added, 10000u);
+}
+
+TEST(StreamClient, ABrokenDownloadAbortsTheResyncAndKeepsTheState) {
+  FakeLapi lapi;
+  const std::string body = big_startup(10000);
+  // Past the first batches, the connection drops; then the body is bad JSON halfway; then a
+  // good answer.
+  lapi.push(Reply{200, body, "", body.size() * 3 / 4});
+  std::string bad = body;
+  bad.insert(bad.find(",{", bad.size() / 2) + 1, "]");
+  lapi.push(Reply{200, bad, ""});
+  lapi.push(Reply{200, kStartup, ""});
+  auto client = make_client(config_for(lapi.port()));
+  RecordingBackend backend;
+  {
+    Running run(*client, backend);
+    ASSERT_TRUE(backend.wait_for(1));
+  }
+  EXPECT_EQ(backend.aborted(), 2);
+  EXPECT_GE(backend.sessions(), 3);
+  EXPECT_GE(backend.batches(), 3);  // batches were handed over before each failure
+  const auto calls = backend.calls();
+  ASSERT_TRUE(calls[0].resync);  // only the good snapshot was committed
+  EXPECT_EQ(calls[0].added, (std::vector<std::string>{"192.0.2.1", "198.51.100.0/24"}));
+  EXPECT_GE(client->stats().failures, 2u);
+  const auto seen = lapi.seen();
+  ASSERT_GE(seen.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(seen[i].param("startup"), "true");
+}
+
+TEST(StreamClient, ABackendFailureAbortsTheResyncAndRetries) {
+  FakeLapi lapi;
+  lapi.push(Reply{200, big_startup(10000), ""});
+  lapi.push(Reply{200, kStartup, ""});
+  auto client = make_client(config_for(lapi.port()));
+  RecordingBackend backend;
+  backend.fail_next_batches(1);
+  {
+    Running run(*client, backend);
+    ASSERT_TRUE(backend.wait_for(1));
+  }
+  EXPECT_EQ(backend.aborted(), 1);
+  EXPECT_EQ(backend.calls()[0].added.size(), 2u);
+  EXPECT_EQ(lapi.seen()[1].param("startup"), "true");
+}
+
 TEST(StreamClient, FetchReportsStatusAndMessage) {
   FakeLapi lapi;
   lapi.push(Reply{403, R"({"message":"access forbidden"})", ""});

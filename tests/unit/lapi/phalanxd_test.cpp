@@ -89,14 +89,20 @@ class RecordingBackend final : public bouncer::Backend {
     cv_.notify_all();
     return ok();
   }
-  Result<void> resync(std::span<const bouncer::Decision> decisions) override {
+  Result<void> begin_resync() override { return ok(); }
+  Result<void> resync_batch(std::span<const bouncer::Decision> decisions) override {
     std::lock_guard lock(mu_);
-    ++resyncs_;
     for (const auto& d : decisions)
       values_.push_back(d.value);
+    return ok();
+  }
+  Result<void> commit_resync() override {
+    std::lock_guard lock(mu_);
+    ++resyncs_;
     cv_.notify_all();
     return ok();
   }
+  void abort_resync() override {}
   bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, timeout, pred);
