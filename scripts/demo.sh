@@ -58,6 +58,15 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  # $! is the shell that ran nsenter, not always the daemon itself: whatever still runs in the
+  # namespaces is stopped too (TERM, then KILL after 5 s), so that no phalanxd outlives the demo.
+  local left
+  for i in $(seq 50); do
+    left=$( (ip netns pids "$HOST"; ip netns pids "$NET") 2>/dev/null)
+    [ -z "$left" ] && break
+    if [ "$i" = 1 ]; then kill $left 2>/dev/null; elif [ "$i" = 50 ]; then kill -9 $left 2>/dev/null; fi
+    sleep 0.1
+  done
   ip netns del "$HOST" 2>/dev/null
   ip netns del "$NET" 2>/dev/null
   if [ "$failures" -ne 0 ] || [ -n "${PHX_DEMO_KEEP:-}" ]; then
