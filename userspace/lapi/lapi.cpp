@@ -3,6 +3,9 @@
 #include "lapi/lapi.h"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -291,6 +294,11 @@ Result<std::unique_ptr<Lapi>> Lapi::create(storage::Store& store, LapiOptions op
   PHALANX_TRY(auto rows, store.load_decisions(clock.now() - state->options.flush.decision_max_age));
   logger()->info("decision index: {} rows loaded", rows.size());
   state->index.load(std::move(rows));
+#ifdef __GLIBC__
+  // The rows were read in full and freed while the index was built: hand that heap back
+  // instead of keeping it in the daemon's RSS for good.
+  malloc_trim(0);
+#endif
   return std::unique_ptr<Lapi>(new Lapi(std::move(state)));
 }
 

@@ -130,14 +130,10 @@ Reply get_decisions(Lapi::State& s, Request& req) {
   if (const auto* o = req.param("offset"))
     offset = static_cast<size_t>(std::max<int64_t>(0, to_int(*o).value_or(0)));
   const TimePoint now = s.clock.now();
-  const auto rows = s.index.query(*filter, now, limit, offset);
-  maybe_write_last_pull(s, who->name, now, false);
-  if (rows.empty()) return reply_of(json_response(200, "null"));
   std::string body = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i > 0) body.push_back(',');
-    append_decision_json(body, rows[i], now);
-  }
+  const size_t n = s.index.write_query(*filter, now, limit, offset, body);
+  maybe_write_last_pull(s, who->name, now, false);
+  if (n == 0) return reply_of(json_response(200, "null"));
   body.push_back(']');
   return reply_of(json_response(200, std::move(body)));
 }
