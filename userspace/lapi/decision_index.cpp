@@ -104,6 +104,15 @@ std::optional<Cursor> Cursor::parse(std::string_view text) {
 
 DecisionIndex::DecisionIndex() : epoch_(random_epoch()) {}
 
+template <class Fn>
+void DecisionIndex::for_each_same_value(const Entry* any, Fn&& fn) {
+  const Entry* e = any;
+  do {
+    fn(*e);
+    e = e->next_same_value;
+  } while (e != any);
+}
+
 net::Uint128 DecisionIndex::Entry::last() const {
   return first | ~mask_of(prefix);
 }
@@ -150,22 +159,29 @@ void DecisionIndex::insert_locked(const storage::Decision& d, std::string value)
     ++prefix_counts_[e.prefix];
   }
   Entry*& head = by_value_[value_hash(e.value)];
-  e.next_same_value = head;
-  head = &e;
+  if (head == nullptr) {
+    head = &e;
+    e.next_same_value = &e;
+  } else {
+    e.next_same_value = head->next_same_value;
+    head->next_same_value = &e;
+  }
 }
 
 void DecisionIndex::erase_locked(std::map<int64_t, Entry>::iterator it) {
   Entry& e = it->second;
   const int64_t id = it->first;
   by_until_.erase({e.until, id});
-  const auto head = by_value_.find(value_hash(e.value));
-  for (Entry** link = &head->second; *link != nullptr; link = &(*link)->next_same_value) {
-    if (*link == &e) {
-      *link = e.next_same_value;
-      break;
-    }
+  if (e.next_same_value == &e) {
+    by_value_.erase(value_hash(e.value));
+  } else {
+    Entry* before = e.next_same_value;
+    while (before->next_same_value != &e)
+      before = before->next_same_value;
+    before->next_same_value = e.next_same_value;
+    Entry*& head = by_value_.at(value_hash(e.value));
+    if (head == &e) head = e.next_same_value;
   }
-  if (head->second == nullptr) by_value_.erase(head);
   if (e.has_range) {
     auto [lo, hi] = by_first_.equal_range(e.first);
     for (auto r = lo; r != hi; ++r) {
@@ -300,7 +316,7 @@ storage::Decision DecisionIndex::to_decision_locked(const Entry& e) const {
 }
 
 bool DecisionIndex::hidden_locked(const Entry& e) const {
-  for (const Entry* o = by_value_.at(value_hash(e.value)); o != nullptr; o = o->next_same_value) {
+  for (const Entry* o = e.next_same_value; o != &e; o = o->next_same_value) {
     if (o->until > e.until && o->type == e.type && o->scope == e.scope && o->value == e.value)
       return true;
   }
@@ -371,8 +387,9 @@ std::vector<const DecisionIndex::Entry*> DecisionIndex::collect_locked(const Dec
   } else if (filter.value) {
     const auto it = by_value_.find(value_hash(*filter.value));
     if (it != by_value_.end()) {
-      for (const Entry* e = it->second; e != nullptr; e = e->next_same_value)
-        if (matches_locked(*e, filter)) take(*e);
+      for_each_same_value(it->second, [&](const Entry& e) {
+        if (matches_locked(e, filter)) take(e);
+      });
     }
     std::sort(hits.begin(), hits.end(), by_id);
   } else {
@@ -493,8 +510,9 @@ int64_t DecisionIndex::active_count(std::string_view value, TimePoint now) const
   const auto it = by_value_.find(value_hash(value));
   if (it == by_value_.end()) return 0;
   int64_t n = 0;
-  for (const Entry* e = it->second; e != nullptr; e = e->next_same_value)
-    if (e->value == value && e->until > now) ++n;
+  for_each_same_value(it->second, [&](const Entry& e) {
+    if (e.value == value && e.until > now) ++n;
+  });
   return n;
 }
 
@@ -503,8 +521,9 @@ Duration DecisionIndex::active_time_left(std::string_view value, TimePoint now) 
   Duration left{0};
   const auto it = by_value_.find(value_hash(value));
   if (it == by_value_.end()) return left;
-  for (const Entry* e = it->second; e != nullptr; e = e->next_same_value)
-    if (e->value == value && e->until > now) left = std::max(left, Duration(e->until - now));
+  for_each_same_value(it->second, [&](const Entry& e) {
+    if (e.value == value && e.until > now) left = std::max(left, Duration(e.until - now));
+  });
   return left;
 }
 

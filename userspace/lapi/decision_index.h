@@ -150,8 +150,8 @@ class DecisionIndex {
     TimePoint created_at{};
     TimePoint until{};
     uint64_t seq = 0;
-    // The next row whose value has the same hash (by_value_ holds the first): dedup and the
-    // profile helpers walk this list without a lookup.
+    // The rows whose value has the same hash form a ring (by_value_ holds one of them; a row
+    // alone points at itself): dedup walks it from the row at hand, without a lookup.
     Entry* next_same_value = nullptr;
     std::array<uint8_t, 16> uuid{};  // kRaw
     StringPool::Id scenario = 0, type = 0, scope = 0, origin = 0;
@@ -174,6 +174,9 @@ class DecisionIndex {
   std::vector<const Entry*> collect_locked(const DecisionFilter& filter, TimePoint now) const;
   template <class Fn>
   void for_each_range_match_locked(const DecisionFilter& f, Fn&& fn) const;
+  // Calls fn for every row of the ring `any` is in, `any` included.
+  template <class Fn>
+  static void for_each_same_value(const Entry* any, Fn&& fn);
   // The uuid as text; `buf` holds it for kRaw.
   std::string_view uuid_locked(const Entry& e, std::array<char, 36>& buf) const;
   void append_json_locked(std::string& out, const Entry& e, TimePoint now) const;

@@ -164,6 +164,17 @@ TEST(DecisionIndex, RowsComeBackAsGiven) {
   std::string got_json;
   index.write_rows(all_ids, kT0, got_json);
   EXPECT_EQ(got_json, want_json);
+  got_json.clear();
+  EXPECT_EQ(index.write_query(all, kT0, 0, 0, got_json), rows.size());
+  EXPECT_EQ(got_json, want_json);
+  // limit and offset, as GET /v1/decisions passes them
+  got_json.clear();
+  EXPECT_EQ(index.write_query(all, kT0, 2, 1, got_json), 2u);
+  std::string two;
+  append_decision_json(two, rows[1], kT0);
+  two.push_back(',');
+  append_decision_json(two, rows[2], kT0);
+  EXPECT_EQ(got_json, two);
   // Filters on the interned fields and on the uuid.
   DecisionFilter f;
   f.include_simulated = true;
