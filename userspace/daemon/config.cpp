@@ -129,8 +129,8 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
   }
   long long threads = c.server.threads;
   r.take(yaml::get_int(api, "threads", name, threads), threads);
-  if (threads < 1 || threads > 256) {
-    r.fail(api["threads"], "threads", "must be between 1 and 256");
+  if (threads < 0 || threads > 256) {
+    r.fail(api["threads"], "threads", "must be between 0 (one per core) and 256");
   } else {
     c.server.threads = static_cast<int>(threads);
   }

@@ -69,7 +69,7 @@ TEST(DaemonConfig, AllProblemsAtOnce) {
   auto c = parse_config(R"(
 lapi:
   listen: nowhere
-  threads: 0
+  threads: -1
   trusted_ips: [not-an-ip]
   jwt_secret: short
   tls: {cert_file: /c.pem, client_verification: Sometimes}
