@@ -5,7 +5,6 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cctype>
 #include <cstdlib>
 
@@ -120,8 +119,11 @@ net::Uint128 DecisionIndex::Entry::last() const {
 void DecisionIndex::insert_locked(const storage::Decision& d, std::string value) {
   const int64_t id = d.id;
   auto [it, added] = rows_.try_emplace(id);
-  assert(added);
-  (void)added;
+  if (!added) {
+    // The same id twice in one load(): the later row wins, as with apply().
+    erase_locked(it);
+    it = rows_.try_emplace(id).first;
+  }
   Entry& e = it->second;
   e.seq = ++seq_;
   e.id = id;

@@ -139,7 +139,7 @@ class DecisionIndex {
  private:
   // One row, compact: the repeated strings (scenario, type, scope, origin) are StringPool ids,
   // a canonical lowercase uuid is its 16 bytes, the last address of a range is derived from the
-  // first and the prefix. About 150 bytes where a storage::Decision takes 240 plus heap blocks.
+  // first and the prefix. 160 bytes where a storage::Decision takes 240 plus heap blocks.
   enum class UuidForm : uint8_t { kNone, kRaw, kText };
   struct Entry {
     net::Uint128 first = 0;  // first address (has_range), in the 128-bit space
@@ -192,7 +192,7 @@ class DecisionIndex {
   // newer seq is stale: skipped by readers, dropped when stale pairs outnumber the rows.
   std::deque<std::pair<uint64_t, int64_t>> seq_log_;
   std::set<std::pair<TimePoint, int64_t>> by_until_;    // (until, id)
-  std::unordered_map<uint64_t, Entry*> by_value_;       // hash(value) -> first row
+  std::unordered_map<uint64_t, Entry*> by_value_;       // hash(value) -> a row of its ring
   std::multimap<net::Uint128, const Entry*> by_first_;  // first address -> row (Ip, Range)
   std::array<uint32_t, 129> prefix_counts_{};           // rows per prefix length
 

@@ -235,6 +235,18 @@ TEST(DecisionIndex, DeltaAfterManyUpdates) {
   EXPECT_EQ(index.size(), 2u);
 }
 
+TEST(DecisionIndex, SameIdTwiceInOneLoadKeepsTheLaterRow) {
+  DecisionIndex index;
+  index.load({decision(1, "192.0.2.1", std::chrono::hours(1)),
+              decision(1, "192.0.2.9", std::chrono::hours(2))});
+  EXPECT_EQ(index.size(), 1u);
+  ASSERT_TRUE(index.get(1));
+  EXPECT_EQ(index.get(1)->value, "192.0.2.9");
+  EXPECT_EQ(index.active_count("192.0.2.1", kT0), 0);
+  EXPECT_EQ(index.active_count("192.0.2.9", kT0), 1);
+  EXPECT_EQ(index.interned_strings(), 4u);
+}
+
 TEST(Cursor, RoundTrip) {
   const Cursor c{0xabcdef, 42, kT0};
   auto back = Cursor::parse(c.to_string());
