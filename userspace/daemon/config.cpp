@@ -149,6 +149,7 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
 
 Result<lapi::ServerOptions> listen_options(const std::string& text) {
   lapi::ServerOptions o;
+  o.threads = 1;  // the agent's /metrics: one scrape at a time, not a thread per core
   if (auto r = parse_listen(text, o); !r) return r.error();
   return o;
 }

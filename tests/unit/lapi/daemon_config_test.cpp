@@ -16,6 +16,7 @@ TEST(DaemonConfig, Defaults) {
   EXPECT_EQ(c->server.port, 8080);
   EXPECT_EQ(c->db_url, "sqlite:///var/lib/phalanx/phalanx.db");
   EXPECT_FALSE(c->server.tls);
+  EXPECT_EQ(c->server.threads, 0);  // one per core
   EXPECT_TRUE(c->lapi.jwt_secret.empty());
   setenv("CS_LAPI_SECRET", std::string(64, 'c').c_str(), 1);
   c = parse_config("", "empty");
@@ -63,6 +64,14 @@ lapi:
   EXPECT_EQ(c->flush_interval, std::chrono::minutes(10));
   EXPECT_EQ(c->lapi.flush.alert_max_items, 100);
   EXPECT_EQ(c->lapi.flush.decision_max_age, std::chrono::hours(24));
+}
+
+TEST(DaemonConfig, AgentMetricsListenerHasOneThread) {
+  auto c = parse_config("agent:\n  metrics_listen: 127.0.0.1:6060\n", "agent.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(c->agent.metrics);
+  EXPECT_EQ(c->agent.metrics->port, 6060);
+  EXPECT_EQ(c->agent.metrics->threads, 1);
 }
 
 TEST(DaemonConfig, AllProblemsAtOnce) {
