@@ -129,8 +129,8 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
   }
   long long threads = c.server.threads;
   r.take(yaml::get_int(api, "threads", name, threads), threads);
-  if (threads < 1 || threads > 256) {
-    r.fail(api["threads"], "threads", "must be between 1 and 256");
+  if (threads < 0 || threads > 256) {
+    r.fail(api["threads"], "threads", "must be between 0 (one per core) and 256");
   } else {
     c.server.threads = static_cast<int>(threads);
   }
@@ -149,6 +149,7 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
 
 Result<lapi::ServerOptions> listen_options(const std::string& text) {
   lapi::ServerOptions o;
+  o.threads = 1;  // the agent's /metrics: one scrape at a time, not a thread per core
   if (auto r = parse_listen(text, o); !r) return r.error();
   return o;
 }

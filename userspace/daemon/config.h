@@ -32,7 +32,7 @@
 //   lapi:
 //     enabled: true                    # false (or --no-api): agent only
 //     listen: 127.0.0.1:8080          # address:port ([::1]:8080 for IPv6)
-//     threads: 2                      # server threads
+//     threads: 0                      # server threads (0: one per core)
 //     trusted_ips: [10.0.0.0/8]       # may DELETE /v1/alerts (127.0.0.1 and ::1 always may)
 //     jwt_secret: ${PHALANX_JWT_SECRET}   # >= 64 bytes; default: $PHALANX_JWT_SECRET, else
 //                                         # $CS_LAPI_SECRET, else random per start

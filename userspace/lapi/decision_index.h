@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -32,6 +33,7 @@
 #include "core/duration.h"
 #include "core/net.h"
 #include "core/time.h"
+#include "lapi/string_pool.h"
 #include "storage/model.h"
 
 namespace phalanx::lapi {
@@ -52,9 +54,6 @@ struct DecisionFilter {
   bool contains = true;
   bool include_simulated = false;
   std::optional<int64_t> id_gt;
-
-  // Everything except `range`.
-  bool matches(const storage::Decision& d) const;
 };
 
 struct Cursor {
@@ -90,11 +89,17 @@ class DecisionIndex {
   Cursor cursor(TimePoint now) const;
   uint64_t epoch() const { return epoch_; }
   size_t size() const;
+  // Distinct scenario, type, scope, origin (and non-canonical uuid) strings the rows use.
+  size_t interned_strings() const;
 
   // Active rows (until > now) matching, ascending id, after `offset` matches, at most `limit`
   // (0: all).
   std::vector<storage::Decision> query(const DecisionFilter& filter, TimePoint now,
                                        size_t limit = 0, size_t offset = 0) const;
+  // The same rows as query(), appended to `out` as JSON objects, comma-separated (no brackets);
+  // returns how many. GET /v1/decisions answers with it without copying rows.
+  size_t write_query(const DecisionFilter& filter, TimePoint now, size_t limit, size_t offset,
+                     std::string& out) const;
   std::optional<storage::Decision> get(int64_t id) const;
 
   // Deltas. `since` must carry this index's epoch. Rows changed after the cursor, plus rows
@@ -132,36 +137,64 @@ class DecisionIndex {
   size_t subscribers() const;
 
  private:
+  // One row, compact: the repeated strings (scenario, type, scope, origin) are StringPool ids,
+  // a canonical lowercase uuid is its 16 bytes, the last address of a range is derived from the
+  // first and the prefix. 160 bytes where a storage::Decision takes 240 plus heap blocks.
+  enum class UuidForm : uint8_t { kNone, kRaw, kText };
   struct Entry {
-    storage::Decision d;
+    net::Uint128 first = 0;  // first address (has_range), in the 128-bit space
+    std::string value;
+    int64_t id = 0;
+    int64_t alert_id = 0;
+    int64_t rev = 0;
+    TimePoint created_at{};
+    TimePoint until{};
     uint64_t seq = 0;
+    // The rows whose value has the same hash form a ring (by_value_ holds one of them; a row
+    // alone points at itself): dedup walks it from the row at hand, without a lookup.
+    Entry* next_same_value = nullptr;
+    std::array<uint8_t, 16> uuid{};  // kRaw
+    StringPool::Id scenario = 0, type = 0, scope = 0, origin = 0;
+    StringPool::Id uuid_text = 0;  // kText: a uuid in any other spelling, kept as given
+    UuidForm uuid_form = UuidForm::kNone;
+    uint8_t prefix = 0;      // in the 128-bit space
     bool has_range = false;  // Ip or Range scope with a parsable value
     bool v4 = false;
-    net::Uint128 first = 0;
-    net::Uint128 last = 0;
-    int prefix = 0;  // in the 128-bit space
-    // The rows with the same value (this one included): dedup and the profile helpers walk it
-    // without a lookup. Points into by_value_, whose nodes never move.
-    std::vector<Entry*>* same_value = nullptr;
+    bool simulated = false;
+
+    net::Uint128 last() const;
   };
 
-  void insert_locked(storage::Decision d);
+  void insert_locked(const storage::Decision& d, std::string value);
   void erase_locked(std::map<int64_t, Entry>::iterator it);
+  void compact_seq_log_locked();
   bool hidden_locked(const Entry& e) const;
   bool matches_locked(const Entry& e, const DecisionFilter& f) const;
+  // Active rows matching, ascending id.
+  std::vector<const Entry*> collect_locked(const DecisionFilter& filter, TimePoint now) const;
   template <class Fn>
   void for_each_range_match_locked(const DecisionFilter& f, Fn&& fn) const;
+  // Calls fn for every row of the ring `any` is in, `any` included.
+  template <class Fn>
+  static void for_each_same_value(const Entry* any, Fn&& fn);
+  // The uuid as text; `buf` holds it for kRaw.
+  std::string_view uuid_locked(const Entry& e, std::array<char, 36>& buf) const;
+  void append_json_locked(std::string& out, const Entry& e, TimePoint now) const;
+  storage::Decision to_decision_locked(const Entry& e) const;
   void notify();
 
   const uint64_t epoch_;
   mutable std::shared_mutex mu_;
   uint64_t seq_ = 0;
-  std::map<int64_t, Entry> rows_;                               // by id
-  std::map<uint64_t, int64_t> by_seq_;                          // seq -> id
-  std::set<std::pair<TimePoint, int64_t>> by_until_;            // (until, id)
-  std::unordered_map<uint64_t, std::vector<Entry*>> by_value_;  // hash(value) -> rows
-  std::multimap<net::Uint128, int64_t> by_first_;               // first address -> id (Ip, Range)
-  std::array<uint32_t, 129> prefix_counts_{};                   // rows per prefix length
+  StringPool strings_;
+  std::map<int64_t, Entry> rows_;  // by id
+  // (seq, id) in seq order, appended as rows are applied. A pair whose row is gone or has a
+  // newer seq is stale: skipped by readers, dropped when stale pairs outnumber the rows.
+  std::deque<std::pair<uint64_t, int64_t>> seq_log_;
+  std::set<std::pair<TimePoint, int64_t>> by_until_;    // (until, id)
+  std::unordered_map<uint64_t, Entry*> by_value_;       // hash(value) -> a row of its ring
+  std::multimap<net::Uint128, const Entry*> by_first_;  // first address -> row (Ip, Range)
+  std::array<uint32_t, 129> prefix_counts_{};           // rows per prefix length
 
   mutable std::mutex sub_mu_;
   uint64_t next_sub_ = 1;

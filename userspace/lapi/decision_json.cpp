@@ -54,6 +54,19 @@ Duration round_to_second(Duration d) {
 }
 
 void append_decision_json(std::string& out, const storage::Decision& d, TimePoint now) {
+  append_decision_json(out,
+                       DecisionFields{.id = d.id,
+                                      .until = d.until,
+                                      .origin = d.origin,
+                                      .scenario = d.scenario,
+                                      .scope = d.scope,
+                                      .type = d.type,
+                                      .uuid = d.uuid,
+                                      .value = d.value},
+                       now);
+}
+
+void append_decision_json(std::string& out, const DecisionFields& d, TimePoint now) {
   out += R"({"duration":")";
   out += format_go_duration(round_to_second(d.until - now));
   out += R"(","id":)";

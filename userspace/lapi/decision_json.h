@@ -26,7 +26,16 @@ void append_json_string(std::string& out, std::string_view s);
 // Go's Duration.Round(time.Second): halves away from zero.
 Duration round_to_second(Duration d);
 
+// The fields of a decision that its JSON shows, as views (the decision index keeps them in a
+// compact form of its own).
+struct DecisionFields {
+  int64_t id = 0;
+  TimePoint until{};
+  std::string_view origin, scenario, scope, type, uuid, value;
+};
+
 // Appends one decision object.
+void append_decision_json(std::string& out, const DecisionFields& d, TimePoint now);
 void append_decision_json(std::string& out, const storage::Decision& d, TimePoint now);
 
 // RFC 3339 in UTC with nanoseconds trimmed ("2024-01-02T03:04:05.5Z"), as Go marshals times.

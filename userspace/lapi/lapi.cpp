@@ -3,6 +3,9 @@
 #include "lapi/lapi.h"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -291,6 +294,11 @@ Result<std::unique_ptr<Lapi>> Lapi::create(storage::Store& store, LapiOptions op
   PHALANX_TRY(auto rows, store.load_decisions(clock.now() - state->options.flush.decision_max_age));
   logger()->info("decision index: {} rows loaded", rows.size());
   state->index.load(std::move(rows));
+#ifdef __GLIBC__
+  // The rows were read in full and freed while the index was built: hand that heap back
+  // instead of keeping it in the daemon's RSS for good.
+  malloc_trim(0);
+#endif
   return std::unique_ptr<Lapi>(new Lapi(std::move(state)));
 }
 
@@ -349,6 +357,10 @@ Reply with_response(Response r) {
   return out;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 Reply dispatch(Lapi::State& s, Request& req, const Route& route, bool& known_method) {
   const std::string& m = req.method;
   const std::string_view p = route.pattern;
@@ -394,22 +406,17 @@ Reply Lapi::handle(Request& req) {
   if (route.pattern.empty()) return with_response(empty(404));
   bool known = true;
   Reply reply = dispatch(*s_, req, route, known);
-  const std::string label(known ? route.pattern : "unmatched");
-  const auto observe = [state = s_.get(), label, method = req.method,
-                        started = req.received](const Response& r) {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    state->metrics.observe(label, method, r.status, secs);
-  };
-  if (reply.poll) {
-    reply.poll = [inner = std::move(reply.poll), observe](bool final) {
-      auto r = inner(final);
-      if (r) observe(*r);
-      return r;
-    };
-  } else {
-    observe(reply.response);
+  const std::string_view label = known ? route.pattern : "unmatched";
+  if (!reply.poll) {
+    s_->metrics.observe(label, req.method, reply.response.status, seconds_since(req.received));
+    return reply;
   }
+  reply.poll = [inner = std::move(reply.poll), state = s_.get(), label = std::string(label),
+                method = req.method, started = req.received](bool final) {
+    auto r = inner(final);
+    if (r) state->metrics.observe(label, method, r->status, seconds_since(started));
+    return r;
+  };
   return reply;
 }
 

@@ -10,8 +10,14 @@ using prometheus::escape_label;
 
 void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  auto& h = latency_[std::string(route)];
+  auto req = requests_.find(std::make_tuple(route, method, status));
+  if (req == requests_.end())
+    req = requests_.emplace(std::make_tuple(std::string(route), std::string(method), status), 0)
+              .first;
+  ++req->second;
+  auto lat = latency_.find(route);
+  if (lat == latency_.end()) lat = latency_.emplace(std::string(route), Histogram{}).first;
+  auto& h = lat->second;
   for (size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.counts[i];
   ++h.count;

@@ -42,8 +42,10 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  // Transparent comparators: a request is counted without building strings (only a new label
+  // set allocates).
+  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;
   std::atomic<uint64_t> allowlist_refusals_{0};
   std::atomic<uint64_t> login_failures_{0};
   std::atomic<uint64_t> login_limited_{0};

@@ -130,14 +130,10 @@ Reply get_decisions(Lapi::State& s, Request& req) {
   if (const auto* o = req.param("offset"))
     offset = static_cast<size_t>(std::max<int64_t>(0, to_int(*o).value_or(0)));
   const TimePoint now = s.clock.now();
-  const auto rows = s.index.query(*filter, now, limit, offset);
-  maybe_write_last_pull(s, who->name, now, false);
-  if (rows.empty()) return reply_of(json_response(200, "null"));
   std::string body = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i > 0) body.push_back(',');
-    append_decision_json(body, rows[i], now);
-  }
+  const size_t n = s.index.write_query(*filter, now, limit, offset, body);
+  maybe_write_last_pull(s, who->name, now, false);
+  if (n == 0) return reply_of(json_response(200, "null"));
   body.push_back(']');
   return reply_of(json_response(200, std::move(body)));
 }
@@ -216,16 +212,42 @@ std::string delta_body(const DecisionIndex& index, const StreamDelta& d, TimePoi
   return out;
 }
 
+// The bouncer's position moves to `next` as its answer is handed to the server, not once the
+// write completes: the bouncer may have read the whole answer and sent its next pull, on
+// another connection served by another thread, before the completion runs, and that pull
+// must start from `next`. Returns the function that puts the position back if the answer is
+// not written (unless a later answer moved it since).
+std::function<void()> advance_cursor(Lapi::State& s, const std::string& bouncer,
+                                     const Cursor& next) {
+  std::optional<Cursor> previous;
+  {
+    std::lock_guard lock(s.pull_mu);
+    auto [it, added] = s.bouncer_cursors.try_emplace(bouncer, next);
+    if (!added) {
+      previous = it->second;
+      it->second = next;
+    }
+  }
+  return [&s, bouncer, next, previous] {
+    std::lock_guard lock(s.pull_mu);
+    const auto it = s.bouncer_cursors.find(bouncer);
+    if (it == s.bouncer_cursors.end() || it->second.seq != next.seq || it->second.at != next.at ||
+        it->second.epoch != next.epoch)
+      return;
+    if (previous) {
+      it->second = *previous;
+    } else {
+      s.bouncer_cursors.erase(it);
+    }
+  };
+}
+
 Response stream_response(Lapi::State& s, const std::string& bouncer, std::string body,
                          const Cursor& next, TimePoint started) {
   Response r = json_response(200, std::move(body));
   r.headers.emplace_back("X-Phalanx-Cursor", next.to_string());
-  r.on_complete = [&s, bouncer, next, started](bool written) {
-    if (!written) return;
-    {
-      std::lock_guard lock(s.pull_mu);
-      s.bouncer_cursors[bouncer] = next;
-    }
+  r.on_complete = [&s, bouncer, started, undo = advance_cursor(s, bouncer, next)](bool written) {
+    if (!written) return undo();
     maybe_write_last_pull(s, bouncer, started, false);
   };
   return r;
@@ -270,12 +292,8 @@ Response startup_response(Lapi::State& s, const std::string& bouncer, DecisionFi
         return false;
     }
   };
-  r.on_complete = [&s, bouncer, next, now](bool written) {
-    if (!written) return;
-    {
-      std::lock_guard lock(s.pull_mu);
-      s.bouncer_cursors[bouncer] = next;
-    }
+  r.on_complete = [&s, bouncer, now, undo = advance_cursor(s, bouncer, next)](bool written) {
+    if (!written) return undo();
     maybe_write_last_pull(s, bouncer, now, true);
   };
   return r;

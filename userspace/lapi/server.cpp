@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The only file that includes Beast/Asio (they are compile-heavy). One io_context run by a few
-// threads; every connection is a Session on its own strand, so its handlers never run
-// concurrently and need no locks. A Session reads the header first (to pick the body limit of
-// the route), then the body, hands a Request to the Handler and writes the Reply: at once, as
-// chunks (a streamed body) or, for a long poll, after a wake-up or its deadline.
+// The only file that includes Beast/Asio (they are compile-heavy). One io_context per thread,
+// each run by that thread alone: the acceptor hands connections round-robin to them, and a
+// connection stays on its io_context for life, so its handlers never run concurrently and need
+// neither locks nor a strand, and the threads share no queue to contend on. A Session reads the
+// header first (to pick the body limit of the route), then the body, hands a Request to the Handler
+// and writes the Reply: at once, as chunks (a streamed body) or, for a long poll, after a wake-up
+// or its deadline.
 #include "lapi/server.h"
 
 #include <openssl/ssl.h>
@@ -34,6 +36,14 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using SteadyTime = std::chrono::steady_clock::time_point;
+// A connection lives on one io_context: its socket, stream and timer use that io_context's own
+// executor type rather than the type-erased any_io_executor, whose copies and calls showed in
+// profiles of GET /v1/decisions.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
 const std::shared_ptr<spdlog::logger>& logger() {
   static const auto log = phalanx::log::get("lapi");
@@ -119,14 +129,27 @@ Result<ClientVerification> parse_client_verification(std::string_view name) {
 }
 
 struct Server::Impl {
-  Impl(const ServerOptions& o, Handler& h) : options(o), handler(h), ioc(o.threads) {}
+  Impl(const ServerOptions& o, Handler& h) : options(o), handler(h) {
+    const int n = o.threads > 0
+                      ? o.threads
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) {
+      // Concurrency hint 1: one thread runs it, so Asio can leave out its internal locking.
+      iocs.push_back(std::make_unique<asio::io_context>(1));
+      // Without pending work run() would return at once on an io_context with no connection.
+      guards.emplace_back(asio::make_work_guard(*iocs.back()));
+    }
+  }
 
   void accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, Socket socket);
+  asio::io_context& next_context() { return *iocs[next_ioc++ % iocs.size()]; }
 
   ServerOptions options;
   Handler& handler;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  size_t next_ioc = 0;  // the acceptor's thread only
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -144,10 +167,10 @@ constexpr uint64_t kDrainLimit = 64 * 1024 * 1024;
 
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
 
  public:
-  Session(tcp::socket&& socket, Server::Impl& server)
+  Session(Socket&& socket, Server::Impl& server)
       : server_(server),
         stream_(make_stream(std::move(socket), server)),
         timer_(stream_.get_executor()) {
@@ -172,7 +195,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
-  static Stream make_stream(tcp::socket&& socket, Server::Impl& server) {
+  static Stream make_stream(Socket&& socket, Server::Impl& server) {
     if constexpr (kTls) {
       return Stream(std::move(socket), *server.tls);
     } else {
@@ -425,14 +448,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         beast::get_lowest_layer(self->stream_).socket().close(ec2);
       });
     } else {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.socket().shutdown(Socket::shutdown_send, ec);
       stream_.socket().close(ec);
     }
   }
 
   Server::Impl& server_;
   Stream stream_;
-  asio::steady_timer timer_;
+  Timer timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_ip_;
@@ -459,12 +482,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 void Server::Impl::accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
-    on_accept(ec, std::move(s));
-  });
+  acceptor->async_accept(next_context(),
+                         [this](beast::error_code ec, Socket s) { on_accept(ec, std::move(s)); });
 }
 
-void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+void Server::Impl::on_accept(beast::error_code ec, Socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
   if (ec) {
     // Out of file descriptors (EMFILE) and the like: pause instead of spinning.
@@ -478,10 +500,9 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
   if (tls) {
-    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *this)
-        ->run();
+    std::make_shared<Session<beast::ssl_stream<TcpStream>>>(std::move(socket), *this)->run();
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->run();
+    std::make_shared<Session<TcpStream>>(std::move(socket), *this)->run();
   }
   accept();
 }
@@ -536,7 +557,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Hand
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) return Error("lapi: listening on " + where + ": invalid address");
   const tcp::endpoint endpoint(address, options.port);
-  impl->acceptor.emplace(asio::make_strand(impl->ioc));
+  impl->acceptor.emplace(*impl->iocs.front());
   auto& acc = *impl->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
@@ -546,9 +567,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Hand
   impl->port = acc.local_endpoint().port();
   impl->accept_retry.emplace(acc.get_executor());
   impl->accept();
-  const int threads = std::max(1, options.threads);
-  for (int i = 0; i < threads; ++i)
-    impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  for (auto& ioc : impl->iocs)
+    impl->threads.emplace_back([ioc = ioc.get()] { ioc->run(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -573,7 +593,9 @@ void Server::stop() {
     beast::error_code ec;
     impl->acceptor->close(ec);
   });
-  impl_->ioc.stop();
+  impl_->guards.clear();
+  for (auto& ioc : impl_->iocs)
+    ioc->stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();

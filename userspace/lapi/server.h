@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The LAPI's HTTP/1.1 server: Boost.Beast over Asio, optionally TLS (OpenSSL) with client
-// certificates. A few threads serve every connection asynchronously, so tens of thousands of
-// idle keep-alive connections and held long polls cost memory, not threads. Routes live behind
-// Handler (http.h); this header keeps Boost out of every other file.
+// certificates. A few threads (one io_context each) serve every connection asynchronously, so tens
+// of thousands of idle keep-alive connections and held long polls cost memory, not threads. Routes
+// live behind Handler (http.h); this header keeps Boost out of every other file.
 #pragma once
 
 #include <chrono>
@@ -37,7 +37,7 @@ struct TlsOptions {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see Server::port())
-  int threads = 2;
+  int threads = 0;       // 0: one per core
   std::optional<TlsOptions> tls;
   // A keep-alive connection with no request for this long is closed. Held long polls are not
   // idle.

@@ -16,6 +16,7 @@ TEST(DaemonConfig, Defaults) {
   EXPECT_EQ(c->server.port, 8080);
   EXPECT_EQ(c->db_url, "sqlite:///var/lib/phalanx/phalanx.db");
   EXPECT_FALSE(c->server.tls);
+  EXPECT_EQ(c->server.threads, 0);  // one per core
   EXPECT_TRUE(c->lapi.jwt_secret.empty());
   setenv("CS_LAPI_SECRET", std::string(64, 'c').c_str(), 1);
   c = parse_config("", "empty");
@@ -65,11 +66,19 @@ lapi:
   EXPECT_EQ(c->lapi.flush.decision_max_age, std::chrono::hours(24));
 }
 
+TEST(DaemonConfig, AgentMetricsListenerHasOneThread) {
+  auto c = parse_config("agent:\n  metrics_listen: 127.0.0.1:6060\n", "agent.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(c->agent.metrics);
+  EXPECT_EQ(c->agent.metrics->port, 6060);
+  EXPECT_EQ(c->agent.metrics->threads, 1);
+}
+
 TEST(DaemonConfig, AllProblemsAtOnce) {
   auto c = parse_config(R"(
 lapi:
   listen: nowhere
-  threads: 0
+  threads: -1
   trusted_ips: [not-an-ip]
   jwt_secret: short
   tls: {cert_file: /c.pem, client_verification: Sometimes}

@@ -60,12 +60,14 @@ class LapiTest : public ::testing::Test {
     ServerOptions so;
     so.address = "127.0.0.1";
     so.port = 0;
-    so.threads = 2;
+    so.threads = threads_;
     so.tls = std::move(tls);
     auto server = Server::start(so, *lapi_);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
   }
+
+  int threads_ = 2;  // server threads (io_contexts) of the next start()
 
   void TearDown() override {
     server_.reset();

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every route over real HTTP against a real SQLite store: status codes, bodies, auth.
+#include <atomic>
+#include <thread>
+
 #include "lapi_fixture.h"
 
 namespace phalanx::lapi::test {
@@ -23,6 +26,29 @@ TEST_F(LapiTest, HealthAndUnknownRoutes) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
   EXPECT_EQ(res->body, "");
+}
+
+// Connections are dealt out to one io_context per thread: clients on every one of them, in
+// parallel and kept alive, all get their answers.
+TEST_F(LapiTest, ConnectionsOnEveryThreadAreServed) {
+  threads_ = 3;
+  start(LapiOptions{});
+  const std::string key = add_bouncer("b1");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 7; ++i) {
+    clients.emplace_back([&] {
+      auto c = client();
+      c->set_keep_alive(true);
+      for (int j = 0; j < 30; ++j) {
+        auto res = c->Get("/v1/decisions?ip=192.0.2.1", {{"X-Api-Key", key}});
+        if (res && res->status == 200 && res->body == "null") ++ok;
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(ok.load(), 7 * 30);
 }
 
 TEST_F(LapiTest, BouncerAuthFailuresAre403) {
