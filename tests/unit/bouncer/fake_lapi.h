@@ -6,10 +6,12 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,12 +50,15 @@ class FakeLapi {
                                                 httplib::Response& res) {
       Reply reply;
       {
-        std::lock_guard lock(mu_);
+        std::unique_lock lock(mu_);
         seen_.push_back(Seen{req.params, req.get_header_value("X-Api-Key"),
                              req.get_header_value("User-Agent"), std::chrono::steady_clock::now()});
         if (!replies_.empty()) {
           reply = replies_.front();
           replies_.pop_front();
+        } else if (hold_cursor_) {
+          closing_cv_.wait_for(lock, hold_, [this] { return closing_; });
+          reply.cursor = *hold_cursor_;
         }
       }
       res.status = reply.status;
@@ -88,6 +93,11 @@ class FakeLapi {
     thread_ = std::thread([this] { server_->listen_after_bind(); });
   }
   ~FakeLapi() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    closing_cv_.notify_all();
     server_->stop();
     thread_.join();
   }
@@ -96,6 +106,14 @@ class FakeLapi {
   void push(Reply r) {
     std::lock_guard lock(mu_);
     replies_.push_back(std::move(r));
+  }
+  // Once the scripted replies are used up, holds each request for `hold` as a push LAPI with
+  // nothing new does, then answers it empty with `cursor`. Without it, such requests get a
+  // default Reply at once.
+  void hold_when_empty(std::string cursor, std::chrono::milliseconds hold) {
+    std::lock_guard lock(mu_);
+    hold_cursor_ = std::move(cursor);
+    hold_ = hold;
   }
   std::vector<std::string> post_bodies() {
     std::lock_guard lock(mu_);
@@ -116,6 +134,10 @@ class FakeLapi {
   std::thread thread_;
   std::mutex mu_;
   std::deque<Reply> replies_;
+  std::optional<std::string> hold_cursor_;
+  std::chrono::milliseconds hold_{0};
+  bool closing_ = false;
+  std::condition_variable closing_cv_;
   std::vector<Seen> seen_;
   std::vector<Seen> posts_;
   std::vector<std::string> post_bodies_;
