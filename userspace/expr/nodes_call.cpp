@@ -112,7 +112,8 @@ class MethodNode final : public Node {
         receiver_(std::move(receiver)),
         name_(std::move(name)),
         args_(std::move(args)),
-        optional_(optional) {}
+        optional_(optional),
+        pure_(is_pure_method(name_)) {}
   Result<Value> eval(Frame& f) const override {
     PHALANX_TRY(Value receiver, receiver_->eval(f));
     if (receiver.is_nil() && optional_) return Value();
@@ -120,7 +121,7 @@ class MethodNode final : public Node {
     PHALANX_CHECK(eval_args(args_, f, buf));
     // A method that may change its receiver (SetMeta, SetParsed) invalidates the values
     // cached from the event.
-    if (f.ctx->memo != nullptr && !is_pure_method(name_)) f.ctx->memo->reset();
+    if (f.ctx->memo != nullptr && !pure_) f.ctx->memo->reset();
     return call_method(receiver, name_, buf.span(), optional_);
   }
 
@@ -129,6 +130,7 @@ class MethodNode final : public Node {
   std::string name_;
   std::vector<NodePtr> args_;
   bool optional_;
+  bool pure_;  // only reads its receiver: the per-event memo survives it
 };
 
 // Identifies a cacheable closure in the lists' caches. Never reused, so a cache entry left by
