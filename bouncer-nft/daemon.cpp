@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "bouncer-nft/monitor.h"
 #include "bouncer-nft/nft_backend.h"
 #include "bouncer-nft/usage.h"
+#include "bouncer/daemon_loop.h"
 #include "bouncer/stream_client.h"
 #include "core/log.h"
 
@@ -27,18 +29,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
 int fail(const Error& err) {
   logger()->error("{}", err.message());
   return 1;
-}
-
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  // A LAPI that closes a TLS connection under a write must not kill the bouncer (OpenSSL
-  // writes without MSG_NOSIGNAL); the write fails with EPIPE instead.
-  signal(SIGPIPE, SIG_IGN);
-  return set;
 }
 
 int64_t unix_now() {
@@ -130,7 +120,7 @@ std::vector<net::Cidr> safety_allow_list(const NftBouncerConfig& config) {
 }
 
 int run_daemon(const NftBouncerConfig& config) {
-  const sigset_t stop_signals = block_stop_signals();
+  const sigset_t stop_signals = bouncer::block_stop_signals();
   BackendOptions options{config.layout, safety_allow_list(config), config.chunk_size};
   auto backend = NftBackend::open(options);
   if (!backend) return fail(backend.error());
@@ -208,23 +198,23 @@ int run_daemon(const NftBouncerConfig& config) {
   }
   logger()->info("following {} into {}", config.stream.api_url, config.layout.table_text());
 
-  const auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(config.expire_interval);
-  timespec timeout{static_cast<time_t>(tick.count() / 1'000'000'000),
-                   static_cast<long>(tick.count() % 1'000'000'000)};
   UsageReporter usage(**client, **backend);
-  auto last_usage = std::chrono::steady_clock::now();
+  const auto start = bouncer::SteadyClock::now();
+  bouncer::Periodic expiry(config.expire_interval, start);
+  // Without a netlink reader there are no counters to report.
+  bouncer::Periodic usage_push(reader ? config.usage_metrics_interval : Duration::zero(), start);
   while (true) {
-    const int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
+    const int sig =
+        bouncer::wait_for_stop(stop_signals, std::min(expiry.next(), usage_push.next()));
     if (sig == SIGINT || sig == SIGTERM) {
       logger()->info("signal {}: stopping", sig);
       break;
     }
-    (*backend)->expire();
-    if (reader && config.usage_metrics_interval.count() > 0 &&
-        std::chrono::steady_clock::now() - last_usage >= config.usage_metrics_interval) {
+    const auto now = bouncer::SteadyClock::now();
+    if (expiry.due(now)) (*backend)->expire();
+    if (usage_push.due(now)) {
       std::lock_guard lock(reader_mu);
       usage.push(*reader);
-      last_usage = std::chrono::steady_clock::now();
     }
   }
   (*client)->stop();

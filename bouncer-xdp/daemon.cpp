@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "bouncer-xdp/metrics.h"
 #include "bouncer-xdp/usage.h"
 #include "bouncer-xdp/xdp_backend.h"
+#include "bouncer/daemon_loop.h"
 #include "bouncer/stream_client.h"
 #include "core/log.h"
 
@@ -34,8 +36,6 @@ Result<void> install_allow_list(BlocklistMaps& maps, const XdpBouncerConfig& con
   return ok();
 }
 
-// Blocks the stop signals in every thread (threads inherit the mask); the main thread takes
-// them with sigtimedwait.
 // Sends one usage-metrics window; a LAPI without the endpoint (404) is reported once.
 class UsageReporter {
  public:
@@ -90,18 +90,6 @@ class UsageReporter {
   bool warned_404_ = false;
 };
 
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  // A LAPI that closes a TLS connection under a write must not kill the bouncer (OpenSSL
-  // writes without MSG_NOSIGNAL); the write fails with EPIPE instead.
-  signal(SIGPIPE, SIG_IGN);
-  return set;
-}
-
 }  // namespace
 
 std::vector<net::Cidr> safety_allow_list(const XdpBouncerConfig& config) {
@@ -115,7 +103,7 @@ std::vector<net::Cidr> safety_allow_list(const XdpBouncerConfig& config) {
 }
 
 int run_daemon(const XdpBouncerConfig& config) {
-  const sigset_t stop_signals = block_stop_signals();
+  const sigset_t stop_signals = bouncer::block_stop_signals();
   if (auto r = ensure_bpffs(config.maps.pin_dir); !r) return fail(r.error());
   auto object = XdpObject::open_and_load(config.maps);
   if (!object) return fail(object.error());
@@ -162,22 +150,19 @@ int run_daemon(const XdpBouncerConfig& config) {
   }
   logger()->info("following {} (pins in {})", config.stream.api_url, config.maps.pin_dir);
 
-  const auto sweep = std::chrono::duration_cast<std::chrono::nanoseconds>(config.sweep_interval);
-  timespec timeout{static_cast<time_t>(sweep.count() / 1'000'000'000),
-                   static_cast<long>(sweep.count() % 1'000'000'000)};
   UsageReporter usage(**client, backend, *maps);
-  auto last_usage = std::chrono::steady_clock::now();
+  const auto start = bouncer::SteadyClock::now();
+  bouncer::Periodic sweep(config.sweep_interval, start);
+  bouncer::Periodic usage_push(config.usage_metrics_interval, start);
   while (true) {
-    const int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
+    const int sig = bouncer::wait_for_stop(stop_signals, std::min(sweep.next(), usage_push.next()));
     if (sig == SIGINT || sig == SIGTERM) {
       logger()->info("signal {}: stopping; the program stays attached and the maps pinned", sig);
       break;
     }
-    if (config.usage_metrics_interval.count() > 0 &&
-        std::chrono::steady_clock::now() - last_usage >= config.usage_metrics_interval) {
-      usage.push();
-      last_usage = std::chrono::steady_clock::now();
-    }
+    const auto now = bouncer::SteadyClock::now();
+    if (usage_push.due(now)) usage.push();
+    if (!sweep.due(now)) continue;
     if (auto n = backend.sweep_expired(); !n) {
       logger()->warn("expiry sweep: {}", n.error().message());
     } else if (*n > 0) {
