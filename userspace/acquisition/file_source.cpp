@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <re2/re2.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -29,6 +28,8 @@
 #include <thread>
 
 #include "acquisition/activity.h"
+#include "acquisition/file_reader.h"
+#include "acquisition/inotify_watcher.h"
 #include "acquisition/line_splitter.h"
 #include "acquisition/positions.h"
 #include "acquisition/sources.h"
@@ -45,10 +46,6 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerWake = 16 * 1024 * 1024;
 // How long a rotated-away file is kept open and read, while its writer may still append.
 constexpr auto kRotationGrace = std::chrono::seconds(5);
-constexpr uint32_t kFileEvents =
-    IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVE_SELF | IN_DELETE_SELF;
-constexpr uint32_t kDirEvents = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
-
 const std::shared_ptr<spdlog::logger>& logger() {
   static const auto log = phalanx::log::get("acquis");
   return log;
@@ -58,102 +55,16 @@ bool has_glob_chars(std::string_view s) {
   return s.find_first_of("*?[") != std::string_view::npos;
 }
 
-std::string dir_of(const std::string& path) {
-  const auto dir = std::filesystem::path(path).parent_path().string();
-  return dir.empty() ? "." : dir;
-}
-
-// One open file and where the source stands in it.
-struct Reader {
-  int fd = -1;
-  int wd = -1;  // inotify watch on the file, -1 when none
-  uint64_t dev = 0;
-  uint64_t ino = 0;
-  uint64_t offset = 0;     // next byte to read
-  uint64_t committed = 0;  // just after the last line the sink accepted (or skipped)
-  uint64_t last_size = 0;  // size at the last truncation check
-  LineSplitter lines;
-  Position head;           // fingerprint of the first bytes
-  std::string head_bytes;  // the bytes it is made of, as this reader read them
-
-  explicit Reader(size_t max_line) : lines(max_line) {}
-  Reader(const Reader&) = delete;
-  Reader& operator=(const Reader&) = delete;
-  ~Reader() {
-    if (fd >= 0) ::close(fd);
-  }
-  void restart_at(uint64_t off) {
-    offset = committed = off;
-    lines.reset(off);
-    if (off == 0) {
-      head_bytes.clear();
-      set_head();
-    }
-  }
-  // Extends the head with bytes just read at `at`. The fingerprint then describes what this
-  // reader delivered, not what the file holds by the time it is looked at again: a file
-  // truncated and rewritten right after a read must not lend the reader its new head.
-  // Returns false when the read does not continue the head (a reader that started past it).
-  bool note_read(uint64_t at, const char* data, size_t n) {
-    const uint64_t have = head_bytes.size();
-    if (have >= kHeadBytes || at + n <= have) return true;
-    if (at > have) return false;
-    const size_t skip = static_cast<size_t>(have - at);
-    head_bytes.append(data + skip, std::min<size_t>(n - skip, kHeadBytes - head_bytes.size()));
-    set_head();
-    return true;
-  }
-
- private:
-  void set_head() {
-    head.head_len = static_cast<uint32_t>(head_bytes.size());
-    head.head_hash = head_hash(head_bytes.data(), head_bytes.size());
-  }
-};
-
 struct Draining {
-  std::unique_ptr<Reader> reader;
+  std::unique_ptr<FileReader> reader;
   SteadyClock::time_point until;
 };
 
 // A followed path: its current file, plus rotated-away files still being drained.
 struct Followed {
-  std::unique_ptr<Reader> cur;
+  std::unique_ptr<FileReader> cur;
   std::vector<Draining> old;
 };
-
-Result<std::unique_ptr<Reader>> open_reader(const std::string& path, size_t max_line) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return Error::from_errno("opening " + path);
-  auto r = std::make_unique<Reader>(max_line);
-  r->fd = fd;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return Error::from_errno("stat " + path);
-  if (!S_ISREG(st.st_mode)) return Error("opening " + path + ": not a regular file");
-  r->dev = st.st_dev;
-  r->ino = st.st_ino;
-  char head[kHeadBytes];
-  const ssize_t n = ::pread(fd, head, sizeof head, 0);
-  if (n > 0) r->note_read(0, head, static_cast<size_t>(n));
-  return r;
-}
-
-// Where a reader that starts "at the end" begins: after the last newline, so that a line the
-// writer is in the middle of is still delivered whole once it is finished.
-uint64_t end_of_last_line(int fd, uint64_t size) {
-  char buf[4096];
-  const uint64_t from = size > sizeof buf ? size - sizeof buf : 0;
-  const ssize_t n = ::pread(fd, buf, static_cast<size_t>(size - from), static_cast<off_t>(from));
-  if (n <= 0) return size;
-  for (ssize_t i = n; i > 0; --i)
-    if (buf[i - 1] == '\n') return from + static_cast<uint64_t>(i);
-  return size;  // no newline near the end: too long a line to be worth waiting for
-}
-
-uint64_t file_size(int fd) {
-  struct stat st {};
-  return ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
 
 class FileSource final : public Source {
  public:
@@ -165,7 +76,6 @@ class FileSource final : public Source {
         cat_(config_.mode == "cat") {}
   ~FileSource() override {
     stop();
-    if (inotify_fd_ >= 0) ::close(inotify_fd_);
     if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
@@ -191,19 +101,17 @@ class FileSource final : public Source {
   void resume_rotated_while_down(const std::string& path, const Position& saved);
   void discover();
   void watch_dir(const std::string& dir);
-  void watch_file(const std::string& path, Reader& r);
-  void unwatch(Reader& r);
+  void watch_file(const std::string& path, FileReader& r);
   void fall_back_to_polling(const char* why);
-  bool read_events();
   bool check_all();
   bool check_one(const std::string& path, Followed& f);
   void save_positions();
 
   // Reading: false when the sink is stopping (the thread must end).
-  bool read_available(const std::string& path, Reader& r, bool check_truncation);
-  void check_truncated(const std::string& path, Reader& r);
-  bool consume(const std::string& path, Reader& r, const char* data, size_t n);
-  bool emit(const std::string& path, std::string line, Reader& r, uint64_t end_offset);
+  bool read_available(const std::string& path, FileReader& r, bool check_truncation);
+  void check_truncated(const std::string& path, FileReader& r);
+  bool consume(const std::string& path, FileReader& r, const char* data, size_t n);
+  bool emit(const std::string& path, std::string line, FileReader& r, uint64_t end_offset);
 
   SourceConfig config_;
   SourceOptions options_;
@@ -221,12 +129,10 @@ class FileSource final : public Source {
   std::atomic<size_t> followed_count_{0};
   std::atomic<bool> polling_{false};
   int wake_fd_ = -1;
-  int inotify_fd_ = -1;
 
   // Owned by the source's thread (and by start() before the thread exists).
   std::map<std::string, Followed> followed_;
-  std::map<int, std::string> dir_watches_;
-  std::set<std::string> watched_dirs_;
+  InotifyWatcher inotify_;
   SteadyClock::time_point next_discovery_{};
   bool more_ = false;  // a file had more to read than one wake-up takes
 };
@@ -245,8 +151,7 @@ Result<void> FileSource::start(Sink& sink) {
   if (config_.poll_without_inotify) {
     polling_ = true;
   } else {
-    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (inotify_fd_ < 0) {
+    if (!inotify_.open()) {
       if (config_.force_inotify)
         return Error::from_errno("source " + config_.name + ": inotify (force_inotify is set)");
       fall_back_to_polling("inotify is unavailable");
@@ -307,7 +212,7 @@ void FileSource::run_cat() {
   if (paths.empty()) logger()->warn("source {}: no file matches, nothing to read", config_.name);
   for (const auto& path : paths) {
     if (stopping_) break;
-    Reader r(config_.max_buffer_size);
+    FileReader r(config_.max_buffer_size);
     const bool gz = path.ends_with(".gz");
     gzFile z = nullptr;
     if (gz) {
@@ -453,7 +358,7 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
   for (auto it = f.old.begin(); it != f.old.end();) {
     if (!read_available(path, *it->reader, false)) return false;
     if (now >= it->until) {
-      unwatch(*it->reader);
+      inotify_.unwatch(it->reader->wd);
       it = f.old.erase(it);
     } else {
       ++it;
@@ -484,7 +389,7 @@ bool FileSource::check_one(const std::string& path, Followed& f) {
   return read_available(path, *f.cur, true);
 }
 
-void FileSource::check_truncated(const std::string& path, Reader& r) {
+void FileSource::check_truncated(const std::string& path, FileReader& r) {
   const uint64_t size = file_size(r.fd);
   // copytruncate, or a writer that truncated its log: everything in it now is new. A file
   // that was truncated and has already grown past our offset again is told by its head.
@@ -497,7 +402,7 @@ void FileSource::check_truncated(const std::string& path, Reader& r) {
   }
 }
 
-bool FileSource::read_available(const std::string& path, Reader& r, bool check_truncation) {
+bool FileSource::read_available(const std::string& path, FileReader& r, bool check_truncation) {
   char buf[kReadChunk];
   size_t taken = 0;
   while (taken < kMaxReadPerWake) {
@@ -523,14 +428,15 @@ bool FileSource::read_available(const std::string& path, Reader& r, bool check_t
   return true;
 }
 
-bool FileSource::consume(const std::string& path, Reader& r, const char* data, size_t n) {
+bool FileSource::consume(const std::string& path, FileReader& r, const char* data, size_t n) {
   return r.lines.feed(data, n, r.offset - n, [&](std::string line, uint64_t end, bool cut) {
     if (cut) stats_.dropped.fetch_add(1, std::memory_order_relaxed);
     return emit(path, std::move(line), r, end);
   });
 }
 
-bool FileSource::emit(const std::string& path, std::string text, Reader& r, uint64_t end_offset) {
+bool FileSource::emit(const std::string& path, std::string text, FileReader& r,
+                      uint64_t end_offset) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.empty()) {
     r.committed = end_offset;
@@ -560,70 +466,19 @@ bool FileSource::emit(const std::string& path, std::string text, Reader& r, uint
 
 // ---- tail mode: the loop ----------------------------------------------------------------------
 
-void FileSource::watch_dir(const std::string& dir) {
-  if (inotify_fd_ < 0 || watched_dirs_.contains(dir)) return;
-  const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirEvents | IN_ONLYDIR);
-  if (wd < 0) {
-    if (errno == ENOSPC || errno == ENOMEM) fall_back_to_polling("out of inotify watches");
-    return;  // a directory that does not exist yet: discovery retries
-  }
-  dir_watches_[wd] = dir;
-  watched_dirs_.insert(dir);
-}
-
-void FileSource::watch_file(const std::string& path, Reader& r) {
-  if (inotify_fd_ < 0) return;
-  // Follows a symlink: the watch is on the target, the path stays the link's.
-  r.wd = ::inotify_add_watch(inotify_fd_, path.c_str(), kFileEvents);
-  if (r.wd < 0 && (errno == ENOSPC || errno == ENOMEM))
-    fall_back_to_polling("out of inotify watches");
-  if (r.wd >= 0) {
-    // The target's directory too, so a rotation behind a symlink is noticed at once.
-    std::error_code ec;
-    const auto target = std::filesystem::canonical(path, ec);
-    if (!ec) watch_dir(dir_of(target.string()));
-  }
-}
-
-void FileSource::unwatch(Reader& r) {
-  // Another reader may share the inode (and so the watch) only when the same file is followed
-  // under two paths; it then loses its events and is served by the poll timeout.
-  if (inotify_fd_ >= 0 && r.wd >= 0) ::inotify_rm_watch(inotify_fd_, r.wd);
-  r.wd = -1;
-}
-
 void FileSource::fall_back_to_polling(const char* why) {
   logger()->warn("source {}: {}, polling every {}", config_.name, why,
                  format_go_duration(config_.poll_interval));
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  inotify_fd_ = -1;
-  dir_watches_.clear();
-  watched_dirs_.clear();
+  inotify_.close();
   polling_ = true;
 }
 
-// Drains the inotify queue; true when a directory changed (files may have appeared).
-bool FileSource::read_events() {
-  alignas(struct inotify_event) char buf[16 * 1024];
-  bool dir_changed = false;
-  for (;;) {
-    const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
-    if (n <= 0) break;
-    for (ssize_t off = 0; off < n;) {
-      const auto* ev = reinterpret_cast<const struct inotify_event*>(buf + off);
-      off += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
-      if (ev->mask & IN_Q_OVERFLOW) dir_changed = true;
-      const auto dir = dir_watches_.find(ev->wd);
-      if (dir == dir_watches_.end()) continue;
-      if (ev->mask & IN_IGNORED) {
-        watched_dirs_.erase(dir->second);
-        dir_watches_.erase(dir);
-        continue;
-      }
-      if (ev->mask & (IN_CREATE | IN_MOVED_TO)) dir_changed = true;
-    }
-  }
-  return dir_changed;
+void FileSource::watch_dir(const std::string& dir) {
+  if (!inotify_.watch_dir(dir)) fall_back_to_polling("out of inotify watches");
+}
+
+void FileSource::watch_file(const std::string& path, FileReader& r) {
+  if (!inotify_.watch_file(path, r.wd)) fall_back_to_polling("out of inotify watches");
 }
 
 void FileSource::save_positions() {
@@ -631,7 +486,7 @@ void FileSource::save_positions() {
   for (const auto& [path, f] : followed_) {
     // Renamed away and not replaced yet: the file being drained is where a restart resumes
     // (found again by its inode next to the path).
-    const Reader* r = f.cur ? f.cur.get() : f.old.empty() ? nullptr : f.old.back().reader.get();
+    const FileReader* r = f.cur ? f.cur.get() : f.old.empty() ? nullptr : f.old.back().reader.get();
     if (r == nullptr) continue;
     store_->set(path, Position{.dev = r->dev,
                                .inode = r->ino,
@@ -647,15 +502,15 @@ void FileSource::run_tail() {
     if (store_ && store_->dirty()) timeout = std::min(timeout, std::chrono::milliseconds(1000));
     if (more_) timeout = std::chrono::milliseconds(0);
     pollfd fds[2] = {{.fd = wake_fd_, .events = POLLIN, .revents = 0},
-                     {.fd = inotify_fd_, .events = POLLIN, .revents = 0}};
-    const int nfds = inotify_fd_ >= 0 ? 2 : 1;
+                     {.fd = inotify_.fd(), .events = POLLIN, .revents = 0}};
+    const int nfds = inotify_.active() ? 2 : 1;
     if (::poll(fds, nfds, static_cast<int>(timeout.count())) < 0 && errno != EINTR) {
       stats_.errors++;
       std::this_thread::sleep_for(config_.poll_interval);
     }
     if (stopping_) break;
     bool rescan = SteadyClock::now() >= next_discovery_;
-    if (nfds == 2 && (fds[1].revents & POLLIN) && read_events()) rescan = true;
+    if (nfds == 2 && (fds[1].revents & POLLIN) && inotify_.read_events()) rescan = true;
     if (rescan) discover();
     if (!check_all()) break;
     save_positions();
