@@ -2,7 +2,7 @@
 // phalanxd: the agent (acquisition → parsers → scenarios) and the Local API in one process,
 // either half switchable (--no-agent: LAPI only; --no-api: agent only, pushing to a remote
 // LAPI). Signals are taken by the main thread: SIGTERM/SIGINT drain and stop, SIGHUP reloads
-// the agent's content and acquisition.
+// what can change while running (daemon/reload.h).
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -21,6 +22,7 @@
 #include "daemon/client_metrics.h"
 #include "daemon/config.h"
 #include "daemon/local_output.h"
+#include "daemon/reload.h"
 #include "lapi/alert_json.h"
 #include "lapi/lapi.h"
 #include "lapi/server.h"
@@ -75,11 +77,80 @@ Result<std::shared_ptr<agent::Agent>> load_agent(const daemon::Config& config,
   return std::shared_ptr<agent::Agent>(std::move(*created));
 }
 
-int run(daemon::Config config) {
+// The configuration file as read now, with the command line's overrides.
+using ConfigLoader = std::function<Result<daemon::Config>()>;
+
+// Replaces the running agent with one loaded from `agent_config`; false (logged) when that
+// fails, the running agent then stays.
+bool reload_agent(const agent::AgentConfig& agent_config, const agent::AlertCallback& on_alerts,
+                  AgentSlot& slot) {
+  auto log = phalanx::log::get("phalanxd");
+  // The new agent is loaded before the old one stops, so a broken file leaves the running
+  // agent untouched. Sources resume from the positions the old ones saved.
+  Diagnostics diag;
+  auto fresh = agent::Agent::create(agent_config, on_alerts, diag);
+  if (!fresh || diag.has_errors()) {
+    log->error("reload refused, the running agent is kept: {}",
+               fresh ? diag.items().front().to_string() : fresh.error().message());
+    return false;
+  }
+  std::shared_ptr<agent::Agent> next = std::move(*fresh);
+  if (auto old = slot.get()) {
+    old->stop();
+    old->hand_buckets_to(*next);
+  }
+  if (auto r = next->start(); !r) {
+    log->error("reload: {}", r.error().message());
+    return false;
+  }
+  slot.set(std::move(next));
+  return true;
+}
+
+// SIGHUP (daemon/reload.h). Each part applies only when it loads without error; `config` is
+// updated with what was applied.
+void reload(daemon::Config& config, const ConfigLoader& load, lapi::Lapi* lapi,
+            const agent::AlertCallback& on_alerts, AgentSlot& slot) {
+  auto log = phalanx::log::get("phalanxd");
+  auto fresh = load();
+  if (!fresh) {
+    log->error("reload refused, nothing changed: {}", fresh.error().message());
+    return;
+  }
+  if (fresh->agent.machine_id.empty()) fresh->agent.machine_id = daemon::default_machine_id();
+  for (const auto& key : daemon::restart_only_changes(config, *fresh))
+    log->warn("reload: {} changed; that takes a restart", key);
+  bool complete = true;
+  if (fresh->log_level != config.log_level && phalanx::log::set_level(fresh->log_level))
+    config.log_level = fresh->log_level;
+  if (lapi) {
+    auto policy = daemon::load_alert_policy(*fresh);
+    if (!policy) {
+      log->error("reload refused for the profiles and allow list, the running ones are kept: {}",
+                 policy.error().message());
+      complete = false;
+    } else {
+      log->info("reload: {} profiles, {} allow list entries", policy->profiles->size(),
+                fresh->allow_list.size());
+      lapi->replace_policy(std::move(*policy));
+      config.profiles_path = fresh->profiles_path;
+      config.allow_list = fresh->allow_list;
+    }
+  }
+  if (config.agent.enabled) {
+    log->info("reload: the agent's content and acquisition");
+    if (reload_agent(fresh->agent.agent, on_alerts, slot)) {
+      config.agent.agent = fresh->agent.agent;
+    } else {
+      complete = false;
+    }
+  }
+  if (complete) log->info("reload done");
+}
+
+int run(daemon::Config config, const ConfigLoader& load_config) {
   auto log = phalanx::log::get("phalanxd");
   std::unique_ptr<storage::Store> store;
-  std::unique_ptr<profiles::ProfileSet> profile_set;
-  std::unique_ptr<profiles::AllowList> allow;
   std::unique_ptr<lapi::Lapi> lapi;
   std::unique_ptr<lapi::Server> server;
   AgentSlot slot;
@@ -93,29 +164,21 @@ int run(daemon::Config config) {
       return 1;
     }
     store = std::move(*opened);
-    const std::string profiles_path =
-        config.profiles_path.empty() ? daemon::default_profiles_path() : config.profiles_path;
-    auto loaded = profiles::ProfileSet::load_file(profiles_path);
-    if (!loaded) {
-      log->error("{}", loaded.error().message());
+    auto policy = daemon::load_alert_policy(config);
+    if (!policy) {
+      log->error("{}", policy.error().message());
       return 1;
     }
-    profile_set = std::make_unique<profiles::ProfileSet>(std::move(*loaded));
-    auto allowed = profiles::AllowList::make(config.allow_list, true);
-    if (!allowed) {
-      log->error("allow_list: {}", allowed.error().message());
-      return 1;
-    }
-    allow = std::make_unique<profiles::AllowList>(std::move(*allowed));
-    log->info("{} profiles from {}", profile_set->size(), profiles_path);
-    config.lapi.profiles = profile_set.get();
-    config.lapi.allow_list = allow.get();
+    log->info(
+        "{} profiles from {}", policy->profiles->size(),
+        config.profiles_path.empty() ? daemon::default_profiles_path() : config.profiles_path);
     auto created = lapi::Lapi::create(*store, config.lapi);
     if (!created) {
       log->error("{}", created.error().message());
       return 1;
     }
     lapi = std::move(*created);
+    lapi->replace_policy(std::move(*policy));
     if (config.agent.enabled) {
       lapi->set_extra_metrics([&slot, &local_output] {
         auto a = slot.get();
@@ -227,34 +290,8 @@ int run(daemon::Config config) {
       break;
     }
     if (sig == SIGHUP) {
-      if (!config.agent.enabled) {
-        log->info("SIGHUP: no agent to reload (LAPI settings take a restart)");
-        continue;
-      }
-      log->info("SIGHUP: reloading the agent's content and acquisition");
       sd_notify(0, "RELOADING=1");
-      // The new agent is loaded before the old one stops, so a broken file leaves the running
-      // agent untouched. Sources resume from the positions the old ones saved.
-      Diagnostics diag;
-      auto fresh = agent::Agent::create(config.agent.agent, on_alerts, diag);
-      if (!fresh || diag.has_errors()) {
-        sd_notify(0, "READY=1");
-        log->error("reload refused, the running agent is kept: {}",
-                   fresh ? diag.items().front().to_string() : fresh.error().message());
-        continue;
-      }
-      std::shared_ptr<agent::Agent> next = std::move(*fresh);
-      if (auto old = slot.get()) {
-        old->stop();
-        old->hand_buckets_to(*next);
-      }
-      if (auto r = next->start(); !r) {
-        log->error("reload: {}", r.error().message());
-        sd_notify(0, "READY=1");
-        continue;
-      }
-      slot.set(std::move(next));
-      log->info("reload done");
+      reload(config, load_config, lapi.get(), on_alerts, slot);
       sd_notify(0, "READY=1");
       continue;
     }
@@ -309,32 +346,34 @@ int main(int argc, char** argv) {
 
   if (config_path.empty() && std::filesystem::exists(daemon::default_config_path()))
     config_path = daemon::default_config_path();
-  auto config = daemon::load_config(config_path);
+  // The file with the command line's overrides; SIGHUP reads it again the same way.
+  const ConfigLoader load = [=]() -> Result<daemon::Config> {
+    PHALANX_TRY(auto c, daemon::load_config(config_path));
+    if (!listen.empty()) {
+      PHALANX_TRY(auto over,
+                  daemon::parse_config("lapi: {listen: \"" + listen + "\"}\n", "--listen"));
+      c.server.address = over.server.address;
+      c.server.port = over.server.port;
+    }
+    if (!db_url.empty()) c.db_url = db_url;
+    if (!log_level.empty()) c.log_level = log_level;
+    if (!acquis.empty()) {
+      c.agent.agent.acquis_file = acquis;
+      c.agent.agent.acquis_dir.clear();
+    }
+    if (!data_dir.empty()) {
+      c.data_dir = data_dir;
+      c.agent.agent.state_dir = data_dir;
+    }
+    if (no_api) c.lapi_enabled = false;
+    if (no_agent) c.agent.enabled = false;
+    return c;
+  };
+  auto config = load();
   if (!config) {
     std::fprintf(stderr, "phalanxd: %s\n", config.error().message().c_str());
     return 1;
   }
-  if (!listen.empty()) {
-    auto over = daemon::parse_config("lapi: {listen: \"" + listen + "\"}\n", "--listen");
-    if (!over) {
-      std::fprintf(stderr, "phalanxd: %s\n", over.error().message().c_str());
-      return 2;
-    }
-    config->server.address = over->server.address;
-    config->server.port = over->server.port;
-  }
-  if (!db_url.empty()) config->db_url = db_url;
-  if (!log_level.empty()) config->log_level = log_level;
-  if (!acquis.empty()) {
-    config->agent.agent.acquis_file = acquis;
-    config->agent.agent.acquis_dir.clear();
-  }
-  if (!data_dir.empty()) {
-    config->data_dir = data_dir;
-    config->agent.agent.state_dir = data_dir;
-  }
-  if (no_api) config->lapi_enabled = false;
-  if (no_agent) config->agent.enabled = false;
   if (!config->lapi_enabled && !config->agent.enabled) {
     std::fprintf(stderr, "phalanxd: --no-api and --no-agent leave nothing to run\n");
     return 2;
@@ -348,5 +387,5 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check) return daemon::run_check(*config, config_path);
-  return run(std::move(*config));
+  return run(std::move(*config), load);
 }

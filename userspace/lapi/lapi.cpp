@@ -319,6 +319,10 @@ void Lapi::set_extra_metrics(std::function<std::string()> render) {
   s_->extra_metrics = std::move(render);
 }
 
+void Lapi::replace_policy(AlertPolicy policy) {
+  s_->set_policy(std::move(policy));
+}
+
 Result<std::vector<int64_t>> Lapi::ingest_alerts(const std::string& machine_id,
                                                  std::vector<storage::Alert> alerts) {
   return lapi::ingest_alerts(*s_, machine_id, alerts);

@@ -57,10 +57,14 @@ struct LapiOptions {
   // cursors; last_pull only matters after a restart).
   std::chrono::seconds last_pull_interval{60};
   storage::FlushPolicy flush;
-  // Alerts without decisions run these (spec §4.8); null: they are stored without decisions.
-  const profiles::ProfileSet* profiles = nullptr;
-  // Decisions on these targets are refused (logged and counted); null: no allow list.
-  const profiles::AllowList* allow_list = nullptr;
+};
+
+// What storing an alert applies (spec §4.8): the profiles, run for alerts that come without
+// decisions (null: they are stored without decisions), and the allow list, whose targets get no
+// decision (refusals are logged and counted; null: none).
+struct AlertPolicy {
+  std::shared_ptr<const profiles::ProfileSet> profiles;
+  std::shared_ptr<const profiles::AllowList> allow_list;
 };
 
 class Lapi final : public Handler {
@@ -88,6 +92,10 @@ class Lapi final : public Handler {
   // at once. Returns the alert ids.
   Result<std::vector<int64_t>> ingest_alerts(const std::string& machine_id,
                                              std::vector<storage::Alert> alerts);
+
+  // Sets the profiles and the allow list (none until then), and replaces them on SIGHUP. Alerts
+  // already being stored finish under the policy they started with.
+  void replace_policy(AlertPolicy policy);
 
   // For /metrics: the server's open connections.
   void set_connection_counter(std::function<size_t()> counter);

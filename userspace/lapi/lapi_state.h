@@ -36,6 +36,17 @@ struct Lapi::State {
   std::function<size_t()> connections;
   std::function<std::string()> extra_metrics;
 
+  // Swapped whole by replace_policy(); readers keep the snapshot they took.
+  std::shared_ptr<const AlertPolicy> policy() const {
+    std::lock_guard lock(policy_mu);
+    return policy_;
+  }
+  void set_policy(AlertPolicy p) {
+    auto next = std::make_shared<const AlertPolicy>(std::move(p));
+    std::lock_guard lock(policy_mu);
+    policy_.swap(next);
+  }
+
   // Rev of the store up to which other writers' rows were read (sync()).
   std::mutex sync_mu;
   int64_t synced_rev = 0;
@@ -55,6 +66,10 @@ struct Lapi::State {
   std::unordered_map<std::string, Cursor> bouncer_cursors;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_pull_written;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_push_written;
+
+ private:
+  mutable std::mutex policy_mu;
+  std::shared_ptr<const AlertPolicy> policy_ = std::make_shared<const AlertPolicy>();
 };
 
 // --- responses

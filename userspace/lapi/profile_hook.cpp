@@ -32,11 +32,12 @@ class Counter final : public expr::DecisionCounter {
 
 }  // namespace
 
-Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s, const storage::Alert& alert,
-                                                    TimePoint now) {
-  if (s.options.profiles == nullptr) return std::vector<storage::Decision>{};
+Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s,
+                                                    const profiles::ProfileSet* profiles,
+                                                    const storage::Alert& alert, TimePoint now) {
+  if (profiles == nullptr) return std::vector<storage::Decision>{};
   Counter counter(s, now);
-  PHALANX_TRY(auto decided, s.options.profiles->decide(alert, &counter));
+  PHALANX_TRY(auto decided, profiles->decide(alert, &counter));
   return std::move(decided.decisions);
 }
 

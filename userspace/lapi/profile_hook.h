@@ -11,11 +11,11 @@
 
 namespace phalanx::lapi {
 
-// The decisions the profiles give an alert that came without any; empty when no profiles are
-// loaded.
+// The decisions `profiles` give an alert that came without any; empty when there are none.
 // Errors: a profile expression failed under on_error's default (the LAPI answers 500).
-Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s, const storage::Alert& alert,
-                                                    TimePoint now);
+Result<std::vector<storage::Decision>> run_profiles(Lapi::State& s,
+                                                    const profiles::ProfileSet* profiles,
+                                                    const storage::Alert& alert, TimePoint now);
 
 // Why the allow list refuses a decision on (scope, value); empty when allowed.
 std::string allow_list_refusal(const profiles::AllowList& allow, std::string_view scope,

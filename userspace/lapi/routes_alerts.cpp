@@ -33,10 +33,10 @@ std::optional<int64_t> to_int(std::string_view s) {
 }
 
 // Drops decisions the allow list refuses (logged and counted).
-void apply_allow_list(Lapi::State& s, storage::Alert& a) {
-  if (s.options.allow_list == nullptr) return;
+void apply_allow_list(Lapi::State& s, const profiles::AllowList* allow, storage::Alert& a) {
+  if (allow == nullptr) return;
   std::erase_if(a.decisions, [&](const storage::Decision& d) {
-    const std::string why = allow_list_refusal(*s.options.allow_list, d.scope, d.value);
+    const std::string why = allow_list_refusal(*allow, d.scope, d.value);
     if (why.empty()) return false;
     logger()->warn("decision {} on {} {} from scenario {} refused: {}", d.type, d.scope, d.value,
                    d.scenario, why);
@@ -67,20 +67,21 @@ void touch_last_push(Lapi::State& s, const std::string& machine_id, TimePoint no
 Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
                                            std::vector<storage::Alert>& alerts) {
   const TimePoint now = s.clock.now();
+  const auto policy = s.policy();
   for (auto& a : alerts) {
     a.machine_id = machine_id;
     a.created_at = now;
     a.uuid = uuid_v4();
     if (a.kind.empty()) a.kind = "crowdsec";
     if (a.decisions.empty()) {
-      PHALANX_TRY(a.decisions, run_profiles(s, a, now));
+      PHALANX_TRY(a.decisions, run_profiles(s, policy->profiles.get(), a, now));
     }
     for (auto& d : a.decisions) {
       d.created_at = now;
       if (d.uuid.empty()) d.uuid = uuid_v4();
       if (a.simulated) d.simulated = true;
     }
-    apply_allow_list(s, a);
+    apply_allow_list(s, policy->allow_list.get(), a);
   }
   PHALANX_TRY(auto ids, s.store.insert_alerts(alerts));
   std::vector<storage::Decision> decisions;

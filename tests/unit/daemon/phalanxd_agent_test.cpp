@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/duration.h"
 #include "daemon_process.h"
 #include "lapi/auth.h"
 #include "storage/store.h"
@@ -199,6 +200,84 @@ TEST_F(PhalanxdAgentTest, SighupReloadsAndRefusesABrokenAcquisition) {
   EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 4; }))
       << metric("phalanx_acquisition_lines_total");
   EXPECT_TRUE(eventually([&] { return banned("198.51.100.20"); })) << daemon_log();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+}
+
+// SIGHUP reads config.yaml again: new profiles and allow list apply to the next alerts; a broken
+// profiles file is refused and the running profiles stay.
+TEST_F(PhalanxdAgentTest, SighupReloadsProfilesAndTheAllowList) {
+  const auto write_config = [&](const std::string& extra) {
+    std::ofstream(dir_ + "/config.yaml")
+        << "db: sqlite://" << dir_ << "/phalanx.db\n"
+        << "data_dir: " << dir_ << "/state\n"
+        << "profiles: " << dir_ << "/profiles.yaml\n"
+        << extra << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
+        << "/acquis.d\n  machine_id: test-host\n  workers: 2\n"
+        << "lapi:\n  listen: 127.0.0.1:0\n";
+  };
+  const auto write_profiles = [&](const std::string& type, const std::string& duration) {
+    std::ofstream(dir_ + "/profiles.yaml")
+        << "name: test\nfilters:\n  - Alert.Remediation == true\ndecisions:\n  - type: " << type
+        << "\n    duration: " << duration << "\non_success: break\n";
+  };
+  const auto brute_force = [&](const std::string& ip) {
+    std::string lines;
+    for (int i = 0; i < 8; ++i)
+      lines += failed(ip, i);
+    append(lines);
+  };
+  // Time left on the ban of `ip`, in minutes (-1 when there is none).
+  const auto minutes_left = [&](const std::string& ip) -> long {
+    auto res = http_->Get("/v1/decisions?ip=" + ip, {{"X-Api-Key", key_}});
+    if (!res || res->status != 200) return -1;
+    const std::string key = "\"duration\":\"";
+    const size_t at = res->body.find(key);
+    if (at == std::string::npos) return -1;
+    const size_t from = at + key.size();
+    auto d = parse_go_duration(res->body.substr(from, res->body.find('"', from) - from));
+    return d ? std::chrono::duration_cast<std::chrono::minutes>(*d).count() : -1;
+  };
+  const auto reloads = [&] {
+    size_t n = 0;
+    const std::string log = daemon_log();
+    for (size_t at = log.find("reload done"); at != std::string::npos;
+         at = log.find("reload done", at + 1))
+      ++n;
+    return n;
+  };
+  write_config("");
+  write_profiles("ban", "2h");
+  start();
+  brute_force("198.51.100.7");
+  ASSERT_TRUE(eventually([&] { return banned("198.51.100.7"); })) << daemon_log();
+  EXPECT_GE(minutes_left("198.51.100.7"), 115);
+
+  write_profiles("ban", "1h");
+  write_config("allow_list: [198.51.100.30]\n");
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return reloads() == 1; })) << daemon_log();
+  brute_force("198.51.100.9");
+  brute_force("198.51.100.30");
+  ASSERT_TRUE(eventually([&] { return banned("198.51.100.9"); })) << daemon_log();
+  EXPECT_GE(minutes_left("198.51.100.9"), 55);
+  EXPECT_LE(minutes_left("198.51.100.9"), 60);
+  ASSERT_TRUE(eventually([&] {
+    return daemon_log().find("198.51.100.30 from scenario phalanx/ssh-bf refused") !=
+           std::string::npos;
+  })) << daemon_log();
+  EXPECT_FALSE(banned("198.51.100.30"));
+
+  // A broken profiles file: refused, and the 1h profile keeps deciding.
+  std::ofstream(dir_ + "/profiles.yaml") << "name: broken\nfilters: [\"Alert.Nope(\"]\n";
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return daemon_log().find("reload refused for the profiles") != std::string::npos;
+  })) << daemon_log();
+  brute_force("198.51.100.11");
+  ASSERT_TRUE(eventually([&] { return banned("198.51.100.11"); })) << daemon_log();
+  EXPECT_GE(minutes_left("198.51.100.11"), 55);
+  EXPECT_LE(minutes_left("198.51.100.11"), 60);
+  EXPECT_EQ(reloads(), 1u);
   EXPECT_EQ(daemon_->stop(SIGTERM), 0);
 }
 

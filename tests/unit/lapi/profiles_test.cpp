@@ -2,6 +2,8 @@
 // POST /v1/alerts with profiles and the allow list wired in.
 #include "profiles/profiles.h"
 
+#include <algorithm>
+
 #include "lapi_fixture.h"
 
 namespace phalanx::lapi::test {
@@ -24,20 +26,18 @@ class ProfilesTest : public LapiTest {
   void SetUp() override {
     auto p = profiles::ProfileSet::load_string(kProfiles, "test-profiles");
     ASSERT_TRUE(p) << p.error().message();
-    profiles_ = std::make_unique<profiles::ProfileSet>(std::move(*p));
+    profiles_ = std::make_shared<profiles::ProfileSet>(std::move(*p));
     auto a = profiles::AllowList::make({"192.0.2.0/24"}, false);
     ASSERT_TRUE(a) << a.error().message();
-    allow_ = std::make_unique<profiles::AllowList>(std::move(*a));
-    LapiOptions o;
-    o.profiles = profiles_.get();
-    o.allow_list = allow_.get();
-    start(o);
+    allow_ = std::make_shared<profiles::AllowList>(std::move(*a));
+    start(LapiOptions{});
+    lapi_->replace_policy({profiles_, allow_});
     token_ = machine_token();
     key_ = add_bouncer("fw");
   }
 
-  std::unique_ptr<profiles::ProfileSet> profiles_;
-  std::unique_ptr<profiles::AllowList> allow_;
+  std::shared_ptr<const profiles::ProfileSet> profiles_;
+  std::shared_ptr<const profiles::AllowList> allow_;
   std::string token_;
   std::string key_;
 };
@@ -74,6 +74,52 @@ TEST_F(ProfilesTest, AllowListRefusesDecisionsButKeepsTheAlert) {
   res = client()->Get("/metrics");
   EXPECT_NE(res->body.find("phalanx_lapi_allowlist_refusals_total 2"), std::string::npos)
       << res->body;
+}
+
+// phalanxd replaces the policy on SIGHUP: the next alert runs the new profiles and meets the new
+// allow list; decisions made before stay as they were.
+TEST_F(ProfilesTest, AReplacedPolicyAppliesToTheNextAlerts) {
+  json a = alert("203.0.113.7", "");
+  a["remediation"] = true;
+  ASSERT_EQ(post_alerts(token_, json::array({a}))->status, 201);
+  auto p = profiles::ProfileSet::load_string(R"(
+name: shorter
+filters:
+ - Alert.Remediation == true
+decisions:
+ - type: captcha
+   duration: 30m
+on_success: break
+)",
+                                             "reloaded");
+  ASSERT_TRUE(p) << p.error().message();
+  auto allow = profiles::AllowList::make({"203.0.113.9"}, false);
+  ASSERT_TRUE(allow) << allow.error().message();
+  lapi_->replace_policy({std::make_shared<profiles::ProfileSet>(std::move(*p)),
+                         std::make_shared<profiles::AllowList>(std::move(*allow))});
+  json b = alert("203.0.113.8", "");
+  b["remediation"] = true;
+  json c = alert("203.0.113.9", "");  // allowed now
+  c["remediation"] = true;
+  ASSERT_EQ(post_alerts(token_, json::array({b, c}))->status, 201);
+  auto res = client()->Get("/v1/decisions", api_key(key_));
+  json d = json::parse(res->body);
+  ASSERT_EQ(d.size(), 2u) << res->body;
+  std::sort(d.begin(), d.end(),
+            [](const json& x, const json& y) { return x["value"] < y["value"]; });
+  EXPECT_EQ(d[0]["value"], "203.0.113.7");
+  EXPECT_EQ(d[0]["type"], "ban");
+  EXPECT_EQ(d[0]["duration"], "4h0m0s");
+  EXPECT_EQ(d[1]["value"], "203.0.113.8");
+  EXPECT_EQ(d[1]["type"], "captcha");
+  EXPECT_EQ(d[1]["duration"], "30m0s");
+  // No policy at all: alerts are stored without decisions.
+  lapi_->replace_policy({});
+  json e = alert("203.0.113.10", "");
+  e["remediation"] = true;
+  ASSERT_EQ(post_alerts(token_, json::array({e}))->status, 201);
+  res = client()->Get("/v1/decisions?ip=203.0.113.10", api_key(key_));
+  EXPECT_EQ(res->body, "null");
 }
 
 }  // namespace
