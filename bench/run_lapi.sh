@@ -11,6 +11,7 @@
 # IDLE_N (10000), SIZES (default "100000 1000000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 build=${BUILD:-build}
 reps=${REPS:-5}
 conns=${WRK_CONNS:-64}
@@ -22,48 +23,32 @@ cmake --build "$build" -j"${JOBS:-2}" --target phalanxd lapi_bench >/dev/null
 phalanxd=$(pwd)/$build/userspace/daemon/phalanxd
 bench=$(pwd)/$build/bench/lapi/lapi_bench
 work=$(mktemp -d)
-pid=
-stop_daemon() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-trap 'stop_daemon; rm -rf "$work"' EXIT
-
-# start_daemon DIR: phalanxd on a free port; sets pid and port.
-start_daemon() {
-  "$phalanxd" --db "sqlite://$1/phalanx.db" --listen 127.0.0.1:0 --log-level warn \
-    >"$1/out" 2>"$1/err" &
-  pid=$!
-  for _ in $(seq 1 600); do
-    port=$(sed -n 's/^phalanxd: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$1/out")
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$1/err"; exit 1; }
-    sleep 0.1
-  done
-  echo "phalanxd did not start"; exit 1
-}
+trap 'stop_phalanxd; rm -rf "$work"' EXIT
 
 for n in $sizes; do
   dir=$work/db$n
   mkdir -p "$dir"
   key=$("$bench" seed "sqlite://$dir/phalanx.db" "$n")
-  start_daemon "$dir"
-  echo "== $n decisions: rss after index load $(awk '/VmRSS/{print $2}' /proc/$pid/status) kB"
+  start_phalanxd "$phalanxd" "$dir"
+  echo "== $n decisions: rss after index load $(awk '/VmRSS/{print $2}' /proc/$phalanxd_pid/status) kB"
   "$bench" startup "$port" "$key" "$reps"
   if [ "$n" = 100000 ]; then
     wrk -t2 -c"$conns" -d"${secs}s" -H "X-Api-Key: $key" -H "User-Agent: wrk/1" \
       "http://127.0.0.1:$port/v1/decisions?ip=10.0.1.1" | grep -E 'Requests/sec|Latency'
   fi
-  stop_daemon
+  stop_phalanxd
   rm -rf "$dir"
 done
 
 dir=$work/post
 mkdir -p "$dir"
 key=$("$bench" seed "sqlite://$dir/phalanx.db" 0)
-start_daemon "$dir"
+start_phalanxd "$phalanxd" "$dir"
 echo "== POST /v1/alerts"
 "$bench" post "$port" "$secs" 1 4
 "$bench" post "$port" "$secs" 50 4
 echo "== propagation POST -> waiting push client"
 "$bench" propagation "$port" "$key" "$prop_n"
 echo "== idle push clients"
-"$bench" idle "$port" "$key" "$pid" "$idle_n"
-stop_daemon
+"$bench" idle "$port" "$key" "$phalanxd_pid" "$idle_n"
+stop_phalanxd

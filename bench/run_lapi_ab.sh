@@ -15,6 +15,7 @@
 # (build), RUNS (3), WRK_CONNS (64), SECONDS_RUN (10), PROP_N (200), JOBS (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 old_ref=${OLD_REF:-9440a07}
 old_dir=${OLD_DIR:-build-old}
 build=${BUILD:-build}
@@ -36,22 +37,7 @@ declare -A daemon=([old]=$(pwd)/$old_dir/build/userspace/daemon/phalanxd
                    [new]=$(pwd)/$build/userspace/daemon/phalanxd)
 bench=$(pwd)/$build/bench/lapi/lapi_bench
 work=$(mktemp -d)
-pid=
-stop_daemon() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-trap 'stop_daemon; rm -rf "$work"' EXIT
-
-# start_daemon BINARY DIR: phalanxd on a free port; sets pid and port.
-start_daemon() {
-  "$1" --db "sqlite://$2/phalanx.db" --listen 127.0.0.1:0 --log-level warn >"$2/out" 2>"$2/err" &
-  pid=$!
-  for _ in $(seq 1 1200); do
-    port=$(sed -n 's/^phalanxd: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$2/out")
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$2/err"; exit 1; }
-    sleep 0.1
-  done
-  echo "phalanxd did not start"; exit 1
-}
+trap 'stop_phalanxd; rm -rf "$work"' EXIT
 
 # seeded N: a fresh copy of a database seeded with N decisions (seeded once), in $work/run;
 # sets dir and key.
@@ -74,30 +60,29 @@ for round in $(seq 1 "$runs"); do
   for b in old new; do
     echo "== round $round: $b" >&2
     seeded 1000000
-    start_daemon "${daemon[$b]}" "$dir"
-    record "$b" rss_1m_kb "$(awk '/VmRSS/{print $2}' /proc/$pid/status)"
+    start_phalanxd "${daemon[$b]}" "$dir"
+    record "$b" rss_1m_kb "$(awk '/VmRSS/{print $2}' /proc/$phalanxd_pid/status)"
     record "$b" startup_1m_ms "$("$bench" startup "$port" "$key" 3 | awk '{print $2}')"
-    stop_daemon
+    stop_phalanxd
 
     seeded 100000
-    start_daemon "${daemon[$b]}" "$dir"
+    start_phalanxd "${daemon[$b]}" "$dir"
     rps=$(wrk -t2 -c"$conns" -d"${secs}s" -H "X-Api-Key: $key" -H "User-Agent: wrk/1" \
       "http://127.0.0.1:$port/v1/decisions?ip=10.0.1.1" | awk '/Requests\/sec/{print $2}')
     record "$b" get_ip_rps "$rps"
-    stop_daemon
+    stop_phalanxd
 
     seeded 0
-    start_daemon "${daemon[$b]}" "$dir"
+    start_phalanxd "${daemon[$b]}" "$dir"
     record "$b" post1_aps "$("$bench" post "$port" "$secs" 1 4 | awk '{print $2}')"
     record "$b" post50_aps "$("$bench" post "$port" "$secs" 50 4 | awk '{print $2}')"
     prop=$("$bench" propagation "$port" "$key" "$prop_n")
     record "$b" prop_p50_ms "$(echo "$prop" | awk '{print $3}')"
     record "$b" prop_p99_ms "$(echo "$prop" | awk '{print $5}')"
-    stop_daemon
+    stop_phalanxd
   done
 done
 
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 echo "old: $old_ref ($old_dir), new: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
 echo "runs: $runs each, interleaved; date: $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-15s %12s %12s %8s   %s\n' figure old new new/old "old runs | new runs"

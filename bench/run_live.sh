@@ -10,6 +10,7 @@
 # Prints per repetition and the median: lines/s, CPU seconds per million lines, peak RSS.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$(pwd)
 lines=${LINES:-500000}
 mix=${MIX:-ssh}
@@ -55,7 +56,6 @@ wait_count() {  # wait_count N: until phalanx_parser_lines_total reaches N (or 3
   return 1
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 hz=$(getconf CLK_TCK)
 echo "phalanxd live, $mix mix, $lines lines, Release, workers=$workers ($(nproc) cores)"
 : >"$WORK/runs"

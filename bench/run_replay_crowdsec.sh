@@ -38,6 +38,7 @@
 #  * Runs under `nice -n $NICE`: the machine's two cores are shared with other work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$(pwd)
 lines_ssh=${LINES_SSH:-50000}
 lines_nginx=${LINES_NGINX:-5000}
@@ -70,7 +71,6 @@ trap 'exit 130' INT TERM
 
 "$ref" fetch >/dev/null
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # phase_seconds LOG: seconds between "Starting processing data" and "Acquisition is finished" in
 # crowdsec's log (its stamps look like time="03-12-2026 15:09:44", day first).

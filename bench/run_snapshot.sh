@@ -17,6 +17,7 @@
 #   binary one untimed start, then RUNS timed restarts, then the state is removed
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 build=${BUILD_DIR:-build}
 n=${N:-1000000}
 runs=${RUNS:-3}
@@ -40,9 +41,8 @@ done
 NS=phx-snap-$$
 WORK=$(mktemp -d /tmp/phx-snapshot.XXXXXX)
 PIN=/sys/fs/bpf/phx-snap-$$
-lapi_pid=
 cleanup() {
-  [ -n "$lapi_pid" ] && kill "$lapi_pid" 2>/dev/null && wait "$lapi_pid" 2>/dev/null
+  stop_phalanxd
   rm -rf "$PIN"
   ip netns del "$NS" 2>/dev/null || true
   rm -rf "$WORK"
@@ -58,17 +58,7 @@ ip -n "$NS" link set phxsnapb up
 
 echo "seeding $n decisions"
 key=$("$lapi_bench" seed "sqlite://$WORK/phalanx.db" "$n")
-ip netns exec "$NS" "$phalanxd" --db "sqlite://$WORK/phalanx.db" --listen 127.0.0.1:0 \
-  --log-level warn >"$WORK/lapi.out" 2>"$WORK/lapi.err" &
-lapi_pid=$!
-port=
-for _ in $(seq 1 1200); do
-  port=$(sed -n 's/^phalanxd: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/lapi.out")
-  [ -n "$port" ] && break
-  kill -0 "$lapi_pid" 2>/dev/null || { cat "$WORK/lapi.err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "phalanxd did not start"; exit 1; }
+start_phalanxd "$phalanxd" "$WORK" ip netns exec "$NS"
 # One pull first, so that every bouncer run meets a warm LAPI.
 ip netns exec "$NS" curl -s -o "$WORK/body" -w 'startup body: %{size_download} bytes in %{time_total} s\n' \
   -H "X-Api-Key: $key" "http://127.0.0.1:$port/v1/decisions/stream?startup=true"
@@ -131,7 +121,6 @@ run_one() {
   echo "$name $(((t1 - t0) / 1000000)) $hwm $count $cpu"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 results="$WORK/results"
 : >"$results"
