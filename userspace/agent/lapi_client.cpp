@@ -24,7 +24,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
 
 // Go clients gzip request bodies above this size; current LAPIs decompress them (1.4 does not).
 constexpr size_t kCompressMinSize = 5 * 1024;
-constexpr int kAuthRetries = 2;
 constexpr int kThrottleRetries = 5;
 constexpr int kLoginBackoffSteps = 5;  // 20 s, 40 s, ... 320 s, then stays there
 
@@ -158,7 +157,11 @@ bool LapiClient::wait_until(SteadyTime t) {
 void LapiClient::run() {
   SteadyTime next_push = std::chrono::steady_clock::now();  // a spool left behind goes at once
   SteadyTime next_heartbeat = next_push + options_.heartbeat_interval;
-  while (wait_until(std::min(next_push, next_heartbeat))) {
+  // Usage metrics go at start, right after the first push.
+  SteadyTime next_usage = options_.usage && options_.usage_metrics_interval > Duration(0)
+                              ? next_push
+                              : SteadyTime::max();
+  while (wait_until(std::min({next_push, next_heartbeat, next_usage}))) {
     const SteadyTime now = std::chrono::steady_clock::now();
     bool flush = false;
     {
@@ -172,6 +175,12 @@ void LapiClient::run() {
     if (now >= next_heartbeat) {
       heartbeat();
       next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+    }
+    if (now >= next_usage) {
+      const bool sent = send_usage_metrics();
+      next_usage = std::chrono::steady_clock::now() +
+                   (sent ? options_.usage_metrics_interval
+                         : std::min(options_.usage_metrics_interval, options_.heartbeat_interval));
     }
   }
   push_cycle(true, std::chrono::steady_clock::now() + options_.stop_timeout);
@@ -469,40 +478,6 @@ Result<void> LapiClient::login() {
   ++stats_.logins;
   stats_.logged_in = true;
   return ok();
-}
-
-void LapiClient::heartbeat() {
-  const std::string path = base_path_ + "/v1/heartbeat";
-  std::string failure;
-  for (int attempt = 0;; ++attempt) {
-    if (auto t = ensure_token(false); !t) {
-      failure = t.error().message();
-      break;
-    }
-    auto res = http_->Get(
-        path, {{"User-Agent", options_.user_agent}, {"Authorization", "Bearer " + token_}});
-    if (!res) {
-      failure = fmt::format("GET {}: {}", path, transport_error(res.error()));
-      break;
-    }
-    if (is_2xx(res->status)) break;
-    failure = fmt::format("GET {}: status {}: {}", path, res->status, error_text(res->body));
-    if ((res->status == 401 || res->status == 403) && attempt < kAuthRetries) {
-      token_.clear();
-      failure.clear();
-      std::lock_guard lock(mu_);
-      stats_.logged_in = false;
-      continue;
-    }
-    break;
-  }
-  std::lock_guard lock(mu_);
-  if (failure.empty()) {
-    ++stats_.heartbeats;
-  } else {
-    ++stats_.heartbeat_failures;
-    logger()->debug("agent: heartbeat: {}", failure);
-  }
 }
 
 }  // namespace phalanx::agent

@@ -18,6 +18,9 @@
 //   Bodies above 5 KiB are gzip-compressed, as Go clients do, until a LAPI answers 400/415 to
 //   one (CrowdSec 1.4); then they go plain.
 // - GET /v1/heartbeat every heartbeat interval.
+// - POST /v1/usage-metrics (usage.h) at start and every usage_metrics_interval, when the owner
+//   describes itself (options.usage); one that cannot be sent is tried again at the next
+//   heartbeat. A LAPI without the endpoint (404, CrowdSec before 1.6) is warned about once.
 //
 // Nothing is lost: a push that fails is put back in order, and while the LAPI cannot be reached
 // every queued alert goes to the spool directory (see spool.h), which is sent first, in order,
@@ -37,6 +40,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +50,7 @@
 
 #include "agent/credentials.h"
 #include "agent/spool.h"
+#include "agent/usage.h"
 #include "core/duration.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -75,6 +80,9 @@ struct LapiClientOptions {
   size_t max_batch = 500;            // alerts per POST /v1/alerts
   Duration push_interval = std::chrono::seconds(1);
   Duration heartbeat_interval = std::chrono::seconds(60);
+  // Usage metrics: what the agent runs, asked for at each send; empty: none are sent.
+  std::function<LogProcessorUsage()> usage;
+  Duration usage_metrics_interval = std::chrono::minutes(30);
   // One protocol second (retry waits are (2·n+5)·backoff_base, login back-off 20·backoff_base·2^n).
   Duration backoff_base = std::chrono::seconds(1);
   // Renew the token when less than this is left.
@@ -101,8 +109,10 @@ struct LapiClientStats {
   uint64_t login_failures = 0;
   uint64_t heartbeats = 0;
   uint64_t heartbeat_failures = 0;
-  uint64_t queued = 0;   // alerts waiting in memory now
-  uint64_t spooled = 0;  // alerts waiting on disk now
+  uint64_t usage_posts = 0;     // POST /v1/usage-metrics answered 2xx
+  uint64_t usage_failures = 0;  // not sent, or answered otherwise (404 included)
+  uint64_t queued = 0;          // alerts waiting in memory now
+  uint64_t spooled = 0;         // alerts waiting on disk now
   uint64_t spool_bytes = 0;
   uint64_t dropped = 0;   // alerts given up: spool or memory bound, submit after stop
   uint64_t rejected = 0;  // alerts the LAPI refused for good (400/413/422 on their own)
@@ -157,7 +167,14 @@ class LapiClient {
   void quarantine(const std::string& alert, const std::string& why);
   Result<void> ensure_token(bool final_push);
   Result<void> login();
+  // A request as the logged-in machine (a login first when needed); on 401/403 the token is
+  // dropped and the request sent again after a new login, twice at most. Returns the last
+  // status; errors: no token, transport failure.
+  Result<int> send_authorized(const std::string& method, const std::string& path,
+                              const std::string& body, std::string* answer);
   void heartbeat();
+  // False when nothing could be sent (no token, transport): worth trying again soon.
+  bool send_usage_metrics();
   void spool_memory();
   void trim_memory_locked();  // mu_ held
   void note_failure(const Outcome& outcome);
@@ -176,6 +193,8 @@ class LapiClient {
   std::chrono::steady_clock::time_point push_retry_at_{};
   bool failing_ = false;
   bool gzip_ok_ = true;  // cleared when the LAPI refuses a gzip-compressed body
+  bool usage_404_warned_ = false;
+  int64_t last_usage_unix_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -40,6 +40,8 @@ using http::error_text;
 // "Connection (Connection refused)": httplib's name for the failure plus the errno's text.
 std::string transport_error(httplib::Error err);
 bool is_2xx(int status);
+// How many times a request refused with 401/403 is sent again after a new login.
+inline constexpr int kAuthRetries = 2;
 
 // gzip (RFC 1952) of `data`; empty on failure.
 std::string gzip(const std::string& data);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent.h"
 #include "agent/lapi_client.h"
 #include "core/result.h"
 #include "daemon/config.h"
@@ -16,9 +17,15 @@
 namespace phalanx::daemon {
 
 // The client for agent.lapi: the credentials file, then the keys that override it; spool in
-// <data_dir>/spool. Started. `scenarios` are sent at login.
-Result<std::unique_ptr<agent::LapiClient>> remote_client(const Config& config,
-                                                         std::vector<std::string> scenarios);
+// <data_dir>/spool. Started. `scenarios` are sent at login; `usage` describes the agent for its
+// usage metrics.
+Result<std::unique_ptr<agent::LapiClient>> remote_client(
+    const Config& config, std::vector<std::string> scenarios,
+    std::function<agent::LogProcessorUsage()> usage);
+
+// What `agent` runs, for its usage metrics: its data sources by type, its scenarios, parsers and
+// postoverflows by name; only the OS and start time when `agent` is null (between reloads).
+agent::LogProcessorUsage describe_usage(const agent::Agent* agent, int64_t startup_unix);
 
 // GET /metrics (the text `render` gives) and /health; anything else 404/405.
 class MetricsHandler final : public lapi::Handler {

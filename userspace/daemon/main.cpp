@@ -241,7 +241,12 @@ int run(daemon::Config config, const ConfigLoader& load_config) {
       std::vector<std::string> names;
       for (const auto& sc : started->content().scenarios->scenarios())
         names.push_back(sc.name());
-      auto client = daemon::remote_client(config, std::move(names));
+      const int64_t startup = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+      auto client = daemon::remote_client(config, std::move(names), [&slot, startup] {
+        return daemon::describe_usage(slot.get().get(), startup);
+      });
       if (!client) {
         log->error("agent: {}", client.error().message());
         return 1;

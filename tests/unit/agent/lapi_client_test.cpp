@@ -17,6 +17,7 @@
 
 #include "agent/credentials.h"
 #include "agent/spool.h"
+#include "agent/usage.h"
 #include "core/clock.h"
 #include "lapi/alert_json.h"
 #include "lapi/auth.h"
@@ -587,6 +588,71 @@ TEST_F(LapiClientTest, HeartbeatReachesTheLapi) {
   auto m = store_->get_machine("agent1");
   ASSERT_TRUE(m && *m);
   EXPECT_TRUE((*m)->last_heartbeat.has_value());
+}
+
+TEST_F(LapiClientTest, UsageMetricsGoAtStartThenEveryInterval) {
+  add_machine("agent1");
+  LapiClientOptions o = options();
+  std::atomic<int> asked{0};
+  o.usage = [&] {
+    ++asked;
+    LogProcessorUsage u;
+    u.startup_unix = 1700000000;
+    u.datasources["file"] = 2;
+    u.hub_items["scenarios"] = {{"crowdsecurity/ssh-bf", "0.3"}};
+    return u;
+  };
+  o.usage_metrics_interval = 40ms;
+  auto c = client(o);
+  ASSERT_TRUE(eventually([&] { return c->stats().usage_posts >= 3; }));
+  EXPECT_EQ(c->stats().usage_failures, 0u);
+  EXPECT_GE(asked.load(), 3);
+  // The LAPI took them as a machine's log-processor metrics (201).
+  httplib::Client http("127.0.0.1", port_);
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("phalanx_lapi_requests_total{route=\"/v1/usage-metrics\",method="
+                           "\"POST\",code=\"201\"}"),
+            std::string::npos)
+      << res->body;
+}
+
+TEST_F(LapiClientTest, NoUsageMetricsWithoutADescription) {
+  add_machine("agent1");
+  LapiClientOptions o = options();
+  o.usage_metrics_interval = 10ms;
+  o.heartbeat_interval = 10ms;
+  auto c = client(o);
+  ASSERT_TRUE(eventually([&] { return c->stats().heartbeats >= 3; }));
+  EXPECT_EQ(c->stats().usage_posts + c->stats().usage_failures, 0u);
+}
+
+TEST(UsageMetricsBodyTest, OneLogProcessorWithItsSourcesItemsAndWindow) {
+  LogProcessorUsage u;
+  u.os_version = "6.1.0";
+  u.startup_unix = 1700000000;
+  u.datasources["file"] = 2;
+  u.datasources["journalctl"] = 1;
+  u.hub_items["scenarios"] = {{"crowdsecurity/ssh-bf", "0.3"}};
+  u.hub_items["parsers"] = {{"crowdsecurity/sshd-logs", ""}};
+  const auto body = nlohmann::json::parse(usage_metrics_body(u, 1700001800, 1800));
+  ASSERT_EQ(body["log_processors"].size(), 1u);
+  EXPECT_FALSE(body.contains("remediation_components"));
+  const auto& lp = body["log_processors"][0];
+  EXPECT_TRUE(lp["version"].is_string());
+  EXPECT_EQ(lp["os"]["name"], "linux");
+  EXPECT_EQ(lp["os"]["version"], "6.1.0");
+  EXPECT_EQ(lp["utc_startup_timestamp"], 1700000000);
+  EXPECT_EQ(lp["feature_flags"], nlohmann::json::array());
+  EXPECT_EQ(lp["datasources"], (nlohmann::json{{"file", 2}, {"journalctl", 1}}));
+  EXPECT_EQ(lp["hub_items"]["scenarios"][0]["name"], "crowdsecurity/ssh-bf");
+  EXPECT_EQ(lp["hub_items"]["scenarios"][0]["version"], "0.3");
+  EXPECT_EQ(lp["hub_items"]["scenarios"][0]["status"], "enabled");
+  EXPECT_EQ(lp["hub_items"]["parsers"][0]["name"], "crowdsecurity/sshd-logs");
+  ASSERT_EQ(lp["metrics"].size(), 1u);
+  EXPECT_EQ(lp["metrics"][0]["meta"]["window_size_seconds"], 1800);
+  EXPECT_EQ(lp["metrics"][0]["meta"]["utc_now_timestamp"], 1700001800);
+  EXPECT_EQ(lp["metrics"][0]["items"], nlohmann::json::array());
 }
 
 // A CA, a server certificate for 127.0.0.1 and an agent certificate (OU agent-ou, CN agent-a),

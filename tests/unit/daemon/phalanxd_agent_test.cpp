@@ -312,6 +312,13 @@ TEST_F(PhalanxdAgentTest, AgentOnlyPushesToARemoteLapiAndSpoolsWhileItIsDown) {
     lines += failed("198.51.100.30", i);
   append(lines);
   EXPECT_TRUE(eventually([&] { return banned("198.51.100.30"); })) << daemon_log();
+  // The agent described itself at start (usage metrics, as a log processor).
+  EXPECT_TRUE(eventually([&] {
+    auto res = http_->Get("/metrics");
+    return res && res->body.find(
+                      "phalanx_lapi_requests_total{route=\"/v1/usage-metrics\","
+                      "method=\"POST\",code=\"201\"} 1") != std::string::npos;
+  }));
 
   // LAPI down: the next attack is spooled on the agent's disk.
   ASSERT_EQ(lapi_proc.stop(SIGTERM), 0);
