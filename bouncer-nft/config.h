@@ -3,7 +3,7 @@
 // top level, as CrowdSec's firewall bouncer has them, plus the nftables side. ${VAR} is expanded
 // from the environment before parsing. Example:
 //
-//   api_url: http://127.0.0.1:8080/
+//   api_url: http://127.0.0.1:8080/   # or /run/phalanx/lapi.sock: phalanxd's Unix socket
 //   api_key: ${PHALANX_NFT_API_KEY}
 //   deny_action: drop            # drop or reject (CrowdSec's DROP / REJECT also accepted)
 //   disable_ipv6: false

@@ -3,7 +3,7 @@
 // top level, as CrowdSec's firewall bouncer has them, plus the XDP side. ${VAR} is expanded
 // from the environment before parsing (API keys stay out of the file). Example:
 //
-//   api_url: http://127.0.0.1:8080/
+//   api_url: http://127.0.0.1:8080/   # or /run/phalanx/lapi.sock: phalanxd's Unix socket
 //   api_key: ${PHALANX_XDP_API_KEY}
 //   interfaces: [eth0]
 //   xdp_mode: auto            # auto (native, else generic), native, generic

@@ -3,7 +3,8 @@
 # phalanx-nft against a real LAPI in a network namespace of its own: Debian's crowdsec 1.4.6
 # (unpacked privately by crowdsec_lapi.sh), or phalanxd. Decisions added with the LAPI's CLI
 # (address, IPv6 address, range) appear in phalanx-nft's sets with their timeouts, a deleted one
-# leaves them, and the LAPI knows our User-Agent. Traffic: none (see nft_netns_test.sh for
+# leaves them, and the LAPI knows our User-Agent. With phalanxd the bouncer follows it over its
+# Unix socket (lapi.listen_socket; api_url is the socket's path). Traffic: none (see nft_netns_test.sh for
 # drops); the sets are read with nft inside the namespace.
 # Exit 77 (skipped) with the reason when root or the package is unavailable.
 #
@@ -64,7 +65,10 @@ if [ -n "$PHALANXD" ]; then
   # phalanxd in the namespace; its CLI works on the same SQLite file.
   CS_PORT=$(cs_free_port)
   DB="sqlite://$WORK/phalanx.db"
-  printf 'lapi:\n  listen: 127.0.0.1:%s\ndb: %s\n' "$CS_PORT" "$DB" >"$WORK/phalanxd.yaml"
+  # The bouncer follows phalanxd over its Unix socket; curl checks /metrics over TCP.
+  API_URL="$WORK/lapi.sock"
+  printf 'lapi:\n  listen: 127.0.0.1:%s\n  listen_socket: %s\ndb: %s\n' "$CS_PORT" "$API_URL" "$DB" \
+    >"$WORK/phalanxd.yaml"
   nsenter --net="/run/netns/$NS" "$PHALANXD" -c "$WORK/phalanxd.yaml" >"$WORK/lapi.log" 2>&1 &
   LAPI_PID=$!
   for _ in $(seq 1 100); do
@@ -78,13 +82,14 @@ if [ -n "$PHALANXD" ]; then
 else
   CS_WRAP="nsenter --net=/run/netns/$NS"
   cs_start "$WORK/cs" || skip "the crowdsec LAPI did not start"
+  API_URL="http://127.0.0.1:$CS_PORT/"
   KEY=$(cs_cscli bouncers add phalanx-nft-e2e -o raw 2>/dev/null | tr -d '\n')
   [ -n "$KEY" ] || skip "cscli bouncers add failed"
   lapi_cli() { cs_cscli "$@"; }
   lapi_name() { cs_cscli version 2>&1 | grep -m1 -io 'v[0-9][0-9.]*[^ ]*'; }
 fi
 cat >"$WORK/nft.yaml" <<YAML
-api_url: http://127.0.0.1:$CS_PORT/
+api_url: $API_URL
 api_key: \${PHX_NFT_KEY}
 update_frequency: 200ms
 retry_initial: 100ms
@@ -102,7 +107,7 @@ set_has() {
 }
 set_lacks() { ! set_has "$@"; }
 
-echo "# LAPI: $(lapi_name) on 127.0.0.1:$CS_PORT in $NS"
+echo "# LAPI: $(lapi_name) on 127.0.0.1:$CS_PORT in $NS, bouncer api_url $API_URL"
 check "phalanx-nft creates its table" eventually 10 bash -c "nsenter --net=/run/netns/$NS nft list table inet phalanx >/dev/null 2>&1"
 lapi_cli decisions add --ip 192.0.2.10 --duration 2h >/dev/null 2>&1
 lapi_cli decisions add --ip 2001:db8::10 --duration 2h >/dev/null 2>&1
@@ -121,6 +126,8 @@ check "the others stay" set_has ban6 "2001:db8::10"
 if [ -n "$PHALANXD" ]; then
   check "the LAPI recorded User-Agent phalanx-nft/<version> for the bouncer" \
     bash -c "'$PHALANX' bouncers list --db '$DB' -o json | tr -d '\n ' | grep -q '\"type\":\"phalanx-nft\",\"version\":\"[0-9]'"
+  check "the bouncer came over the Unix socket (address \"unix\")" \
+    bash -c "'$PHALANX' bouncers list --db '$DB' -o json | tr -d '\n ' | grep -q '\"ip_address\":\"unix\"'"
   usage_accepted() {
     nsenter --net="/run/netns/$NS" curl -s "http://127.0.0.1:$CS_PORT/metrics" |
       grep -q 'phalanx_lapi_requests_total{route="/v1/usage-metrics",method="POST",code="201"}'

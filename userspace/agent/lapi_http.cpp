@@ -75,9 +75,10 @@ std::optional<TimePoint> parse_rfc3339(const std::string& s) {
 }
 
 Result<Endpoint> parse_url(const std::string& url) {
+  if (http::is_socket_url(url)) return Endpoint{"unix", url, ""};
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos)
-    return Error("url '" + url + "' has no scheme (http:// or https://)");
+    return Error("url '" + url + "' has no scheme (http:// or https://) and is not a socket path");
   Endpoint e;
   e.scheme = url.substr(0, scheme_end);
   if (e.scheme != "http" && e.scheme != "https")
@@ -96,7 +97,8 @@ std::chrono::microseconds us(Duration d) {
 }
 
 std::unique_ptr<httplib::Client> make_http(const LapiClientOptions& o, const Endpoint& e) {
-  auto http = o.cert_file.empty()
+  auto http = e.scheme == "unix" ? http::unix_socket_client(e.host_port)
+              : o.cert_file.empty()
                   ? std::make_unique<httplib::Client>(e.host_port)
                   : std::make_unique<httplib::Client>(e.host_port, o.cert_file, o.key_file);
   if (e.scheme == "https") {

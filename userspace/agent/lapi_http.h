@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bouncer/http_errors.h"
+#include "bouncer/http_unix.h"
 #include "core/duration.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -20,14 +21,14 @@ namespace phalanx::agent {
 
 struct LapiClientOptions;
 
-// An http(s) URL split for httplib.
+// An http(s) URL split for httplib, or the path of a Unix socket (a URL starting with '/').
 struct Endpoint {
-  std::string scheme;
-  std::string host_port;  // "scheme://host:port", as httplib::Client takes it
+  std::string scheme;     // "http", "https"; "unix" for a socket
+  std::string host_port;  // "scheme://host:port", as httplib::Client takes it; the socket's path
   std::string base_path;  // without a trailing '/'
 };
 
-// Errors: no scheme, a scheme other than http/https, no host.
+// Errors: no scheme (and not a socket path), a scheme other than http/https, no host.
 Result<Endpoint> parse_url(const std::string& url);
 
 // A keep-alive client with the options' timeouts, client certificate and CA.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bouncer/http_errors.h"
+#include "bouncer/http_unix.h"
 #include "bouncer/stream_parser.h"
 #include "core/log.h"
 
@@ -37,9 +38,11 @@ bool supported(const std::vector<std::string>& types, const std::string& type) {
   return std::find(types.begin(), types.end(), type) != types.end();
 }
 
+// scheme "unix": host_port is the socket's path.
 std::unique_ptr<httplib::Client> make_http(const StreamConfig& c, const std::string& scheme,
                                            const std::string& host_port) {
-  auto http = c.cert_path.empty()
+  auto http = scheme == "unix" ? http::unix_socket_client(host_port)
+              : c.cert_path.empty()
                   ? std::make_unique<httplib::Client>(host_port)
                   : std::make_unique<httplib::Client>(host_port, c.cert_path, c.key_path);
   if (scheme == "https") {
@@ -64,9 +67,18 @@ StreamClient::~StreamClient() = default;
 
 Result<std::unique_ptr<StreamClient>> StreamClient::create(StreamConfig config) {
   const std::string url = config.api_url;
+  if (http::is_socket_url(url)) {
+    if (!config.cert_path.empty())
+      return Error("decision stream: client certificates need an https:// api_url, not a socket");
+    std::unique_ptr<StreamClient> client(new StreamClient(std::move(config)));
+    client->http_ = make_http(client->config_, "unix", url);
+    client->metrics_http_ = make_http(client->config_, "unix", url);
+    return client;
+  }
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos)
-    return Error("decision stream: api_url '" + url + "' has no scheme (http:// or https://)");
+    return Error("decision stream: api_url '" + url +
+                 "' has no scheme (http:// or https://) and is not a socket path");
   const std::string scheme = url.substr(0, scheme_end);
   if (scheme != "http" && scheme != "https")
     return Error("decision stream: api_url '" + url + "': scheme must be http or https");

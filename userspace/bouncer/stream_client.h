@@ -77,8 +77,8 @@ struct StreamStats {
 
 class StreamClient {
  public:
-  // Validates the URL and sets up the HTTP(S) client. Errors: "decision stream: ..." for a bad
-  // api_url or missing certificate files.
+  // Validates the URL and sets up the HTTP(S) client (a Unix socket's when api_url is a path).
+  // Errors: "decision stream: ..." for a bad api_url or missing certificate files.
   static Result<std::unique_ptr<StreamClient>> create(StreamConfig config);
   ~StreamClient();
   StreamClient(const StreamClient&) = delete;

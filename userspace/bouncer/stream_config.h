@@ -17,6 +17,7 @@
 namespace phalanx::bouncer {
 
 struct StreamConfig {
+  // http(s)://host:port/, or a path starting with '/': the LAPI's Unix socket (Host: unix).
   std::string api_url = "http://127.0.0.1:8080/";
   std::string api_key;       // X-Api-Key; empty when a client certificate authenticates
   std::string cert_path;     // client certificate (PEM) for mutual TLS

@@ -16,7 +16,10 @@ void setup_lapi(CLI::App& app, LapiOptions& o) {
   lapi->require_subcommand(1);
   o.register_cmd = lapi->add_subcommand(
       "register", "Register this host as a machine at a LAPI and write the credentials file");
-  o.register_cmd->add_option("-u,--url", o.url, "LAPI URL (http:// or https://)")->required();
+  o.register_cmd
+      ->add_option("-u,--url", o.url,
+                   "LAPI URL (http://, https://, or the path of its Unix socket)")
+      ->required();
   o.register_cmd->add_option("--machine", o.machine_id,
                              "Machine id (default: from /etc/machine-id plus random)");
   o.register_cmd->add_option("--password", o.password, "Password (default: 64 random characters)");

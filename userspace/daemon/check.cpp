@@ -9,6 +9,7 @@
 
 #include "acquisition/source.h"
 #include "cli/content.h"
+#include "lapi/unix_socket.h"
 #include "profiles/profiles.h"
 #include "storage/store.h"
 
@@ -33,6 +34,25 @@ std::string writable_dir_problem(const std::string& dir) {
 std::string readable_problem(const std::string& file) {
   if (access(file.c_str(), R_OK) != 0) return file + ": " + std::strerror(errno);
   return "";
+}
+
+// lapi.listen_socket: its directory exists and is writable, and nothing but a stale socket
+// is in the way. A live server there (phalanxd itself, checked before a restart) is a warning.
+template <class ErrorFn>
+void check_socket(const std::string& path, const std::string& cfg, Diagnostics& diag,
+                  ErrorFn& error) {
+  if (auto ok = lapi::check_socket_path(path); !ok) return error("lapi." + ok.error().message());
+  const std::string dir = fs::path(path).parent_path().string();
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    return error("lapi.listen_socket: directory " + dir + " is not writable");
+  auto state = lapi::probe_socket_path(path);
+  if (!state) return error("lapi." + state.error().message());
+  if (*state == lapi::SocketPathState::kNotASocket)
+    return error("lapi.listen_socket: " + path + " exists and is not a socket");
+  if (*state == lapi::SocketPathState::kLive)
+    diag.warning(cfg, 0, "",
+                 "lapi.listen_socket: a server is listening on " + path +
+                     " now; phalanxd would refuse to start while it runs");
 }
 
 }  // namespace
@@ -73,7 +93,13 @@ int run_check(const Config& c, const std::string& config_path) {
         if (!f->empty())
           if (auto p = readable_problem(*f); !p.empty()) error("lapi.tls: " + p);
     }
-    summary.push_back(fmt::format("local api on {}:{}", c.server.address, c.server.port));
+    if (c.server.tcp)
+      summary.push_back(fmt::format("local api on {}:{}", c.server.address, c.server.port));
+    if (!c.server.socket_path.empty()) {
+      check_socket(c.server.socket_path, cfg, diag, error);
+      summary.push_back(fmt::format("local api on unix:{} (mode {:04o})", c.server.socket_path,
+                                    c.server.socket_mode));
+    }
   }
 
   if (c.agent.enabled) {

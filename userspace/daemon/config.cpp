@@ -10,6 +10,7 @@
 
 #include "core/duration.h"
 #include "core/yaml.h"
+#include "lapi/unix_socket.h"
 
 namespace phalanx::daemon {
 namespace {
@@ -119,6 +120,38 @@ void read_flush(Reader& r, const YAML::Node& flush, Config& c) {
   }
 }
 
+// listen_socket (CrowdSec's name too) and its mode; `listen: ""` then turns TCP off.
+void read_socket(Reader& r, const YAML::Node& api, Config& c) {
+  r.take(yaml::get_string(api, "listen_socket", r.file()), c.server.socket_path);
+  std::string mode;
+  r.take(yaml::get_string(api, "listen_socket_mode", r.file()), mode);
+  if (!mode.empty()) {
+    if (auto m = lapi::parse_socket_mode(mode)) {
+      c.server.socket_mode = *m;
+    } else {
+      r.fail(api["listen_socket_mode"], "listen_socket_mode", m.error().message());
+    }
+  }
+  const YAML::Node listen = api["listen"];
+  const bool no_tcp = listen && (listen.IsNull() || (listen.IsScalar() && listen.Scalar().empty()));
+  if (no_tcp) {
+    if (c.server.socket_path.empty()) {
+      r.fail(listen, "listen", "empty, and no listen_socket: nothing to listen on");
+    } else {
+      c.server.tcp = false;
+    }
+  }
+  if (c.server.socket_path.empty()) return;
+  const std::string& path = c.server.socket_path;
+  if (path.front() != '/') {
+    r.fail(api["listen_socket"], "listen_socket", "'" + path + "' is not an absolute path");
+  } else if (path.size() >= lapi::kMaxSocketPath) {
+    r.fail(api["listen_socket"], "listen_socket",
+           fmt::format("'{}' is {} bytes long, a socket path at most {}", path, path.size(),
+                       lapi::kMaxSocketPath - 1));
+  }
+}
+
 void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
   const std::string& name = r.file();
   std::string listen;
@@ -127,6 +160,7 @@ void read_lapi(Reader& r, const YAML::Node& api, Config& c) {
     if (auto parsed = parse_listen(listen, c.server); !parsed)
       r.fail(api["listen"], "listen", parsed.error().message());
   }
+  read_socket(r, api, c);
   long long threads = c.server.threads;
   r.take(yaml::get_int(api, "threads", name, threads), threads);
   if (threads < 0 || threads > 256) {
@@ -164,8 +198,9 @@ void read_remote(Reader& r, const YAML::Node& n, RemoteLapi& out) {
   r.take(yaml::get_string(n, "cert_file", name), out.cert_file);
   r.take(yaml::get_string(n, "key_file", name), out.key_file);
   r.take(yaml::get_bool(n, "insecure_skip_verify", name, false), out.insecure_skip_verify);
-  if (!out.url.empty() && out.url.rfind("http://", 0) != 0 && out.url.rfind("https://", 0) != 0)
-    r.fail(n["url"], "url", "must start with http:// or https://");
+  if (!out.url.empty() && out.url.rfind("http://", 0) != 0 && out.url.rfind("https://", 0) != 0 &&
+      out.url.front() != '/')
+    r.fail(n["url"], "url", "must start with http:// or https://, or be a socket path (/...)");
   if (!out.configured()) r.fail(n, "lapi", "needs credentials or url");
   if (out.cert_file.empty() != out.key_file.empty())
     r.fail(n, "lapi", "cert_file and key_file go together");

@@ -31,7 +31,10 @@
 //     metrics_listen: 127.0.0.1:6060   # agent only: where /metrics is served
 //   lapi:
 //     enabled: true                    # false (or --no-api): agent only
-//     listen: 127.0.0.1:8080          # address:port ([::1]:8080 for IPv6)
+//     listen: 127.0.0.1:8080          # address:port ([::1]:8080 for IPv6); "": no TCP
+//     listen_socket: /run/phalanx/lapi.sock   # also (or only) a Unix socket; its clients are
+//                                     # trusted like loopback
+//     listen_socket_mode: "0660"      # octal mode of the socket file
 //     threads: 0                      # server threads (0: one per core)
 //     trusted_ips: [10.0.0.0/8]       # may DELETE /v1/alerts (127.0.0.1 and ::1 always may)
 //     jwt_secret: ${PHALANX_JWT_SECRET}   # >= 64 bytes; default: $PHALANX_JWT_SECRET, else

@@ -197,11 +197,17 @@ int run(daemon::Config config, const ConfigLoader& load_config) {
     }
     server = std::move(*started);
     lapi->set_connection_counter([s = server.get()] { return s->connections(); });
-    // One line on stdout, so that scripts and tests using port 0 learn the port.
-    std::printf("phalanxd: listening on %s:%u%s\n", config.server.address.c_str(),
-                static_cast<unsigned>(server->port()), config.server.tls ? " (tls)" : "");
+    // One line on stdout, so that scripts and tests using port 0 learn the port:
+    // "ADDR:PORT[ (tls)][, unix:PATH]", or "unix:PATH" alone.
+    std::string where;
+    if (config.server.tcp)
+      where = config.server.address + ":" + std::to_string(server->port()) +
+              (config.server.tls ? " (tls)" : "");
+    if (!config.server.socket_path.empty())
+      where += (where.empty() ? "unix:" : ", unix:") + config.server.socket_path;
+    std::printf("phalanxd: listening on %s\n", where.c_str());
     std::fflush(stdout);
-    log->info("local api listening on {}:{}", config.server.address, server->port());
+    log->info("local api listening on {}", where);
   }
 
   std::unique_ptr<agent::LapiClient> remote;
@@ -359,6 +365,7 @@ int main(int argc, char** argv) {
                   daemon::parse_config("lapi: {listen: \"" + listen + "\"}\n", "--listen"));
       c.server.address = over.server.address;
       c.server.port = over.server.port;
+      c.server.tcp = true;
     }
     if (!db_url.empty()) c.db_url = db_url;
     if (!log_level.empty()) c.log_level = log_level;

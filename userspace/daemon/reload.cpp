@@ -19,7 +19,10 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   std::vector<std::string> out;
   const auto& a = running.server;
   const auto& b = reloaded.server;
-  if (a.address != b.address || a.port != b.port) out.emplace_back("lapi.listen");
+  if (a.tcp != b.tcp || (a.tcp && (a.address != b.address || a.port != b.port)))
+    out.emplace_back("lapi.listen");
+  if (a.socket_path != b.socket_path || a.socket_mode != b.socket_mode)
+    out.emplace_back("lapi.listen_socket");
   if (a.tls.has_value() != b.tls.has_value()) out.emplace_back("lapi.tls");
   if (running.db_url != reloaded.db_url) out.emplace_back("db");
   if (running.data_dir != reloaded.data_dir) out.emplace_back("data_dir");

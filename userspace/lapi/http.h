@@ -21,13 +21,17 @@ struct PeerCert {
   bool verified = false;  // chained to the configured CA
 };
 
+// Request::remote_ip of a client on the Unix socket (bouncer names "<name>@unix", logs).
+inline constexpr std::string_view kUnixPeer = "unix";
+
 struct Request {
   std::string method;                                        // "GET", "HEAD", ...
   std::string path;                                          // percent-decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
   std::string body;                                          // already gunzipped
-  std::string remote_ip;                                     // "127.0.0.1", "::1"
+  std::string remote_ip;     // "127.0.0.1", "::1"; kUnixPeer over the Unix socket
+  bool unix_socket = false;  // came in on the Unix socket (local, trusted like loopback)
   std::optional<PeerCert> peer;
   std::chrono::steady_clock::time_point received{};
 

@@ -83,7 +83,10 @@ std::optional<std::pair<std::string, std::string>> split_user_agent(const Reques
   return std::make_pair(ua->substr(0, slash), ua->substr(slash + 1));
 }
 
-bool is_trusted(const Lapi::State& s, const std::string& ip) {
+bool is_trusted(const Lapi::State& s, const Request& req) {
+  // A client on the Unix socket is local: the socket file's mode decides who gets there.
+  if (req.unix_socket) return true;
+  const std::string& ip = req.remote_ip;
   const auto addr = net::IpAddress::parse(ip);
   if (!addr) return false;
   // CrowdSec trusts 127.0.0.1 and ::1 (not all of 127.0.0.0/8), plus trusted_ips.

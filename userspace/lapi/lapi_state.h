@@ -86,7 +86,7 @@ struct Principal {
 std::optional<Principal> auth_bouncer(Lapi::State& s, const Request& req, Response& error);
 // Machine by JWT (Authorization: Bearer, or the jwt cookie); on failure `error` holds the 401.
 std::optional<Principal> auth_machine(Lapi::State& s, const Request& req, Response& error);
-bool is_trusted(const Lapi::State& s, const std::string& ip);
+bool is_trusted(const Lapi::State& s, const Request& req);
 // name/version of a User-Agent when it has exactly one '/'.
 std::optional<std::pair<std::string, std::string>> split_user_agent(const Request& req);
 

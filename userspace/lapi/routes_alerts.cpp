@@ -208,7 +208,7 @@ Reply get_alert(Lapi::State& s, Request& req, std::string_view id_text) {
 Reply delete_alerts(Lapi::State& s, Request& req) {
   Response err;
   if (!auth_machine(s, req, err)) return reply_of(std::move(err));
-  if (!is_trusted(s, req.remote_ip)) {
+  if (!is_trusted(s, req)) {
     return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
   }
   const TimePoint now = s.clock.now();
@@ -231,7 +231,7 @@ Reply delete_alerts(Lapi::State& s, Request& req) {
 Reply delete_alert(Lapi::State& s, Request& req, std::string_view id_text) {
   Response err;
   if (!auth_machine(s, req, err)) return reply_of(std::move(err));
-  if (!is_trusted(s, req.remote_ip)) {
+  if (!is_trusted(s, req)) {
     return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
   }
   const auto id = to_int(id_text);

@@ -5,7 +5,8 @@
 // neither locks nor a strand, and the threads share no queue to contend on. A Session reads the
 // header first (to pick the body limit of the route), then the body, hands a Request to the Handler
 // and writes the Reply: at once, as chunks (a streamed body) or, for a long poll, after a wake-up
-// or its deadline.
+// or its deadline. A Unix socket (listen_socket) is a second acceptor beside the TCP one; its
+// connections run the same Session over a local::stream_protocol stream.
 #include "lapi/server.h"
 
 #include <openssl/ssl.h>
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -26,6 +28,7 @@
 
 #include "core/log.h"
 #include "lapi/gzip.h"
+#include "lapi/unix_socket.h"
 
 namespace phalanx::lapi {
 namespace {
@@ -35,13 +38,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
 using SteadyTime = std::chrono::steady_clock::time_point;
 // A connection lives on one io_context: its socket, stream and timer use that io_context's own
 // executor type rather than the type-erased any_io_executor, whose copies and calls showed in
 // profiles of GET /v1/decisions.
 using Executor = asio::io_context::executor_type;
-using Socket = asio::basic_stream_socket<tcp, Executor>;
 using TcpStream = beast::basic_stream<tcp, Executor>;
+using UnixSocket = asio::basic_stream_socket<local, Executor>;
+using UnixStream = beast::basic_stream<local, Executor>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
@@ -141,8 +146,13 @@ struct Server::Impl {
     }
   }
 
-  void accept();
-  void on_accept(beast::error_code ec, Socket socket);
+  // Both acceptors live on the first io_context.
+  template <class Acceptor>
+  void accept(Acceptor& acceptor, asio::steady_timer& retry);
+  template <class Acceptor, class S>
+  void on_accept(Acceptor& acceptor, asio::steady_timer& retry, beast::error_code ec, S socket);
+  Result<void> listen_tcp();
+  Result<void> listen_unix();
   asio::io_context& next_context() { return *iocs[next_ioc++ % iocs.size()]; }
 
   ServerOptions options;
@@ -153,6 +163,9 @@ struct Server::Impl {
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
+  std::optional<local::acceptor> unix_acceptor;
+  std::optional<asio::steady_timer> unix_accept_retry;
+  SocketFile socket_file;
   std::vector<std::thread> threads;
   std::atomic<size_t> connections{0};
   uint16_t port = 0;
@@ -165,23 +178,25 @@ namespace {
 // closed after the answer.
 constexpr uint64_t kDrainLimit = 64 * 1024 * 1024;
 
+// Stream: TcpStream, beast::ssl_stream<TcpStream> or UnixStream.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
-  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
+  using Lowest =
+      std::remove_reference_t<decltype(beast::get_lowest_layer(std::declval<Stream&>()))>;
+  using LowestSocket = typename Lowest::socket_type;
+  static constexpr bool kTls = !std::is_same_v<Stream, Lowest>;
+  static constexpr bool kUnix = std::is_same_v<Lowest, UnixStream>;
 
  public:
-  Session(Socket&& socket, Server::Impl& server)
+  Session(LowestSocket&& socket, Server::Impl& server)
       : server_(server),
         stream_(make_stream(std::move(socket), server)),
         timer_(stream_.get_executor()) {
     ++server_.connections;
-    beast::error_code ec;
-    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    if (!ec) {
-      const auto addr = ep.address();
-      remote_ip_ = addr.is_v6() && addr.to_v6().is_v4_mapped()
-                       ? asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string()
-                       : addr.to_string();
+    if constexpr (kUnix) {
+      remote_ip_ = std::string(kUnixPeer);
+    } else {
+      remote_ip_ = remote_address();
     }
   }
 
@@ -195,7 +210,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
-  static Stream make_stream(Socket&& socket, Server::Impl& server) {
+  std::string remote_address() {
+    beast::error_code ec;
+    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (ec) return {};
+    const auto addr = ep.address();
+    return addr.is_v6() && addr.to_v6().is_v4_mapped()
+               ? asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string()
+               : addr.to_string();
+  }
+
+  static Stream make_stream(LowestSocket&& socket, Server::Impl& server) {
     if constexpr (kTls) {
       return Stream(std::move(socket), *server.tls);
     } else {
@@ -287,6 +312,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     req.remote_ip = remote_ip_;
+    req.unix_socket = kUnix;
     req.peer = peer_;
     const auto encoding = msg[http::field::content_encoding];
     if (beast::iequals(encoding, "gzip") || beast::iequals(encoding, "deflate")) {
@@ -448,7 +474,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         beast::get_lowest_layer(self->stream_).socket().close(ec2);
       });
     } else {
-      stream_.socket().shutdown(Socket::shutdown_send, ec);
+      stream_.socket().shutdown(asio::socket_base::shutdown_send, ec);
       stream_.socket().close(ec);
     }
   }
@@ -481,30 +507,86 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 }  // namespace
 
-void Server::Impl::accept() {
-  acceptor->async_accept(next_context(),
-                         [this](beast::error_code ec, Socket s) { on_accept(ec, std::move(s)); });
+template <class Acceptor>
+void Server::Impl::accept(Acceptor& acc, asio::steady_timer& retry) {
+  using S = asio::basic_stream_socket<typename Acceptor::protocol_type, Executor>;
+  acc.async_accept(next_context(), [this, &acc, &retry](beast::error_code ec, S socket) {
+    on_accept(acc, retry, ec, std::move(socket));
+  });
 }
 
-void Server::Impl::on_accept(beast::error_code ec, Socket socket) {
-  if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+template <class Acceptor, class S>
+void Server::Impl::on_accept(Acceptor& acc, asio::steady_timer& retry, beast::error_code ec,
+                             S socket) {
+  if (ec == asio::error::operation_aborted || !acc.is_open()) return;
   if (ec) {
     // Out of file descriptors (EMFILE) and the like: pause instead of spinning.
     logger()->warn("lapi: accept: {}", ec.message());
-    accept_retry->expires_after(std::chrono::milliseconds(100));
-    accept_retry->async_wait([this](beast::error_code e) {
-      if (!e) accept();
+    retry.expires_after(std::chrono::milliseconds(100));
+    retry.async_wait([this, &acc, &retry](beast::error_code e) {
+      if (!e) accept(acc, retry);
     });
     return;
   }
-  beast::error_code opt_ec;
-  socket.set_option(tcp::no_delay(true), opt_ec);
-  if (tls) {
-    std::make_shared<Session<beast::ssl_stream<TcpStream>>>(std::move(socket), *this)->run();
+  if constexpr (std::is_same_v<S, UnixSocket>) {
+    std::make_shared<Session<UnixStream>>(std::move(socket), *this)->run();
   } else {
-    std::make_shared<Session<TcpStream>>(std::move(socket), *this)->run();
+    beast::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    if (tls) {
+      std::make_shared<Session<beast::ssl_stream<TcpStream>>>(std::move(socket), *this)->run();
+    } else {
+      std::make_shared<Session<TcpStream>>(std::move(socket), *this)->run();
+    }
   }
-  accept();
+  accept(acc, retry);
+}
+
+Result<void> Server::Impl::listen_tcp() {
+  const std::string where = options.address + ":" + std::to_string(options.port);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec) return Error("lapi: listening on " + where + ": invalid address");
+  const tcp::endpoint endpoint(address, options.port);
+  acceptor.emplace(*iocs.front());
+  auto& acc = *acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error("lapi: listening on " + where + ": " + ec.message(), ec.value());
+  port = acc.local_endpoint().port();
+  accept_retry.emplace(acc.get_executor());
+  accept(acc, *accept_retry);
+  return ok();
+}
+
+Result<void> Server::Impl::listen_unix() {
+  const std::string& path = options.socket_path;
+  const std::string where = "lapi: listening on unix:" + path + ": ";
+  if (auto cleared = clear_socket_path(path); !cleared)
+    return Error(where + cleared.error().message(), cleared.error().code());
+  unix_acceptor.emplace(*iocs.front());
+  auto& acc = *unix_acceptor;
+  beast::error_code ec;
+  const local::endpoint endpoint(path);
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (ec) return Error(where + ec.message(), ec.value());
+  // The mode is set before listen(): until then a connection is refused, so nobody gets in
+  // through the umask's mode.
+  if (auto adopted = socket_file.adopt(path, options.socket_mode); !adopted) {
+    socket_file.remove();
+    return Error(where + adopted.error().message(), adopted.error().code());
+  }
+  acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    socket_file.remove();
+    return Error(where + ec.message(), ec.value());
+  }
+  unix_accept_retry.emplace(acc.get_executor());
+  accept(acc, *unix_accept_retry);
+  return ok();
 }
 
 namespace {
@@ -552,21 +634,10 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Hand
     impl->tls.emplace(ssl::context::tls_server);
     PHALANX_CHECK(setup_tls(*impl->tls, *options.tls));
   }
-  const std::string where = options.address + ":" + std::to_string(options.port);
-  beast::error_code ec;
-  const auto address = asio::ip::make_address(options.address, ec);
-  if (ec) return Error("lapi: listening on " + where + ": invalid address");
-  const tcp::endpoint endpoint(address, options.port);
-  impl->acceptor.emplace(*impl->iocs.front());
-  auto& acc = *impl->acceptor;
-  acc.open(endpoint.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc.bind(endpoint, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error("lapi: listening on " + where + ": " + ec.message(), ec.value());
-  impl->port = acc.local_endpoint().port();
-  impl->accept_retry.emplace(acc.get_executor());
-  impl->accept();
+  if (!options.tcp && options.socket_path.empty())
+    return Error("lapi: neither a TCP address nor a Unix socket to listen on");
+  if (options.tcp) PHALANX_CHECK(impl->listen_tcp());
+  if (!options.socket_path.empty()) PHALANX_CHECK(impl->listen_unix());
   for (auto& ioc : impl->iocs)
     impl->threads.emplace_back([ioc = ioc.get()] { ioc->run(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -589,9 +660,10 @@ size_t Server::connections() const {
 void Server::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  asio::post(impl_->acceptor->get_executor(), [impl = impl_.get()] {
+  asio::post(*impl_->iocs.front(), [impl = impl_.get()] {
     beast::error_code ec;
-    impl->acceptor->close(ec);
+    if (impl->acceptor) impl->acceptor->close(ec);
+    if (impl->unix_acceptor) impl->unix_acceptor->close(ec);
   });
   impl_->guards.clear();
   for (auto& ioc : impl_->iocs)
@@ -599,6 +671,7 @@ void Server::stop() {
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
+  impl_->socket_file.remove();
 }
 
 }  // namespace phalanx::lapi

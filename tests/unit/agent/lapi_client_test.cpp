@@ -150,6 +150,7 @@ class LapiClientTest : public ::testing::Test {
     so.port = port_;
     so.threads = 2;
     so.tls = std::move(tls);
+    so.socket_path = socket_path_;
     auto server = lapi::Server::start(so, *lapi_);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
@@ -249,6 +250,7 @@ class LapiClientTest : public ::testing::Test {
   std::unique_ptr<lapi::Lapi> lapi_;
   std::unique_ptr<lapi::Server> server_;
   uint16_t port_ = 0;
+  std::string socket_path_;  // non-empty: the LAPI also listens on this Unix socket
 };
 
 TEST_F(LapiClientTest, RegisterValidateLoginAndPush) {
@@ -324,6 +326,30 @@ TEST_F(LapiClientTest, RegistrationTokenValidatesAtOnce) {
   auto c = client(o);
   c->submit({alert("192.0.2.8")});
   EXPECT_TRUE(eventually([&] { return stored().size() == 1; }));
+}
+
+TEST_F(LapiClientTest, RegisterAndPushOverTheUnixSocket) {
+  stop_lapi();
+  socket_path_ = dir_ + "/lapi.sock";
+  start_lapi();
+  LapiClientOptions o = options("agent-socket");
+  o.url = socket_path_;  // as CrowdSec's clients, a URL starting with '/' is a socket
+  auto registered = register_machine(o);
+  ASSERT_TRUE(registered) << registered.error().message();
+  EXPECT_FALSE(*registered);
+  auto m = store_->get_machine("agent-socket");
+  ASSERT_TRUE(m && *m);
+  EXPECT_EQ((*m)->ip_address, "unix");
+  (*m)->is_validated = true;
+  ASSERT_TRUE(store_->update_machine(**m));
+  auto c = client(o);
+  ASSERT_TRUE(c);
+  c->submit({alert("192.0.2.9")});
+  ASSERT_TRUE(eventually([&] { return c->stats().alerts_pushed == 1; }));
+  const auto rows = stored();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].machine_id, "agent-socket");
+  EXPECT_TRUE(c->stats().logged_in);
 }
 
 TEST_F(LapiClientTest, ManySubmitsGoOutInFewBatches) {

@@ -326,6 +326,20 @@ TEST(StreamClient, RefusesBadUrls) {
   c.cert_path = "/x.pem";
   c.key_path = "/x.key";
   EXPECT_FALSE(StreamClient::create(c).has_value());  // certificates need https
+  c.api_url = "/run/phalanx/lapi.sock";
+  auto with_cert = StreamClient::create(c);
+  ASSERT_FALSE(with_cert.has_value());  // a socket is plain HTTP
+  EXPECT_NE(with_cert.error().message().find("not a socket"), std::string::npos);
+}
+
+TEST(StreamClient, SocketPathReportsAnUnreachableSocket) {
+  StreamConfig c = config_for(1);
+  c.api_url = "/nonexistent-phalanx-dir/lapi.sock";  // the LAPI's listen_socket
+  auto client = StreamClient::create(c);
+  ASSERT_TRUE(client.has_value()) << client.error().message();
+  auto update = (*client)->fetch(true);
+  ASSERT_FALSE(update.has_value());
+  EXPECT_EQ(update.error().code(), ECONNREFUSED);  // "down", retried like a refused TCP port
 }
 
 // A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl(1).

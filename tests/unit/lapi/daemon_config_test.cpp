@@ -92,5 +92,49 @@ flush: {interval: soon}
     EXPECT_NE(m.find(part), std::string::npos) << part << " missing from: " << m;
 }
 
+TEST(DaemonConfig, ListenSocket) {
+  auto c = parse_config("lapi:\n  listen_socket: /run/phalanx/lapi.sock\n", "sock.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(c->server.tcp);  // beside the TCP listener
+  EXPECT_EQ(c->server.address, "127.0.0.1");
+  EXPECT_EQ(c->server.socket_path, "/run/phalanx/lapi.sock");
+  EXPECT_EQ(c->server.socket_mode, 0660u);
+
+  c = parse_config(R"(
+lapi:
+  listen: ""
+  listen_socket: /run/phalanx/lapi.sock
+  listen_socket_mode: "0600"
+)",
+                   "alone.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_FALSE(c->server.tcp);
+  EXPECT_EQ(c->server.socket_mode, 0600u);
+
+  c = parse_config(R"(
+lapi:
+  listen: ""
+  listen_socket: relative.sock
+  listen_socket_mode: "0999"
+)",
+                   "bad.yaml");
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message();
+  for (const char* part : {"not an absolute path", "listen_socket_mode"})
+    EXPECT_NE(m.find(part), std::string::npos) << part << " missing from: " << m;
+
+  c = parse_config("lapi:\n  listen: \"\"\n", "nothing.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("nothing to listen on"), std::string::npos);
+  c = parse_config("lapi:\n  listen_socket: /" + std::string(120, 'x') + "\n", "long.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("bytes long"), std::string::npos);
+  // The agent's remote LAPI may be a socket path too.
+  c = parse_config("agent:\n  lapi: {url: /run/phalanx/lapi.sock, login: a, password: b}\n",
+                   "agent.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->agent.remote.url, "/run/phalanx/lapi.sock");
+}
+
 }  // namespace
 }  // namespace phalanx::daemon

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -62,12 +63,19 @@ class LapiTest : public ::testing::Test {
     so.port = 0;
     so.threads = threads_;
     so.tls = std::move(tls);
+    so.tcp = tcp_;
+    so.socket_path = socket_path_;
+    so.socket_mode = socket_mode_;
     auto server = Server::start(so, *lapi_);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
   }
 
   int threads_ = 2;  // server threads (io_contexts) of the next start()
+  // The listeners of the next start(): TCP, and a Unix socket when the path is set.
+  bool tcp_ = true;
+  std::string socket_path_;
+  unsigned socket_mode_ = 0660;
 
   void TearDown() override {
     server_.reset();
@@ -79,6 +87,15 @@ class LapiTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client(const std::string& from = "") {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     if (!from.empty()) c->set_interface(from);
+    c->set_read_timeout(30, 0);
+    return c;
+  }
+
+  // A client of the Unix socket (socket_path_), sending Host: unix as CrowdSec's do.
+  std::unique_ptr<httplib::Client> unix_client() {
+    auto c = std::make_unique<httplib::Client>(socket_path_, 80);
+    c->set_address_family(AF_UNIX);
+    c->set_default_headers({{"Host", "unix"}});
     c->set_read_timeout(30, 0);
     return c;
   }

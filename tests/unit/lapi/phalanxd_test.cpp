@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +29,11 @@ using nlohmann::json;
 // A running phalanxd on 127.0.0.1:<free port>, with its own SQLite file.
 class Daemon {
  public:
-  explicit Daemon(const std::string& dir) : dir_(dir) {
+  // `lapi_extra`: more lines of the lapi section ("  listen_socket: ...\n").
+  explicit Daemon(const std::string& dir, const std::string& lapi_extra = "") : dir_(dir) {
     std::ofstream(dir + "/phalanxd.yaml") << "db: sqlite://" << dir << "/phalanx.db\n"
-                                          << "lapi:\n  listen: 127.0.0.1:0\n";
+                                          << "lapi:\n  listen: 127.0.0.1:0\n"
+                                          << lapi_extra;
   }
   ~Daemon() { stop(SIGKILL); }
 
@@ -214,6 +218,76 @@ TEST_F(PhalanxdTest, PostedDecisionReachesAWaitingPushClient) {
   EXPECT_LT(took, std::chrono::seconds(2));  // pushed, not polled (update_frequency is 30 s)
   EXPECT_TRUE((*client)->stats().push);
   EXPECT_EQ(daemon_->stop(SIGTERM), 0);  // clean shutdown
+}
+
+std::string make_dir() {
+  char tmpl[] = "/tmp/phalanx-phalanxd-XXXXXX";
+  return mkdtemp(tmpl) != nullptr ? tmpl : "";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `phalanxd --check -c <dir>/phalanxd.yaml`: exit code and output.
+int check(const std::string& dir, std::string& out) {
+  const std::string cmd =
+      std::string(PHALANXD_PATH) + " --check -c '" + dir + "/phalanxd.yaml' 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    out.append(buf, n);
+  const int status = pclose(f);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(PhalanxdUnixSocket, ServesThereRefusesASecondServerAndRemovesItOnStop) {
+  const std::string dir = make_dir(), other_dir = make_dir();
+  ASSERT_FALSE(dir.empty() || other_dir.empty());
+  const std::string sock = dir + "/lapi.sock";
+  {
+    Daemon daemon(dir, "  listen_socket: " + sock +
+                           "\n  listen_socket_mode: \"0600\"\nagent:\n  enabled: false\n");
+    ASSERT_TRUE(daemon.start()) << read_file(dir + "/phalanxd.log");
+    struct stat st {};
+    ASSERT_EQ(::lstat(sock.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    httplib::Client c(sock, 80);
+    c.set_address_family(AF_UNIX);
+    c.set_default_headers({{"Host", "unix"}});
+    auto res = c.Get("/health");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+
+    // --check sees the running server and only warns.
+    std::string out;
+    EXPECT_EQ(check(dir, out), 0) << out;
+    EXPECT_NE(out.find("a server is listening on " + sock), std::string::npos) << out;
+
+    Daemon second(other_dir, "  listen_socket: " + sock + "\nagent:\n  enabled: false\n");
+    EXPECT_FALSE(second.start());
+    EXPECT_EQ(second.stop(SIGKILL), 1);
+    EXPECT_NE(read_file(other_dir + "/phalanxd.log").find("another server is listening on " + sock),
+              std::string::npos)
+        << read_file(other_dir + "/phalanxd.log");
+    res = c.Get("/health");  // the first one keeps its socket
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+
+    EXPECT_EQ(daemon.stop(SIGTERM), 0);
+    EXPECT_FALSE(std::filesystem::exists(sock));
+  }
+  // A socket in a directory that does not exist: --check says so.
+  Daemon missing(other_dir,
+                 "  listen_socket: " + other_dir + "/nope/lapi.sock\nagent:\n  enabled: false\n");
+  std::string out;
+  EXPECT_EQ(check(other_dir, out), 1) << out;
+  EXPECT_NE(out.find("listen_socket: directory " + other_dir + "/nope"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(other_dir);
 }
 
 TEST_F(PhalanxdTest, KillDuringABurstLosesNothingAnswered) {
