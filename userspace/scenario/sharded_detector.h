@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// Detection over several threads. The scenarios are split between N shards; each shard is a
+// thread with its own Engine that pours only into its scenarios, so it owns their buckets and
+// blackholes outright and the hot path takes no lock. The calling thread (the coordinator)
+// routes each event to the shards owning one of its candidate scenarios, in batches through
+// bounded queues, takes the overflows back and runs them through the postoverflows exactly as
+// Detector does.
+//
+// Alerts are those of the single-threaded Detector, in the same order:
+// - scenarios sharing buckets (same family) live in the same shard, and every shard sees its
+//   events in input order, so each bucket sees the same events in the same order;
+// - overflows are merged by (input sequence number, pouring scenario index), which is the order
+//   one Engine appends them in;
+// - an event that a `reprocess: true` scenario may take closes its batch, and the coordinator
+//   waits for every shard before going on, so an overflow fed back reaches every shard before
+//   the next input event, as it does on one thread.
+// Alerts come out late, by up to a few batches: flush() waits for everything fed so far.
+//
+// What differs from one Engine: the bucket cap is split evenly between the shards, and idle
+// bucket collection and bucket ids are per shard (neither shows in alerts for time-ordered
+// input).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "parser/event.h"
+#include "parser/pipeline.h"
+#include "scenario/detector.h"
+#include "scenario/engine.h"
+
+namespace phalanx::scenario {
+
+class ShardedDetector {
+ public:
+  // `shards` 0: one per core. The shards actually run are at most the number of bucket
+  // families (scenarios sharing buckets count once); with one, everything runs on the caller's
+  // thread. `options.max_buckets` is split evenly between the shards.
+  ShardedDetector(const ScenarioSet& scenarios, const parser::Pipeline* postoverflows,
+                  parser::ParseContext* post_ctx, EngineOptions options, expr::RunContext run,
+                  size_t shards);
+  ~ShardedDetector();
+  ShardedDetector(const ShardedDetector&) = delete;
+  ShardedDetector& operator=(const ShardedDetector&) = delete;
+
+  // The shard count `requested` means: itself, or the number of cores for 0.
+  static size_t resolve(size_t requested);
+
+  // Pours one parsed, non-whitelisted event. Alerts of this event or earlier ones that are
+  // ready are appended to `alerts` (and `dump`, as with Detector::feed).
+  void feed(parser::Event&& evt, std::vector<parser::Event>& alerts,
+            std::vector<parser::Event>* dump = nullptr);
+  // Waits for every event fed so far and appends the remaining alerts.
+  void flush(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump = nullptr);
+  // Live mode: flushes, then fires due lifetime timers in every shard.
+  void tick(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump = nullptr);
+
+  size_t shards() const { return shards_.size(); }
+  // Per scenario index, the shard that owns it.
+  const std::vector<uint32_t>& assignment() const { return assignment_; }
+  const DetectorStats& stats() const { return stats_; }
+  // Totals over the shards; exact once flushed.
+  EngineStats engine_stats() const;
+  size_t bucket_count() const;
+
+  // As Engine's, for every shard (call when flushed).
+  std::shared_ptr<Engine::Handoff> release_buckets();
+  size_t adopt_buckets(const std::shared_ptr<Engine::Handoff>& handoff);
+
+ private:
+  struct Item {
+    uint64_t seq;
+    parser::Event evt;
+  };
+  struct Out {
+    uint64_t seq;
+    uint32_t origin;  // the scenario that poured it
+    parser::Event evt;
+  };
+  struct Shard;
+  struct Round {
+    std::vector<uint8_t> sent;  // per shard: whether it got a batch this round
+  };
+
+  void route(const parser::Event& evt, bool& sync);
+  void dispatch();
+  void collect(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump);
+  void collect_all(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump);
+  void pour_now(const parser::Event& evt, std::vector<parser::Event>& more);
+  void drain(std::vector<parser::Event>& overflows, std::vector<parser::Event>& alerts,
+             std::vector<parser::Event>* dump);
+
+  const ScenarioSet& scenarios_;
+  const parser::Pipeline* postoverflows_;
+  parser::ParseContext* post_ctx_;
+  std::vector<uint32_t> assignment_;
+  std::vector<uint8_t> reprocess_;  // per scenario: reprocess: true
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::deque<Round> inflight_;
+  size_t round_events_ = 0;
+  uint64_t next_seq_ = 0;
+  std::vector<uint32_t> candidates_;
+  std::vector<uint8_t> hits_;
+  std::vector<Out> merged_;
+  std::vector<parser::Event> group_;
+  DetectorStats stats_;
+};
+
+}  // namespace phalanx::scenario
