@@ -19,16 +19,19 @@ constexpr size_t kDepth = 4;
 
 // Bucket families (scenarios sharing buckets) dealt to `n` shards, heaviest first, each to the
 // least loaded shard; a scenario counts 1. Deterministic: ties go to the lower index.
-std::vector<uint32_t> partition(const ScenarioSet& set, size_t n) {
+// Scenarios in `local` go to shard n (the coordinator).
+std::vector<uint32_t> partition(const ScenarioSet& set, size_t n,
+                                const std::vector<uint8_t>& local) {
   std::map<uint32_t, std::vector<uint32_t>> families;
-  for (const auto& s : set.scenarios())
-    families[s.family].push_back(s.index);
+  for (const auto& s : set.scenarios()) {
+    if (local[s.index] == 0) families[s.family].push_back(s.index);
+  }
   std::vector<const std::vector<uint32_t>*> order;
   for (const auto& [family, members] : families)
     order.push_back(&members);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto* a, const auto* b) { return a->size() > b->size(); });
-  std::vector<uint32_t> assignment(set.size(), 0);
+  std::vector<uint32_t> assignment(set.size(), uint32_t(n));
   std::vector<size_t> load(n, 0);
   for (const auto* members : order) {
     const size_t shard = size_t(std::min_element(load.begin(), load.end()) - load.begin());
@@ -39,10 +42,10 @@ std::vector<uint32_t> partition(const ScenarioSet& set, size_t n) {
   return assignment;
 }
 
-size_t family_count(const ScenarioSet& set) {
+size_t family_count(const ScenarioSet& set, const std::vector<uint8_t>& local) {
   size_t n = 0;
   for (const auto& s : set.scenarios())
-    n += s.family == s.index ? 1 : 0;
+    n += s.family == s.index && local[s.index] == 0 ? 1 : 0;
   return n;
 }
 
@@ -105,12 +108,26 @@ struct ShardedDetector::Shard {
     }
   }
   std::vector<Out> take() {
+    if (!early.empty()) {
+      std::vector<Out> result = std::move(early.front());
+      early.pop_front();
+      return result;
+    }
     if (!thread.joinable()) {
       std::vector<Out> result = std::move(ready.front());
       ready.pop_front();
       return result;
     }
     return out.pop().value_or(std::vector<Out>{});
+  }
+  // Runs a job and waits for its result, ahead of results set aside in `early`.
+  void process_now(Job& job, std::vector<Out>& result) {
+    if (!thread.joinable()) {
+      process(job, result);
+      return;
+    }
+    in.push(std::move(job));
+    result = out.pop().value_or(std::vector<Out>{});
   }
   void start() {
     thread = std::thread([this] {
@@ -129,6 +146,7 @@ struct ShardedDetector::Shard {
   BoundedQueue<Job> in{kDepth + 2};
   BoundedQueue<std::vector<Out>> out{kDepth + 2};
   std::deque<std::vector<Out>> ready;  // results when the shard runs on the caller's thread
+  std::deque<std::vector<Out>> early;  // results taken ahead of a late reprocessed pour
   std::thread thread;
 };
 
@@ -141,11 +159,16 @@ ShardedDetector::ShardedDetector(const ScenarioSet& scenarios,
                                  parser::ParseContext* post_ctx, EngineOptions options,
                                  expr::RunContext run, size_t shards)
     : scenarios_(scenarios), postoverflows_(postoverflows), post_ctx_(post_ctx) {
-  const size_t n = std::max<size_t>(1, std::min(resolve(shards), family_count(scenarios)));
-  assignment_ = partition(scenarios, n);
-  reprocess_.resize(scenarios.size());
-  for (const auto& s : scenarios.scenarios())
-    reprocess_[s.index] = s.config.reprocess ? 1 : 0;
+  // The scenarios a bare overflow event may reach are the coordinator's.
+  parser::Event probe;
+  probe.type = parser::EventType::kOverflow;
+  scenarios.candidates(probe, candidates_);
+  local_owned_.resize(scenarios.size());
+  for (uint32_t i : candidates_)
+    local_owned_[i] = 1;
+  const size_t n =
+      std::max<size_t>(1, std::min(resolve(shards), family_count(scenarios, local_owned_)));
+  assignment_ = partition(scenarios, n, local_owned_);
   EngineOptions shard_options = options;
   if (options.max_buckets != 0) shard_options.max_buckets = (options.max_buckets + n - 1) / n;
   for (size_t i = 0; i < n; ++i) {
@@ -154,6 +177,7 @@ ShardedDetector::ShardedDetector(const ScenarioSet& scenarios,
       owned[s] = assignment_[s] == i ? 1 : 0;
     shards_.push_back(std::make_unique<Shard>(scenarios, shard_options, run, std::move(owned)));
   }
+  local_ = std::make_unique<Shard>(scenarios, shard_options, run, local_owned_);
   hits_.resize(n);
   if (n > 1) {
     for (auto& shard : shards_)
@@ -169,39 +193,42 @@ ShardedDetector::~ShardedDetector() {
   }
 }
 
-void ShardedDetector::route(const parser::Event& evt, bool& sync) {
+bool ShardedDetector::route(const parser::Event& evt) {
   scenarios_.candidates(evt, candidates_);
   std::fill(hits_.begin(), hits_.end(), 0);
-  sync = false;
+  bool local = false;
   for (uint32_t i : candidates_) {
-    hits_[assignment_[i]] = 1;
-    if (reprocess_[i] != 0) sync = true;
+    if (local_owned_[i] != 0) {
+      local = true;
+    } else {
+      hits_[assignment_[i]] = 1;
+    }
   }
+  return local;
 }
 
 void ShardedDetector::feed(parser::Event&& evt, std::vector<parser::Event>& alerts,
                            std::vector<parser::Event>* dump) {
   const uint64_t seq = next_seq_++;
-  bool sync = false;
-  route(evt, sync);
+  const bool local = route(evt);
   size_t last = hits_.size();
   for (size_t s = 0; s < hits_.size(); ++s) {
     if (hits_[s] != 0) last = s;
   }
-  if (last == hits_.size()) return;  // no scenario can take it
-  for (size_t s = 0; s < last; ++s) {
-    if (hits_[s] != 0) shards_[s]->pending.push_back({seq, evt});
+  if (last == hits_.size() && !local) return;  // no scenario can take it
+  for (size_t s = 0; s < hits_.size(); ++s) {
+    if (hits_[s] == 0) continue;
+    if (s == last && !local) {
+      shards_[s]->pending.push_back({seq, std::move(evt)});
+    } else {
+      shards_[s]->pending.push_back({seq, evt});
+    }
   }
-  shards_[last]->pending.push_back({seq, std::move(evt)});
-  if (++round_events_ < kRoundEvents && !sync) return;
+  if (local) local_pending_.push_back({seq, std::move(evt)});
+  if (++round_events_ < kRoundEvents) return;
   dispatch();
-  if (sync) {
-    // A reprocessed overflow must reach every shard before the next event does.
-    collect_all(alerts, dump);
-  } else {
-    while (inflight_.size() > kDepth)
-      collect(alerts, dump);
-  }
+  while (inflight_.size() > kDepth)
+    collect(alerts, dump);
 }
 
 void ShardedDetector::dispatch() {
@@ -217,7 +244,9 @@ void ShardedDetector::dispatch() {
     round.sent[s] = 1;
     any = true;
   }
-  if (any) inflight_.push_back(std::move(round));
+  round.local = std::move(local_pending_);
+  local_pending_.clear();
+  if (any || !round.local.empty()) inflight_.push_back(std::move(round));
 }
 
 void ShardedDetector::collect(std::vector<parser::Event>& alerts,
@@ -233,19 +262,41 @@ void ShardedDetector::collect(std::vector<parser::Event>& alerts,
   }
   // One engine appends an event's overflows in scenario order; a scenario lives in one shard
   // and each shard keeps its own order, so a stable sort restores the single-threaded order.
-  std::stable_sort(merged_.begin(), merged_.end(), [](const Out& a, const Out& b) {
+  auto by_order = [](const Out& a, const Out& b) {
     return a.seq != b.seq ? a.seq < b.seq : a.origin < b.origin;
-  });
-  // drain() may pour reprocessed overflows (pour_now), which uses neither merged_ nor group_.
-  for (size_t i = 0; i < merged_.size();) {
+  };
+  std::stable_sort(merged_.begin(), merged_.end(), by_order);
+  // Event by event: the coordinator's own scenarios take it, then its overflows are drained
+  // (reprocessed ones poured at once), before the next event.
+  std::vector<Out> local_outs;
+  size_t i = 0, l = 0;
+  while (i < merged_.size() || l < round.local.size()) {
+    const uint64_t seq = std::min(i < merged_.size() ? merged_[i].seq : UINT64_MAX,
+                                  l < round.local.size() ? round.local[l].seq : UINT64_MAX);
+    local_outs.clear();
+    if (l < round.local.size() && round.local[l].seq == seq)
+      pour_local(round.local[l++], local_outs);
+    const size_t from = i;
+    while (i < merged_.size() && merged_[i].seq == seq)
+      ++i;
+    if (local_outs.empty() && from == i) continue;
+    std::vector<Out> outs(std::make_move_iterator(merged_.begin() + ptrdiff_t(from)),
+                          std::make_move_iterator(merged_.begin() + ptrdiff_t(i)));
+    for (auto& o : local_outs)
+      outs.push_back(std::move(o));
+    std::stable_sort(outs.begin(), outs.end(), by_order);
     group_.clear();
-    size_t j = i;
-    for (; j < merged_.size() && merged_[j].seq == merged_[i].seq; ++j)
-      group_.push_back(std::move(merged_[j].evt));
-    i = j;
+    for (auto& o : outs)
+      group_.push_back(std::move(o.evt));
     drain(group_, alerts, dump);
   }
   merged_.clear();
+}
+
+void ShardedDetector::pour_local(Item& item, std::vector<Out>& outs) {
+  Shard::Job job;
+  job.items.push_back(std::move(item));
+  local_->process(job, outs);
 }
 
 void ShardedDetector::collect_all(std::vector<parser::Event>& alerts,
@@ -255,7 +306,7 @@ void ShardedDetector::collect_all(std::vector<parser::Event>& alerts,
 }
 
 void ShardedDetector::flush(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump) {
-  if (round_events_ != 0) dispatch();
+  if (round_events_ != 0 || !local_pending_.empty()) dispatch();
   collect_all(alerts, dump);
 }
 
@@ -268,23 +319,50 @@ void ShardedDetector::tick(std::vector<parser::Event>& alerts, std::vector<parse
     for (auto& o : shard->take())
       overflows.push_back(std::move(o.evt));
   }
+  std::vector<Out> local_outs;
+  Shard::Job job{.tick = true, .items = {}};
+  local_->process(job, local_outs);
+  for (auto& o : local_outs)
+    overflows.push_back(std::move(o.evt));
   if (!overflows.empty()) drain(overflows, alerts, dump);
 }
 
 void ShardedDetector::pour_now(const parser::Event& evt, std::vector<parser::Event>& more) {
-  // Only called with nothing in flight (see feed and tick): the shards are idle, and what they
-  // give back is this event's overflows.
-  bool sync = false;
-  route(evt, sync);
+  const bool local = route(evt);
   const std::vector<uint8_t> sent = hits_;
   const uint64_t seq = next_seq_++;
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    if (sent[s] != 0) shards_[s]->send({.tick = false, .items = {Item{seq, evt}}});
-  }
   std::vector<Out> outs;
+  if (local) {
+    Item item{seq, evt};
+    pour_local(item, outs);
+  }
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (sent[s] == 0) continue;
-    for (auto& o : shards_[s]->take())
+    // A shard's scenario takes a reprocessed overflow (a postoverflow set a field it is routed
+    // on): the shard may already be past this event. Its pending results are set aside, the
+    // overflow poured now.
+    size_t ahead = 0;
+    for (const auto& round : inflight_)
+      ahead += round.sent[s];
+    if (ahead != 0 && !warned_late_) {
+      warned_late_ = true;
+      log::get("scenario")
+          ->warn(
+              "a reprocessed overflow reaches a sharded scenario late; use one shard for the "
+              "exact single-threaded order");
+    }
+    Shard& shard = *shards_[s];
+    for (size_t k = shard.early.size(); k < ahead; ++k) {
+      auto r = shard.thread.joinable() ? shard.out.pop().value_or(std::vector<Out>{})
+                                       : std::move(shard.ready.front());
+      if (!shard.thread.joinable()) shard.ready.pop_front();
+      shard.early.push_back(std::move(r));
+    }
+    std::vector<Out> result;
+    Shard::Job job;
+    job.items.push_back({seq, evt});
+    shard.process_now(job, result);
+    for (auto& o : result)
       outs.push_back(std::move(o));
   }
   std::stable_sort(outs.begin(), outs.end(),
@@ -325,6 +403,7 @@ EngineStats ShardedDetector::engine_stats() const {
   EngineStats total;
   for (const auto& shard : shards_)
     total += shard->engine.stats();
+  total += local_->engine.stats();
   return total;
 }
 
@@ -332,20 +411,18 @@ size_t ShardedDetector::bucket_count() const {
   size_t n = 0;
   for (const auto& shard : shards_)
     n += shard->engine.bucket_count();
-  return n;
+  return n + local_->engine.bucket_count();
 }
 
 std::shared_ptr<Engine::Handoff> ShardedDetector::release_buckets() {
-  std::shared_ptr<Engine::Handoff> handoff;
-  for (auto& shard : shards_) {
-    handoff = handoff ? shard->engine.release_buckets_into(std::move(handoff))
-                      : shard->engine.release_buckets();
-  }
+  auto handoff = local_->engine.release_buckets();
+  for (auto& shard : shards_)
+    handoff = shard->engine.release_buckets_into(std::move(handoff));
   return handoff;
 }
 
 size_t ShardedDetector::adopt_buckets(const std::shared_ptr<Engine::Handoff>& handoff) {
-  size_t adopted = 0;
+  size_t adopted = local_->engine.adopt_buckets(handoff);
   for (auto& shard : shards_)
     adopted += shard->engine.adopt_buckets(handoff);
   return adopted;

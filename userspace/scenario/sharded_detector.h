@@ -11,12 +11,16 @@
 //   events in input order, so each bucket sees the same events in the same order;
 // - overflows are merged by (input sequence number, pouring scenario index), which is the order
 //   one Engine appends them in;
-// - an event that a `reprocess: true` scenario may take closes its batch, and the coordinator
-//   waits for every shard before going on, so an overflow fed back reaches every shard before
-//   the next input event, as it does on one thread.
+// - the scenarios an overflow fed back (`reprocess: true`) can reach — those the router cannot
+//   skip for a bare overflow event, typically range or defcon scenarios — are owned by the
+//   coordinator itself, which pours into them while it merges, event by event in input order;
+//   so a reprocessed overflow reaches them before the next input event, as on one thread. (A
+//   postoverflow could set a field that lets a shard's scenario take it: that overflow is then
+//   poured into that shard late, with a warning.)
 // Alerts come out late, by up to a few batches: flush() waits for everything fed so far.
 //
-// What differs from one Engine: the bucket cap is split evenly between the shards, and idle
+// What differs from one Engine: the bucket cap is split evenly between the shards (the
+// coordinator's own scenarios get the same share), and idle
 // bucket collection and bucket ids are per shard (neither shows in alerts for time-ordered
 // input).
 #pragma once
@@ -57,7 +61,7 @@ class ShardedDetector {
   void tick(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump = nullptr);
 
   size_t shards() const { return shards_.size(); }
-  // Per scenario index, the shard that owns it.
+  // Per scenario index, the shard that owns it; shards() for the coordinator's own.
   const std::vector<uint32_t>& assignment() const { return assignment_; }
   const DetectorStats& stats() const { return stats_; }
   // Totals over the shards; exact once flushed.
@@ -81,9 +85,12 @@ class ShardedDetector {
   struct Shard;
   struct Round {
     std::vector<uint8_t> sent;  // per shard: whether it got a batch this round
+    std::vector<Item> local;    // events for the coordinator's own scenarios
   };
 
-  void route(const parser::Event& evt, bool& sync);
+  // Sets hits_ (per shard) and returns whether a coordinator-owned scenario may take it.
+  bool route(const parser::Event& evt);
+  void pour_local(Item& item, std::vector<Out>& outs);
   void dispatch();
   void collect(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump);
   void collect_all(std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump);
@@ -95,8 +102,11 @@ class ShardedDetector {
   const parser::Pipeline* postoverflows_;
   parser::ParseContext* post_ctx_;
   std::vector<uint32_t> assignment_;
-  std::vector<uint8_t> reprocess_;  // per scenario: reprocess: true
+  std::vector<uint8_t> local_owned_;  // per scenario: owned by the coordinator
+  std::unique_ptr<Shard> local_;      // the coordinator's engine
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<Item> local_pending_;
+  bool warned_late_ = false;
   std::deque<Round> inflight_;
   size_t round_events_ = 0;
   uint64_t next_seq_ = 0;

@@ -187,16 +187,20 @@ TEST_F(Sharded, MoreShardsThanScenariosRunsOneShardPerBucketFamily) {
   const auto single = run_single(events);
   ASSERT_FALSE(single.empty());
   EXPECT_EQ(run_sharded(events, 64, nullptr), single);
-  EXPECT_EQ(used_, 6u);  // seven scenarios, two of which share their buckets
+  // Seven scenarios: two share their buckets and test/range (which reprocessed overflows reach)
+  // is the coordinator's.
+  EXPECT_EQ(used_, 5u);
 }
 
-TEST_F(Sharded, ScenariosSharingBucketsLiveInOneShard) {
+TEST_F(Sharded, ScenariosSharingBucketsLiveInOneShardAndOverflowConsumersOnTheCoordinator) {
   load(kMix);
   ShardedDetector detector(*set_, nullptr, nullptr, {.max_buckets = 0, .clock = &clock_}, {}, 6);
   const auto& a = detector.assignment();
   ASSERT_EQ(a.size(), 7u);
-  EXPECT_EQ(a[3], a[4]);  // the two test/http-crawl documents
-  std::vector<size_t> per_shard(detector.shards());
+  EXPECT_EQ(a[3], a[4]);               // the two test/http-crawl documents
+  EXPECT_EQ(a[6], detector.shards());  // test/range
+  EXPECT_LT(a[2], detector.shards());  // test/http-probe (reprocess) runs in a shard
+  std::vector<size_t> per_shard(detector.shards() + 1);
   for (uint32_t s : a)
     ++per_shard[s];
   for (size_t n : per_shard)
