@@ -59,10 +59,17 @@ status=0
 for mix in ssh nginx; do
   if [ "$mix" = ssh ]; then log=$work/ssh.log; args=("${ssh_args[@]}"); n=$lines_ssh
   else log=$work/nginx.log; args=("${nginx_args[@]}"); n=$lines_nginx; fi
+  # Runs alternate between the shard counts, so that load from elsewhere on the machine falls on
+  # all of them alike.
+  for s in $shards_list; do : >"$work/runs.$s"; done
+  for _ in $(seq "$reps"); do
+    for s in $shards_list; do
+      run_once "$log" "$s" "${args[@]}" >>"$work/runs.$s"
+    done
+  done
   base=
   for s in $shards_list; do
-    : >"$work/runs"
-    for _ in $(seq "$reps"); do run_once "$log" "$s" "${args[@]}" >>"$work/runs"; done
+    cp "$work/runs.$s" "$work/runs"
     lps=$(cut -d' ' -f1 "$work/runs" | median)
     wall=$(cut -d' ' -f2 "$work/runs" | median)
     rss=$(cut -d' ' -f3 "$work/runs" | median)

@@ -166,8 +166,13 @@ ShardedDetector::ShardedDetector(const ScenarioSet& scenarios,
   local_owned_.resize(scenarios.size());
   for (uint32_t i : candidates_)
     local_owned_[i] = 1;
-  const size_t n =
-      std::max<size_t>(1, std::min(resolve(shards), family_count(scenarios, local_owned_)));
+  size_t n = std::max<size_t>(1, std::min(resolve(shards), family_count(scenarios, local_owned_)));
+  if (resolve(shards) == 1) {
+    // One shard: it owns every scenario and takes each event at once, as Detector does.
+    direct_ = true;
+    std::fill(local_owned_.begin(), local_owned_.end(), 0);
+    n = 1;
+  }
   assignment_ = partition(scenarios, n, local_owned_);
   EngineOptions shard_options = options;
   if (options.max_buckets != 0) shard_options.max_buckets = (options.max_buckets + n - 1) / n;
@@ -209,6 +214,12 @@ bool ShardedDetector::route(const parser::Event& evt) {
 
 void ShardedDetector::feed(parser::Event&& evt, std::vector<parser::Event>& alerts,
                            std::vector<parser::Event>* dump) {
+  if (direct_) {
+    group_.clear();
+    shards_[0]->engine.pour(evt, group_);
+    if (!group_.empty()) drain(group_, alerts, dump);
+    return;
+  }
   const uint64_t seq = next_seq_++;
   const bool local = route(evt);
   size_t last = hits_.size();

@@ -39,8 +39,9 @@ namespace phalanx::scenario {
 class ShardedDetector {
  public:
   // `shards` 0: one per core. The shards actually run are at most the number of bucket
-  // families (scenarios sharing buckets count once); with one, everything runs on the caller's
-  // thread. `options.max_buckets` is split evenly between the shards.
+  // families (scenarios sharing buckets count once). With `shards` 1 everything runs on the
+  // caller's thread, event by event, exactly as Detector (no batching, no delay).
+  // `options.max_buckets` is split evenly between the shards.
   ShardedDetector(const ScenarioSet& scenarios, const parser::Pipeline* postoverflows,
                   parser::ParseContext* post_ctx, EngineOptions options, expr::RunContext run,
                   size_t shards);
@@ -107,6 +108,7 @@ class ShardedDetector {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<Item> local_pending_;
   bool warned_late_ = false;
+  bool direct_ = false;  // one shard, on the caller's thread, event by event
   std::deque<Round> inflight_;
   size_t round_events_ = 0;
   uint64_t next_seq_ = 0;
