@@ -167,7 +167,25 @@ ShardedDetector::ShardedDetector(const ScenarioSet& scenarios,
   for (uint32_t i : candidates_)
     local_owned_[i] = 1;
   size_t n = std::max<size_t>(1, std::min(resolve(shards), family_count(scenarios, local_owned_)));
-  if (resolve(shards) == 1) {
+  // A filter that changes the event (evt.SetMeta, as the hub's http-cve-probing and
+  // http-technology-probing do) is seen by the scenarios after it, and one engine queues the
+  // event as it is at its first match: both cross shards, so such content runs on one.
+  const Scenario* mutating = nullptr;
+  for (const auto& s : scenarios.scenarios()) {
+    if (s.config.filter.find("SetMeta") != std::string::npos ||
+        s.config.filter.find("SetParsed") != std::string::npos) {
+      mutating = &s;
+      break;
+    }
+  }
+  if (mutating != nullptr && resolve(shards) > 1) {
+    log::get("scenario")
+        ->info(
+            "scenario {} changes the event in its filter: scenarios run on one thread so the "
+            "alerts stay those of one thread",
+            mutating->name());
+  }
+  if (resolve(shards) == 1 || mutating != nullptr) {
     // One shard: it owns every scenario and takes each event at once, as Detector does.
     direct_ = true;
     std::fill(local_owned_.begin(), local_owned_.end(), 0);

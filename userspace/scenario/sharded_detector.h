@@ -19,6 +19,10 @@
 //   poured into that shard late, with a warning.)
 // Alerts come out late, by up to a few batches: flush() waits for everything fed so far.
 //
+// Content with a filter that changes the event (evt.SetMeta / SetParsed) runs on one shard:
+// later filters see the change and one engine queues the event as it is at its first match,
+// which no split of the scenarios keeps.
+//
 // What differs from one Engine: the bucket cap is split evenly between the shards (the
 // coordinator's own scenarios get the same share), and idle
 // bucket collection and bucket ids are per shard (neither shows in alerts for time-ordered

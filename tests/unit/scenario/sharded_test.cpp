@@ -207,6 +207,34 @@ TEST_F(Sharded, ScenariosSharingBucketsLiveInOneShardAndOverflowConsumersOnTheCo
     EXPECT_GE(n, 1u);
 }
 
+TEST_F(Sharded, AFilterThatChangesTheEventKeepsEveryScenarioOnOneShard) {
+  // The second scenario only matches events the first one's filter tagged.
+  load(R"(type: trigger
+name: test/tag
+description: d
+filter: evt.Meta.log_type == 'ssh_failed-auth' && evt.SetMeta('tagged', 'yes')
+groupby: evt.Meta.source_ip
+blackhole: 1m
+labels:
+  remediation: true
+---
+type: leaky
+name: test/tagged
+description: d
+filter: evt.Meta.log_type == 'ssh_failed-auth' && evt.Meta.tagged == 'yes'
+groupby: evt.Meta.source_ip
+capacity: 2
+leakspeed: 10s
+labels:
+  remediation: true
+)");
+  const auto events = generate(600, 5);
+  const auto single = run_single(events);
+  ASSERT_FALSE(single.empty());
+  EXPECT_EQ(run_sharded(events, 2, nullptr), single);
+  EXPECT_EQ(used_, 1u);
+}
+
 TEST_F(Sharded, OneShardRunsOnTheCallersThreadWithTheSameAlerts) {
   load(kMix);
   const auto events = generate(800, 3);
