@@ -24,9 +24,8 @@
 // which no split of the scenarios keeps.
 //
 // What differs from one Engine: the bucket cap is split evenly between the shards (the
-// coordinator's own scenarios get the same share), and idle
-// bucket collection and bucket ids are per shard (neither shows in alerts for time-ordered
-// input).
+// coordinator's own scenarios get the same share), and idle bucket collection and bucket ids
+// are per shard (neither shows in alerts for time-ordered input).
 #pragma once
 
 #include <deque>
