@@ -11,6 +11,7 @@
 #include "cli/content.h"
 #include "core/yaml.h"
 #include "scenario/detector.h"
+#include "scenario/sharded_detector.h"
 
 namespace phalanx {
 namespace {
@@ -58,6 +59,11 @@ TEST_P(GoldenScenarios, AlertsAreExactlyTheExpectedOnes) {
   parser::ParseContext post_ctx{.run = &run, .enrichers = content->enrichers.get()};
   scenario::Detector detector(*content->scenarios, content->postoverflows.get(), &post_ctx, {},
                               run);
+  // The same input over three scenario threads must give the same alerts in the same order.
+  parser::ParseContext sharded_post_ctx{.run = &run, .enrichers = content->enrichers.get()};
+  scenario::ShardedDetector sharded(*content->scenarios, content->postoverflows.get(),
+                                    &sharded_post_ctx, {}, run, 3);
+  std::vector<parser::Event> sharded_alerts;
   std::ifstream in(GetParam() + "/input.log", std::ios::binary);
   ASSERT_TRUE(in) << "no input.log in " << GetParam();
   const std::string type = root["type"].as<std::string>();
@@ -68,8 +74,12 @@ TEST_P(GoldenScenarios, AlertsAreExactlyTheExpectedOnes) {
     parser::Event evt = parser::make_line_event(raw, type, "input.log", now);
     auto ok = lp.parse(evt);
     ASSERT_TRUE(ok) << ok.error().message();
-    if (*ok && !evt.whitelisted) detector.feed(evt, alerts);
+    if (*ok && !evt.whitelisted) {
+      detector.feed(evt, alerts);
+      sharded.feed(std::move(evt), sharded_alerts);
+    }
   }
+  sharded.flush(sharded_alerts);
   std::vector<AlertKey> got;
   for (const auto& evt : alerts) {
     for (const auto& a : evt.overflow->api_alerts) {
@@ -80,6 +90,12 @@ TEST_P(GoldenScenarios, AlertsAreExactlyTheExpectedOnes) {
       EXPECT_FALSE(a.events.empty());
     }
   }
+  std::vector<AlertKey> got_sharded;
+  for (const auto& evt : sharded_alerts) {
+    for (const auto& a : evt.overflow->api_alerts)
+      got_sharded.emplace_back(a.scenario, a.source.scope, a.source.value, a.events_count);
+  }
+  EXPECT_EQ(got_sharded, got) << "one thread:\n" << show(got) << "3 shards:\n" << show(got_sharded);
   std::sort(want.begin(), want.end());
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, want) << "want:\n" << show(want) << "got:\n" << show(got);

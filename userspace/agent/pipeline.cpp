@@ -7,7 +7,7 @@
 
 #include "core/bounded_queue.h"
 #include "core/log.h"
-#include "scenario/detector.h"
+#include "scenario/sharded_detector.h"
 
 namespace phalanx::agent {
 namespace {
@@ -132,10 +132,13 @@ void Pipeline::start() {
     expr::RunContext run{.data_files = im.content.data_files.get(),
                          .stash = im.content.stash.get()};
     parser::ParseContext post_ctx{.run = &run, .enrichers = im.content.enrichers.get()};
-    scenario::Detector detector(*im.content.scenarios, im.content.postoverflows.get(), &post_ctx,
-                                {.max_buckets = im.options.max_buckets, .clock = &clock}, run);
+    scenario::ShardedDetector detector(*im.content.scenarios, im.content.postoverflows.get(),
+                                       &post_ctx,
+                                       {.max_buckets = im.options.max_buckets, .clock = &clock},
+                                       run, scenario::ShardedDetector::resolve(im.options.shards));
+    shards_ = detector.shards();
     if (im.handoff_in) {
-      adopted_ = detector.engine().adopt_buckets(im.handoff_in);
+      adopted_ = detector.adopt_buckets(im.handoff_in);
       im.handoff_in.reset();
       log::get("agent")->info("{} live bucket(s) carried over from before the reload",
                               adopted_.load());
@@ -165,8 +168,11 @@ void Pipeline::start() {
     bool open = true;
     while (open) {
       open = im.events.pop_batch(batch, kBatch, wait);
+      for (auto& p : batch)
+        detector.feed(std::move(p.event), out);
+      // Nothing waits for a batch to fill: what was taken is poured before the next wait.
+      if (!batch.empty()) detector.flush(out);
       for (auto& p : batch) {
-        detector.feed(p.event, out);
         const auto took = clock.now() - p.read_at;
         const auto us = static_cast<uint64_t>(std::max<int64_t>(
             0, std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
@@ -175,19 +181,20 @@ void Pipeline::start() {
         uint64_t seen = stats_.latency_us_max.load(std::memory_order_relaxed);
         while (us > seen && !stats_.latency_us_max.compare_exchange_weak(seen, us)) {
         }
-        if (!out.empty()) deliver();
       }
+      deliver();
       batch.clear();
       if (const auto now = std::chrono::steady_clock::now(); now >= next_tick) {
         detector.tick(out);
         deliver();
         next_tick = now + im.options.tick;
       }
-      bucket_count_.store(detector.engine().bucket_count(), std::memory_order_relaxed);
+      bucket_count_.store(detector.bucket_count(), std::memory_order_relaxed);
     }
+    detector.flush(out);
     deliver();
     // The live buckets outlive this detector, in case a reload wants them.
-    im.handoff_out = detector.engine().release_buckets();
+    im.handoff_out = detector.release_buckets();
   });
 }
 

@@ -8,6 +8,9 @@
 //                                                                        │
 //                                                   detector thread ◀────┘ ──▶ on_alerts
 //
+// With `shards` above one, the detector thread routes the events to scenario threads that each
+// own some scenarios' buckets (scenario/sharded_detector.h); the alerts are the same.
+//
 // Both queues are bounded: when detection falls behind, push() blocks and the sources slow
 // down; nothing is dropped and memory stays bounded. Lines are taken in small batches so that
 // a busy queue costs one lock per batch, and nothing waits for a batch to fill, so a single
@@ -32,6 +35,7 @@ namespace phalanx::agent {
 
 struct PipelineOptions {
   size_t workers = 0;                   // parser threads; 0: one per core
+  size_t shards = 1;                    // scenario threads (ShardedDetector); 0: one per core
   size_t queue_capacity = 16384;        // lines (and parsed events) waiting; push() blocks beyond
   size_t max_buckets = 1000000;         // live buckets above which the least recent are evicted
   std::chrono::milliseconds tick{200};  // bucket timers are checked at least this often
@@ -80,6 +84,8 @@ class Pipeline final : public acquisition::Sink {
 
   const PipelineStats& stats() const { return stats_; }
   size_t workers() const { return workers_; }
+  // Scenario threads actually run (known once the detector thread has started).
+  size_t shards() const { return shards_.load(); }
   size_t line_queue_depth() const;
   size_t event_queue_depth() const;
   // Snapshots maintained by the detector thread, for metrics.
@@ -102,6 +108,7 @@ class Pipeline final : public acquisition::Sink {
   PipelineStats stats_;
   size_t workers_ = 1;
   std::atomic<size_t> bucket_count_{0};
+  std::atomic<size_t> shards_{0};
   std::atomic<size_t> adopted_{0};
 };
 

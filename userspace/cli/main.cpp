@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("-o,--output", replay_output, "human (alert table) or json (alert lines)")
       ->check(CLI::IsMember({"human", "json"}));
   replay_cmd->add_option("--workers", replay.workers, "Parser threads (0: one per core)");
+  replay_cmd
+      ->add_option("--shards", replay.shards,
+                   "Scenario threads, each owning some scenarios' buckets (0: one per core); the "
+                   "alerts are the same for any count")
+      ->check(CLI::Range(0, 256));
   replay_cmd->add_option("--max-buckets", replay.max_buckets,
                          "Evict the least recently fed buckets above this many (0: no cap)");
   add_content_flags(replay_cmd, replay.content, replay_year);

@@ -16,7 +16,7 @@
 #include "cli/output.h"
 #include "core/bounded_queue.h"
 #include "lapi/alert_json.h"
-#include "scenario/detector.h"
+#include "scenario/sharded_detector.h"
 
 namespace phalanx::cli {
 namespace {
@@ -89,8 +89,11 @@ int run_replay(const ReplayOptions& opts) {
 
   expr::RunContext post_run{.data_files = content->data_files.get(), .stash = content->stash.get()};
   parser::ParseContext post_ctx{.run = &post_run, .enrichers = content->enrichers.get()};
-  scenario::Detector detector(*content->scenarios, content->postoverflows.get(), &post_ctx,
-                              {.max_buckets = opts.max_buckets, .clock = nullptr}, post_run);
+  // The scenarios run on `shards` threads (one: on this thread); the alerts come out the same,
+  // in the same order, whatever the count.
+  scenario::ShardedDetector detector(*content->scenarios, content->postoverflows.get(), &post_ctx,
+                                     {.max_buckets = opts.max_buckets, .clock = nullptr}, post_run,
+                                     scenario::ShardedDetector::resolve(opts.shards));
   Counters c;
   std::vector<parser::Event> alerts;
   size_t alert_count = 0;
@@ -122,7 +125,7 @@ int run_replay(const ReplayOptions& opts) {
       ++c.whitelisted;
     } else {
       ++c.parsed;
-      detector.feed(evt, alerts);
+      detector.feed(std::move(evt), alerts);
       if (!alerts.empty()) emit();
     }
   };
@@ -209,9 +212,11 @@ int run_replay(const ReplayOptions& opts) {
     reader.join();
     closer.join();
   }
+  detector.flush(alerts);
+  emit();
   progress.finish();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const auto& es = detector.engine().stats();
+  const auto es = detector.engine_stats();
   std::ostream& summary = opts.json ? std::cerr : std::cout;
   if (!opts.json) {
     summary << fmt::format("\nreplayed {} with {}\n", opts.file, content->description);
@@ -220,10 +225,10 @@ int run_replay(const ReplayOptions& opts) {
   }
   summary << fmt::format(
       "lines read {}, parsed {}, unparsed {}, whitelisted {}, errors {}; poured {}, alerts {}, "
-      "live buckets {}, evicted {} — {:.0f} lines/s ({} worker{})\n",
+      "live buckets {}, evicted {} — {:.0f} lines/s ({} worker{}, {} shard{})\n",
       c.read, c.parsed, c.unparsed, c.whitelisted, c.errors, es.poured, alert_count,
-      detector.engine().bucket_count(), es.evicted, seconds > 0 ? double(c.read) / seconds : 0.0,
-      workers, workers == 1 ? "" : "s");
+      detector.bucket_count(), es.evicted, seconds > 0 ? double(c.read) / seconds : 0.0, workers,
+      workers == 1 ? "" : "s", detector.shards(), detector.shards() == 1 ? "" : "s");
   return kExitOk;
 }
 

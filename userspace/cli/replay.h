@@ -13,6 +13,8 @@ struct ReplayOptions {
   bool json = false;
   // Parser threads; the scenarios run on the calling thread in input order. 0: one per core.
   size_t workers = 1;
+  // Scenario threads (ShardedDetector); the alerts are the same for any count. 0: one per core.
+  size_t shards = 1;
   // Live buckets above which the least recently fed are evicted (0: no cap).
   size_t max_buckets = 0;
   ContentOptions content;

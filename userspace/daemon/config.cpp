@@ -229,6 +229,7 @@ void read_agent(Reader& r, const YAML::Node& n, Config& c) {
   if (!a.agent.content.config_dir.empty() && !a.agent.content.hub_dir.empty())
     r.fail(n, "content", "content and hub exclude each other");
   a.agent.pipeline.workers = static_cast<size_t>(count(r, n, "workers", 0, 0, 256));
+  a.agent.pipeline.shards = static_cast<size_t>(count(r, n, "shards", 1, 0, 256));
   a.agent.pipeline.queue_capacity = static_cast<size_t>(count(r, n, "queue", 16384, 1, 1 << 24));
   a.agent.pipeline.max_buckets =
       static_cast<size_t>(count(r, n, "max_buckets", 1000000, 0, 1LL << 32));

@@ -16,6 +16,8 @@
 //     hub: /path/to/crowdsec/hub       # or CrowdSec hub content, with
 //     collections: [crowdsecurity/sshd]
 //     workers: 0                       # parser threads (0: one per core)
+//     shards: 1                        # scenario threads, each owning some scenarios'
+//                                      # buckets (0: one per core); same alerts for any count
 //     queue: 16384                     # lines waiting before sources are slowed down
 //     max_buckets: 1000000
 //     machine_id: myhost               # the name alerts carry (default: the host name)

@@ -139,8 +139,11 @@ struct Engine::Handoff {
 };
 
 std::shared_ptr<Engine::Handoff> Engine::release_buckets() {
-  auto h = std::make_shared<Handoff>();
-  h->buckets.reserve(buckets_.size());
+  return release_buckets_into(std::make_shared<Handoff>());
+}
+
+std::shared_ptr<Engine::Handoff> Engine::release_buckets_into(std::shared_ptr<Handoff> h) {
+  h->buckets.reserve(h->buckets.size() + buckets_.size());
   for (auto& [key, bucket] : buckets_) {
     const Scenario& owner = scenarios_.scenarios()[bucket.owner];
     bucket.queue_object.reset();  // a view of the queue; made again where the bucket lands
@@ -161,21 +164,34 @@ size_t Engine::adopt_buckets(const std::shared_ptr<Handoff>& handoff) {
   std::unordered_map<std::string, uint32_t> by_id;  // name + '\n' + hash -> index here
   for (const auto& s : scenarios_.scenarios())
     by_id.emplace(s.name() + "\n" + s.hash, s.index);
+  // A shard takes only the buckets of its own scenarios and leaves the rest for the others.
+  auto mine = [&](uint32_t index) { return options_.owned == nullptr || (*options_.owned)[index]; };
   size_t adopted = 0;
+  std::vector<Handoff::Item> rest;
   for (auto& item : handoff->buckets) {
     auto it = by_id.find(item.name + "\n" + item.hash);
     if (it == by_id.end()) continue;
+    if (!mine(it->second)) {
+      rest.push_back(std::move(item));
+      continue;
+    }
     const Scenario& s = scenarios_.scenarios()[it->second];
     item.bucket.owner = s.index;
     item.bucket.id = next_bucket_id_++;
     if (buckets_.emplace(Key{s.family, item.group}, std::move(item.bucket)).second) ++adopted;
   }
+  std::vector<Handoff::Hidden> hidden_rest;
   for (auto& hidden : handoff->blackholes) {
     auto it = by_id.find(hidden.name + "\n" + hidden.hash);
-    if (it != by_id.end()) blackholes_[it->second] = std::move(hidden.until);
+    if (it == by_id.end()) continue;
+    if (!mine(it->second)) {
+      hidden_rest.push_back(std::move(hidden));
+      continue;
+    }
+    blackholes_[it->second] = std::move(hidden.until);
   }
-  handoff->buckets.clear();
-  handoff->blackholes.clear();
+  handoff->buckets = std::move(rest);
+  handoff->blackholes = std::move(hidden_rest);
   return adopted;
 }
 
@@ -214,7 +230,11 @@ size_t Engine::bucket_bytes() const {
 
 void Engine::pour(const Event& evt, std::vector<Event>& out) {
   ++stats_.events;
+  origins_.clear();
   scenarios_.candidates(evt, candidates_);
+  if (options_.owned != nullptr) {
+    std::erase_if(candidates_, [&](uint32_t i) { return (*options_.owned)[i] == 0; });
+  }
   if (candidates_.empty()) return;
   EventPtr shared;
   Event& mutable_evt = const_cast<Event&>(evt);  // filters may call SetMeta, as in the hub
@@ -244,7 +264,9 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
       group.assign(g->as_string());
     }
     if (!shared) shared = std::make_shared<const Event>(evt);
+    const size_t before = out.size();
     pour_bucket(s, Key{s.family, std::move(group)}, shared, out);
+    origins_.resize(origins_.size() + (out.size() - before), index);
     // What the bucket ran (distinct, conditions, overflows) may have changed the event.
     memo_.reset();
   }

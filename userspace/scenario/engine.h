@@ -4,7 +4,8 @@
 //
 // Time is data: in time-machine mode (replay) a bucket runs on the event's MarshaledTime, in
 // live mode on the injected clock. One Engine owns its buckets and is used from one thread;
-// several engines over one ScenarioSet shard the buckets by key (see Shards in detector.h).
+// several engines over one ScenarioSet split the scenarios between them (EngineOptions::owned,
+// see ShardedDetector in sharded_detector.h).
 #pragma once
 
 #include <memory>
@@ -29,6 +30,9 @@ struct EngineOptions {
   size_t max_buckets = 0;
   // "now" for live-mode buckets; null: the system clock.
   const Clock* clock = nullptr;
+  // Sharded detection (see sharded_detector.h): per scenario index, whether this engine pours
+  // into it. Null: every scenario.
+  const std::vector<uint8_t>* owned = nullptr;
 };
 
 struct EngineStats {
@@ -55,6 +59,9 @@ class Engine {
   // whose filter matches it. Overflows that carry an alert are appended to `out` as events of
   // type kOverflow.
   void pour(const parser::Event& evt, std::vector<parser::Event>& out);
+  // For each overflow the last pour() appended to `out`, the index of the scenario that poured
+  // it (overflows come out in that order; ShardedDetector merges shards by it).
+  const std::vector<uint32_t>& last_origins() const { return origins_; }
   // Live mode: ends the buckets whose lifetime passed by the clock's now (leaky, conditional
   // and bayesian buckets die silently; counters overflow).
   void tick(std::vector<parser::Event>& out);
@@ -67,6 +74,8 @@ class Engine {
   // hash) and drops the rest (the scenario changed or is gone). Returns the buckets adopted.
   struct Handoff;
   std::shared_ptr<Handoff> release_buckets();
+  // The same, appended to an existing handoff (the shards of a ShardedDetector add to one).
+  std::shared_ptr<Handoff> release_buckets_into(std::shared_ptr<Handoff> handoff);
   size_t adopt_buckets(const std::shared_ptr<Handoff>& handoff);
   const EngineStats& stats() const { return stats_; }
   // Bytes held by live buckets, without the events they queue (those are shared between
@@ -107,6 +116,7 @@ class Engine {
   std::vector<std::unordered_map<std::string, TimePoint>> blackholes_;
   EngineStats stats_;
   std::vector<uint32_t> candidates_;
+  std::vector<uint32_t> origins_;
   // The newest event time seen in time-machine mode: buckets idle past it are collectable.
   TimePoint horizon_{};
   size_t next_collect_ = 4096;

@@ -37,7 +37,7 @@ class PhalanxdAgentTest : public ::testing::Test {
         << "db: sqlite://" << dir_ << "/phalanx.db\n"
         << "data_dir: " << dir_ << "/state\n"
         << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n  acquis_dir: " << dir_
-        << "/acquis.d\n  machine_id: test-host\n  workers: 2\n"
+        << "/acquis.d\n  machine_id: test-host\n  workers: 2\n  shards: 2\n"
         << "lapi:\n  listen: 127.0.0.1:0\n";
     auto store = storage::open_store("sqlite://" + dir_ + "/phalanx.db");
     ASSERT_TRUE(store) << store.error().message();
@@ -409,6 +409,24 @@ TEST_F(PhalanxdAgentTest, CheckPrintsEveryProblem) {
   EXPECT_NE(out.find("acquis.yaml:4"), std::string::npos) << out;
   EXPECT_NE(out.find("none.yaml"), std::string::npos) << out;
   EXPECT_NE(out.find("3 error(s)"), std::string::npos) << out;
+}
+
+TEST_F(PhalanxdAgentTest, CheckRejectsAShardCountOutOfRange) {
+  for (const char* bad : {"-1", "257", "two"}) {
+    std::ofstream(dir_ + "/bad.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                      << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n"
+                                      << "  shards: " << bad << "\n";
+    std::string out;
+    EXPECT_EQ(DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir_ + "/bad.yaml"}, out), 1)
+        << bad << ": " << out;
+    EXPECT_NE(out.find("shards"), std::string::npos) << bad << ": " << out;
+  }
+  std::ofstream(dir_ + "/good.yaml") << "db: sqlite://" << dir_ << "/phalanx.db\n"
+                                     << "agent:\n  acquis: " << dir_ << "/acquis.yaml\n"
+                                     << "  shards: 0\n";
+  std::string out;
+  EXPECT_EQ(DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir_ + "/good.yaml"}, out), 0)
+      << out;
 }
 
 }  // namespace
