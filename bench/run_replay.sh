@@ -17,6 +17,7 @@
 # are compared, not wall times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$(pwd)
 lines_ssh=${LINES_SSH:-200000}
 lines_nginx=${LINES_NGINX:-200000}
@@ -42,7 +43,6 @@ ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecuri
 nginx_args=(--type nginx --collection crowdsecurity/nginx --collection crowdsecurity/base-http-scenarios
             --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # One run: prints "lines_per_s wall_s rss_kb alerts".
 run_once() {

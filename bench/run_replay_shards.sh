@@ -13,6 +13,7 @@
 #   PHALANX_HUB_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$(pwd)
 lines_ssh=${LINES_SSH:-200000}
 lines_nginx=${LINES_NGINX:-100000}
@@ -41,7 +42,6 @@ ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecuri
 nginx_args=(--type nginx --collection crowdsecurity/nginx --collection crowdsecurity/base-http-scenarios
             --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # One run: prints "lines_per_s wall_s rss_kb"; the alerts go to $work/alerts.<shards>.json.
 run_once() {
