@@ -4,6 +4,7 @@
 // `reprocess` overflows go back into the scenarios, and the rest come out as alerts.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "parser/event.h"
@@ -17,6 +18,17 @@ struct DetectorStats {
   uint64_t whitelisted = 0;  // overflows dropped by a postoverflow whitelist
   uint64_t reprocessed = 0;  // overflows fed back into the scenarios
 };
+
+// Where a reprocessed overflow is poured back; what overflows in turn goes to the second argument.
+using Repour = std::function<void(const parser::Event&, std::vector<parser::Event>&)>;
+
+// The overflow handling every detector shares: each overflow, in order, runs the postoverflows
+// (`postoverflows` and `post_ctx` may be null), goes to `dump` when given, is dropped when
+// whitelisted, is poured back through `repour` when it asks for reprocess (the overflows that
+// causes are appended and handled in turn), and comes out in `alerts`. Counts into `stats`.
+void drain_overflows(std::vector<parser::Event>& overflows, const parser::Pipeline* postoverflows,
+                     parser::ParseContext* post_ctx, const Repour& repour, DetectorStats& stats,
+                     std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump);
 
 class Detector {
  public:

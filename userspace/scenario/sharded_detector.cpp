@@ -402,30 +402,10 @@ void ShardedDetector::pour_now(const parser::Event& evt, std::vector<parser::Eve
 
 void ShardedDetector::drain(std::vector<parser::Event>& overflows,
                             std::vector<parser::Event>& alerts, std::vector<parser::Event>* dump) {
-  // As Detector::drain: reprocessed overflows may overflow other buckets in turn.
-  for (size_t i = 0; i < overflows.size(); ++i) {
-    parser::Event evt = std::move(overflows[i]);
-    if (postoverflows_ != nullptr && post_ctx_ != nullptr) {
-      if (auto r = postoverflows_->parse(evt, *post_ctx_); !r) {
-        log::get("scenario")->warn("postoverflow failed: {}", r.error().message());
-      }
-    }
-    if (dump != nullptr) dump->push_back(evt);
-    if (evt.whitelisted || evt.overflow->whitelisted) {
-      ++stats_.whitelisted;
-      log::get("scenario")->info("{} is whitelisted, skip", evt.overflow->alert()->message);
-      continue;
-    }
-    if (evt.overflow->reprocess) {
-      ++stats_.reprocessed;
-      std::vector<parser::Event> more;
-      pour_now(evt, more);
-      for (auto& m : more)
-        overflows.push_back(std::move(m));
-    }
-    ++stats_.alerts;
-    alerts.push_back(std::move(evt));
-  }
+  drain_overflows(
+      overflows, postoverflows_, post_ctx_,
+      [this](const parser::Event& evt, std::vector<parser::Event>& more) { pour_now(evt, more); },
+      stats_, alerts, dump);
 }
 
 EngineStats ShardedDetector::engine_stats() const {
