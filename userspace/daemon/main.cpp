@@ -117,7 +117,9 @@ void reload(daemon::Config& config, const ConfigLoader& load, lapi::Lapi* lapi,
     log->error("reload refused, nothing changed: {}", fresh.error().message());
     return;
   }
-  if (fresh->agent.machine_id.empty()) fresh->agent.machine_id = daemon::default_machine_id();
+  // As at start: an agent without a machine id goes by the host's.
+  if (fresh->agent.enabled && fresh->agent.machine_id.empty())
+    fresh->agent.machine_id = daemon::default_machine_id();
   for (const auto& key : daemon::restart_only_changes(config, *fresh))
     log->warn("reload: {} changed; that takes a restart", key);
   bool complete = true;

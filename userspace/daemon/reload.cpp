@@ -28,12 +28,15 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   if (running.data_dir != reloaded.data_dir) out.emplace_back("data_dir");
   if (running.lapi_enabled != reloaded.lapi_enabled) out.emplace_back("lapi.enabled");
   if (running.agent.enabled != reloaded.agent.enabled) out.emplace_back("agent.enabled");
-  if (running.agent.machine_id != reloaded.agent.machine_id) out.emplace_back("agent.machine_id");
-  const auto& ra = running.agent.remote;
-  const auto& rb = reloaded.agent.remote;
-  if (ra.credentials_file != rb.credentials_file || ra.url != rb.url || ra.login != rb.login ||
-      ra.password != rb.password)
-    out.emplace_back("agent.lapi");
+  // The agent's identity matters only where an agent runs.
+  if (running.agent.enabled && reloaded.agent.enabled) {
+    if (running.agent.machine_id != reloaded.agent.machine_id) out.emplace_back("agent.machine_id");
+    const auto& ra = running.agent.remote;
+    const auto& rb = reloaded.agent.remote;
+    if (ra.credentials_file != rb.credentials_file || ra.url != rb.url || ra.login != rb.login ||
+        ra.password != rb.password)
+      out.emplace_back("agent.lapi");
+  }
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include "daemon/config.h"
+#include "daemon/reload.h"
+#include "profiles/profiles.h"
 
 namespace phalanx::daemon {
 namespace {
@@ -134,6 +136,46 @@ lapi:
                    "agent.yaml");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->agent.remote.url, "/run/phalanx/lapi.sock");
+}
+
+// SIGHUP: what a reload cannot apply is named by its key; the agent's identity only counts where
+// an agent runs.
+TEST(DaemonReload, RestartOnlyChangesAreNamedByKey) {
+  auto a = parse_config("db: sqlite:///tmp/a.db\nlapi: {listen: 127.0.0.1:8080}\n", "a");
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_TRUE(restart_only_changes(*a, *a).empty());
+  auto b = parse_config(
+      "db: sqlite:///tmp/b.db\nallow_list: [203.0.113.0/24]\nlog_level: debug\n"
+      "lapi: {listen: 127.0.0.1:8081}\n",
+      "b");
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ(restart_only_changes(*a, *b), (std::vector<std::string>{"lapi.listen", "db"}));
+  auto c = *a;
+  c.agent.machine_id = "other";
+  EXPECT_EQ(restart_only_changes(*a, c), (std::vector<std::string>{"agent.machine_id"}));
+  auto no_agent = *a;
+  no_agent.agent.enabled = false;
+  auto no_agent_renamed = no_agent;
+  no_agent_renamed.agent.machine_id = "other";
+  EXPECT_TRUE(restart_only_changes(no_agent, no_agent_renamed).empty());
+  EXPECT_EQ(restart_only_changes(*a, no_agent), (std::vector<std::string>{"agent.enabled"}));
+}
+
+TEST(DaemonReload, AlertPolicyLoadsTheProfilesAndTheAllowList) {
+  Config c;  // the shipped profiles
+  c.allow_list = {"203.0.113.0/24"};
+  auto policy = load_alert_policy(c);
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_EQ(policy->profiles->size(), 2u);
+  EXPECT_FALSE(policy->allow_list->refusal("Ip", "203.0.113.5").empty());
+  EXPECT_TRUE(policy->allow_list->refusal("Ip", "198.51.100.5").empty());
+  c.allow_list = {"not-an-address"};
+  policy = load_alert_policy(c);
+  ASSERT_FALSE(policy);
+  EXPECT_NE(policy.error().message().find("allow_list"), std::string::npos);
+  c.allow_list.clear();
+  c.profiles_path = "/nonexistent/profiles.yaml";
+  EXPECT_FALSE(load_alert_policy(c));
 }
 
 }  // namespace
