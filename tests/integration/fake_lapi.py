@@ -7,9 +7,11 @@
 #   GET  /control/usage                                            usage-metrics bodies received
 # and serving GET /v1/decisions/stream (startup=true: every live decision; otherwise what
 # changed since the previous request) and POST /v1/usage-metrics (201).
-# Usage: fake_lapi.py PORT_FILE [--port N]   (binds 127.0.0.1:N, default any free port, and
-# writes the port to PORT_FILE)
+# Usage: fake_lapi.py PORT_FILE [--port N] [--state FILE]   (binds 127.0.0.1:N, default any free
+# port, and writes the port to PORT_FILE; with --state the decisions are kept in FILE, as a real
+# LAPI keeps them in its database, so that a restarted LAPI serves the ones it had)
 import json
+import os
 import sys
 import threading
 import time
@@ -20,6 +22,26 @@ lock = threading.Lock()
 decisions = {}  # id -> row with "expires"
 pending_new, pending_deleted, raw_rows, usage = [], [], [], []
 next_id = [1]
+state_file = None
+
+
+def save_state():
+    # Called with the lock held; replaced whole, so a reader never sees half a file.
+    if state_file is None:
+        return
+    with open(state_file + ".tmp", "w") as f:
+        json.dump({"next_id": next_id[0], "decisions": list(decisions.values())}, f)
+    os.replace(state_file + ".tmp", state_file)
+
+
+def load_state():
+    if state_file is None or not os.path.exists(state_file):
+        return
+    with open(state_file) as f:
+        saved = json.load(f)
+    next_id[0] = saved["next_id"]
+    for d in saved["decisions"]:
+        decisions[d["id"]] = d
 
 
 def row(d):
@@ -81,11 +103,13 @@ class Handler(BaseHTTPRequestHandler):
                 next_id[0] += 1
                 decisions[d["id"]] = d
                 pending_new.append(d)
+                save_state()
             elif path == "/control/delete":
                 for i in [i for i, d in decisions.items() if d["value"] == body["value"]]:
                     d = decisions.pop(i)
                     d["expires"] = time.time() - 1
                     pending_deleted.append(row(d))
+                save_state()
             elif path == "/control/raw":
                 raw_rows.append(body)
             else:
@@ -94,7 +118,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 ThreadingHTTPServer.allow_reuse_address = True
-port = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == "--port" else 0
+args = sys.argv[2:]
+port = int(args[args.index("--port") + 1]) if "--port" in args else 0
+state_file = args[args.index("--state") + 1] if "--state" in args else None
+load_state()
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 with open(sys.argv[1], "w") as f:
     f.write(str(server.server_address[1]))
