@@ -10,9 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <mutex>
 
 #include "agent/agent.h"
 #include "agent/lapi_client.h"
@@ -43,23 +41,6 @@ void ensure_sqlite_dir(const std::string& url) {
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
 }
 
-// The running agent, replaced as a whole on SIGHUP; /metrics reads it from server threads.
-class AgentSlot {
- public:
-  void set(std::shared_ptr<agent::Agent> a) {
-    std::lock_guard lock(mu_);
-    agent_ = std::move(a);
-  }
-  std::shared_ptr<agent::Agent> get() const {
-    std::lock_guard lock(mu_);
-    return agent_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::shared_ptr<agent::Agent> agent_;
-};
-
 // Loads an agent (not started); problems that leave it able to run are logged.
 Result<std::shared_ptr<agent::Agent>> load_agent(const daemon::Config& config,
                                                  agent::AlertCallback on_alerts) {
@@ -77,85 +58,12 @@ Result<std::shared_ptr<agent::Agent>> load_agent(const daemon::Config& config,
   return std::shared_ptr<agent::Agent>(std::move(*created));
 }
 
-// The configuration file as read now, with the command line's overrides.
-using ConfigLoader = std::function<Result<daemon::Config>()>;
-
-// Replaces the running agent with one loaded from `agent_config`; false (logged) when that
-// fails, the running agent then stays.
-bool reload_agent(const agent::AgentConfig& agent_config, const agent::AlertCallback& on_alerts,
-                  AgentSlot& slot) {
-  auto log = phalanx::log::get("phalanxd");
-  // The new agent is loaded before the old one stops, so a broken file leaves the running
-  // agent untouched. Sources resume from the positions the old ones saved.
-  Diagnostics diag;
-  auto fresh = agent::Agent::create(agent_config, on_alerts, diag);
-  if (!fresh || diag.has_errors()) {
-    log->error("reload refused, the running agent is kept: {}",
-               fresh ? diag.items().front().to_string() : fresh.error().message());
-    return false;
-  }
-  std::shared_ptr<agent::Agent> next = std::move(*fresh);
-  if (auto old = slot.get()) {
-    old->stop();
-    old->hand_buckets_to(*next);
-  }
-  if (auto r = next->start(); !r) {
-    log->error("reload: {}", r.error().message());
-    return false;
-  }
-  slot.set(std::move(next));
-  return true;
-}
-
-// SIGHUP (daemon/reload.h). Each part applies only when it loads without error; `config` is
-// updated with what was applied.
-void reload(daemon::Config& config, const ConfigLoader& load, lapi::Lapi* lapi,
-            const agent::AlertCallback& on_alerts, AgentSlot& slot) {
-  auto log = phalanx::log::get("phalanxd");
-  auto fresh = load();
-  if (!fresh) {
-    log->error("reload refused, nothing changed: {}", fresh.error().message());
-    return;
-  }
-  // As at start: an agent without a machine id goes by the host's.
-  if (fresh->agent.enabled && fresh->agent.machine_id.empty())
-    fresh->agent.machine_id = daemon::default_machine_id();
-  for (const auto& key : daemon::restart_only_changes(config, *fresh))
-    log->warn("reload: {} changed; that takes a restart", key);
-  bool complete = true;
-  if (fresh->log_level != config.log_level && phalanx::log::set_level(fresh->log_level))
-    config.log_level = fresh->log_level;
-  if (lapi) {
-    auto policy = daemon::load_alert_policy(*fresh);
-    if (!policy) {
-      log->error("reload refused for the profiles and allow list, the running ones are kept: {}",
-                 policy.error().message());
-      complete = false;
-    } else {
-      log->info("reload: {} profiles, {} allow list entries", policy->profiles->size(),
-                fresh->allow_list.size());
-      lapi->replace_policy(std::move(*policy));
-      config.profiles_path = fresh->profiles_path;
-      config.allow_list = fresh->allow_list;
-    }
-  }
-  if (config.agent.enabled) {
-    log->info("reload: the agent's content and acquisition");
-    if (reload_agent(fresh->agent.agent, on_alerts, slot)) {
-      config.agent.agent = fresh->agent.agent;
-    } else {
-      complete = false;
-    }
-  }
-  if (complete) log->info("reload done");
-}
-
-int run(daemon::Config config, const ConfigLoader& load_config) {
+int run(daemon::Config config, const daemon::ConfigLoader& load_config) {
   auto log = phalanx::log::get("phalanxd");
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<lapi::Lapi> lapi;
   std::unique_ptr<lapi::Server> server;
-  AgentSlot slot;
+  daemon::AgentSlot slot;
   std::unique_ptr<daemon::LocalOutput> local_output;
 
   if (config.lapi_enabled) {
@@ -304,7 +212,7 @@ int run(daemon::Config config, const ConfigLoader& load_config) {
     }
     if (sig == SIGHUP) {
       sd_notify(0, "RELOADING=1");
-      reload(config, load_config, lapi.get(), on_alerts, slot);
+      daemon::reload(config, load_config, lapi.get(), on_alerts, slot);
       sd_notify(0, "READY=1");
       continue;
     }
@@ -360,7 +268,7 @@ int main(int argc, char** argv) {
   if (config_path.empty() && std::filesystem::exists(daemon::default_config_path()))
     config_path = daemon::default_config_path();
   // The file with the command line's overrides; SIGHUP reads it again the same way.
-  const ConfigLoader load = [=]() -> Result<daemon::Config> {
+  const daemon::ConfigLoader load = [=]() -> Result<daemon::Config> {
     PHALANX_TRY(auto c, daemon::load_config(config_path));
     if (!listen.empty()) {
       PHALANX_TRY(auto over,

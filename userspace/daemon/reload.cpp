@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "daemon/reload.h"
 
+#include "core/log.h"
+#include "daemon/check.h"
 #include "profiles/profiles.h"
 
 namespace phalanx::daemon {
@@ -38,6 +40,72 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
       out.emplace_back("agent.lapi");
   }
   return out;
+}
+
+bool reload_agent(const agent::AgentConfig& agent_config, const agent::AlertCallback& on_alerts,
+                  AgentSlot& slot) {
+  auto log = phalanx::log::get("phalanxd");
+  // The new agent is loaded before the old one stops, so a broken file leaves the running
+  // agent untouched. Sources resume from the positions the old ones saved.
+  Diagnostics diag;
+  auto fresh = agent::Agent::create(agent_config, on_alerts, diag);
+  if (!fresh || diag.has_errors()) {
+    log->error("reload refused, the running agent is kept: {}",
+               fresh ? diag.items().front().to_string() : fresh.error().message());
+    return false;
+  }
+  std::shared_ptr<agent::Agent> next = std::move(*fresh);
+  if (auto old = slot.get()) {
+    old->stop();
+    old->hand_buckets_to(*next);
+  }
+  if (auto r = next->start(); !r) {
+    log->error("reload: {}", r.error().message());
+    return false;
+  }
+  slot.set(std::move(next));
+  return true;
+}
+
+void reload(Config& config, const ConfigLoader& load, lapi::Lapi* lapi,
+            const agent::AlertCallback& on_alerts, AgentSlot& slot) {
+  auto log = phalanx::log::get("phalanxd");
+  auto fresh = load();
+  if (!fresh) {
+    log->error("reload refused, nothing changed: {}", fresh.error().message());
+    return;
+  }
+  // As at start: an agent without a machine id goes by the host's.
+  if (fresh->agent.enabled && fresh->agent.machine_id.empty())
+    fresh->agent.machine_id = default_machine_id();
+  for (const auto& key : restart_only_changes(config, *fresh))
+    log->warn("reload: {} changed; that takes a restart", key);
+  bool complete = true;
+  if (fresh->log_level != config.log_level && phalanx::log::set_level(fresh->log_level))
+    config.log_level = fresh->log_level;
+  if (lapi) {
+    auto policy = load_alert_policy(*fresh);
+    if (!policy) {
+      log->error("reload refused for the profiles and allow list, the running ones are kept: {}",
+                 policy.error().message());
+      complete = false;
+    } else {
+      log->info("reload: {} profiles, {} allow list entries", policy->profiles->size(),
+                fresh->allow_list.size());
+      lapi->replace_policy(std::move(*policy));
+      config.profiles_path = fresh->profiles_path;
+      config.allow_list = fresh->allow_list;
+    }
+  }
+  if (config.agent.enabled) {
+    log->info("reload: the agent's content and acquisition");
+    if (reload_agent(fresh->agent.agent, on_alerts, slot)) {
+      config.agent.agent = fresh->agent.agent;
+    } else {
+      complete = false;
+    }
+  }
+  if (complete) log->info("reload done");
 }
 
 }  // namespace phalanx::daemon

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../daemon/daemon_process.h"
 #include "bouncer/stream_client.h"
 #include "lapi_fixture.h"
 
@@ -232,16 +233,8 @@ std::string read_file(const std::string& path) {
 
 // `phalanxd --check -c <dir>/phalanxd.yaml`: exit code and output.
 int check(const std::string& dir, std::string& out) {
-  const std::string cmd =
-      std::string(PHALANXD_PATH) + " --check -c '" + dir + "/phalanxd.yaml' 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    out.append(buf, n);
-  const int status = pclose(f);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return phalanx::test::DaemonProcess::run(PHALANXD_PATH, {"--check", "-c", dir + "/phalanxd.yaml"},
+                                           out);
 }
 
 TEST(PhalanxdUnixSocket, ServesThereRefusesASecondServerAndRemovesItOnStop) {
