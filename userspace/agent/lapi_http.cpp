@@ -97,18 +97,11 @@ std::chrono::microseconds us(Duration d) {
 }
 
 std::unique_ptr<httplib::Client> make_http(const LapiClientOptions& o, const Endpoint& e) {
-  auto http = e.scheme == "unix" ? http::unix_socket_client(e.host_port)
-              : o.cert_file.empty()
-                  ? std::make_unique<httplib::Client>(e.host_port)
-                  : std::make_unique<httplib::Client>(e.host_port, o.cert_file, o.key_file);
-  if (e.scheme == "https") {
-    if (!o.ca_file.empty()) http->set_ca_cert_path(o.ca_file);
-    http->enable_server_certificate_verification(!o.insecure_skip_verify);
-  }
+  auto http = http::make_client(e.scheme, e.host_port,
+                                {o.cert_file, o.key_file, o.ca_file, o.insecure_skip_verify});
   http->set_connection_timeout(us(o.connect_timeout));
   http->set_read_timeout(us(o.request_timeout));
   http->set_write_timeout(us(o.request_timeout));
-  http->set_keep_alive(true);
   return http;
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "bouncer/http_errors.h"
-#include "bouncer/http_unix.h"
+#include "bouncer/http_client.h"
 #include "core/duration.h"
 #include "core/result.h"
 #include "core/time.h"

@@ -9,8 +9,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "bouncer/http_client.h"
 #include "bouncer/http_errors.h"
-#include "bouncer/http_unix.h"
 #include "bouncer/stream_parser.h"
 #include "core/log.h"
 
@@ -41,14 +41,8 @@ bool supported(const std::vector<std::string>& types, const std::string& type) {
 // scheme "unix": host_port is the socket's path.
 std::unique_ptr<httplib::Client> make_http(const StreamConfig& c, const std::string& scheme,
                                            const std::string& host_port) {
-  auto http = scheme == "unix" ? http::unix_socket_client(host_port)
-              : c.cert_path.empty()
-                  ? std::make_unique<httplib::Client>(host_port)
-                  : std::make_unique<httplib::Client>(host_port, c.cert_path, c.key_path);
-  if (scheme == "https") {
-    if (!c.ca_cert_path.empty()) http->set_ca_cert_path(c.ca_cert_path);
-    http->enable_server_certificate_verification(!c.insecure_skip_verify);
-  }
+  auto http = http::make_client(scheme, host_port,
+                                {c.cert_path, c.key_path, c.ca_cert_path, c.insecure_skip_verify});
   const auto us = [](Duration d) {
     return std::chrono::duration_cast<std::chrono::microseconds>(d);
   };
@@ -56,7 +50,6 @@ std::unique_ptr<httplib::Client> make_http(const StreamConfig& c, const std::str
   // A push request is held up to push_wait by the LAPI: read for longer than that.
   http->set_read_timeout(
       us(std::max(c.push_wait, Duration(std::chrono::seconds(0))) + std::chrono::seconds(30)));
-  http->set_keep_alive(true);
   return http;
 }
 

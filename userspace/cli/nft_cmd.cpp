@@ -12,6 +12,7 @@
 
 #include "bouncer-nft/kernel_state.h"
 #include "bouncer-nft/ruleset.h"
+#include "bouncer/http_client.h"
 #include "cli/output.h"
 #include "core/duration.h"
 
@@ -186,6 +187,7 @@ int do_status(const NftOptions& o, Socket& s, const Layout& l) {
 }
 
 int do_audit(const NftOptions& o) {
+  http::ignore_sigpipe();  // phalanx-nft stopping mid-answer is an error, not a silent death
   httplib::Client http(o.url);
   http.set_read_timeout(std::chrono::minutes(10));  // dumping a big set takes the kernel long
   auto res = http.Get("/audit");
