@@ -116,6 +116,38 @@ void setup_admin(CLI::App& app, AdminOptions& o) {
   o.machines_delete = machines->add_subcommand("delete", "Delete machines");
   add_common(o.machines_delete, o);
   o.machines_delete->add_option("names", o.names, "Machine ids")->required();
+
+  auto* allowlists = app.add_subcommand(
+      "allowlists", "Centralised allowlists: sources whose alerts are never stored");
+  allowlists->require_subcommand(1);
+  const auto list_name = [&](CLI::App* cmd) {
+    add_common(cmd, o);
+    cmd->add_option("name", o.allowlist, "Allowlist name")->required();
+  };
+  o.allowlists_create = allowlists->add_subcommand("create", "Create an empty allowlist");
+  list_name(o.allowlists_create);
+  o.allowlists_create->add_option("-d,--description", o.description, "What the list is for")
+      ->required();
+  o.allowlists_delete = allowlists->add_subcommand("delete", "Delete an allowlist and its values");
+  list_name(o.allowlists_delete);
+  o.allowlists_add = allowlists->add_subcommand(
+      "add", "Add IPs or ranges (and expire the active decisions they cover)");
+  list_name(o.allowlists_add);
+  o.allowlists_add->add_option("values", o.values, "IPs or ranges")->required();
+  o.allowlists_add->add_option("-e,--expiration", o.expiration,
+                               "Remove them after this long (e.g. 12h, 7d; default: never)");
+  o.allowlists_add->add_option("-d,--description", o.description, "Why they are allowed");
+  o.allowlists_remove = allowlists->add_subcommand("remove", "Remove IPs or ranges");
+  list_name(o.allowlists_remove);
+  o.allowlists_remove->add_option("values", o.values, "IPs or ranges, as added")->required();
+  o.allowlists_list = allowlists->add_subcommand("list", "List allowlists");
+  add_common(o.allowlists_list, o);
+  o.allowlists_inspect = allowlists->add_subcommand("inspect", "One allowlist with its values");
+  list_name(o.allowlists_inspect);
+  o.allowlists_check =
+      allowlists->add_subcommand("check", "Which allowlists cover these IPs or ranges");
+  add_common(o.allowlists_check, o);
+  o.allowlists_check->add_option("values", o.values, "IPs or ranges")->required();
 }
 
 Result<std::unique_ptr<storage::Store>> open_admin_store(const AdminOptions& o) {
@@ -138,11 +170,16 @@ std::optional<int> run_admin(const AdminOptions& o) {
                           o.bouncers_delete->parsed() || o.machines_add->parsed() ||
                           o.machines_list->parsed() || o.machines_validate->parsed() ||
                           o.machines_delete->parsed();
-  if (!decisions && !alerts && !identities) return std::nullopt;
+  const bool allowlists = o.allowlists_create->parsed() || o.allowlists_delete->parsed() ||
+                          o.allowlists_add->parsed() || o.allowlists_remove->parsed() ||
+                          o.allowlists_list->parsed() || o.allowlists_inspect->parsed() ||
+                          o.allowlists_check->parsed();
+  if (!decisions && !alerts && !identities && !allowlists) return std::nullopt;
   auto store = open_admin_store(o);
   if (!store) return fail(store.error().message());
   if (decisions) return run_decisions(o, **store);
   if (alerts) return run_alerts(o, **store);
+  if (allowlists) return run_allowlists(o, **store);
   return run_identities(o, **store);
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `phalanx decisions|alerts|bouncers|machines ...`: the Local API's data, read and changed
-// straight in its store (the same database phalanxd uses; SQLite or PostgreSQL). A running
+// `phalanx decisions|alerts|bouncers|machines|allowlists ...`: the Local API's data, read and
+// changed straight in its store (the same database phalanxd uses; SQLite or PostgreSQL). A running
 // phalanxd sees the changes within a fraction of a second (Store::watch_decisions), so
 // bouncers receive decisions added here as they would receive the LAPI's own.
 #pragma once
@@ -42,6 +42,12 @@ struct AdminOptions {
   std::string credentials_file;  // machines add -f
   std::string api_url = "http://127.0.0.1:8080/";
 
+  // allowlists: the list's name, and the IPs and ranges
+  std::string allowlist;
+  std::vector<std::string> values;
+  std::string description;
+  std::string expiration;  // add -e: Go duration, d allowed
+
   CLI::App* decisions_list = nullptr;
   CLI::App* decisions_add = nullptr;
   CLI::App* decisions_delete = nullptr;
@@ -56,9 +62,16 @@ struct AdminOptions {
   CLI::App* machines_list = nullptr;
   CLI::App* machines_validate = nullptr;
   CLI::App* machines_delete = nullptr;
+  CLI::App* allowlists_create = nullptr;
+  CLI::App* allowlists_delete = nullptr;
+  CLI::App* allowlists_add = nullptr;
+  CLI::App* allowlists_remove = nullptr;
+  CLI::App* allowlists_list = nullptr;
+  CLI::App* allowlists_inspect = nullptr;
+  CLI::App* allowlists_check = nullptr;
 };
 
-// Adds the four nouns and their verbs to app.
+// Adds the five nouns and their verbs to app.
 void setup_admin(CLI::App& app, AdminOptions& opts);
 // Runs the parsed verb; returns the exit code, or nullopt when none of the admin verbs ran.
 std::optional<int> run_admin(const AdminOptions& opts);
@@ -68,5 +81,6 @@ Result<std::unique_ptr<storage::Store>> open_admin_store(const AdminOptions& opt
 int run_decisions(const AdminOptions& opts, storage::Store& store);
 int run_alerts(const AdminOptions& opts, storage::Store& store);
 int run_identities(const AdminOptions& opts, storage::Store& store);
+int run_allowlists(const AdminOptions& opts, storage::Store& store);
 
 }  // namespace phalanx::cli

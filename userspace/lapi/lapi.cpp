@@ -35,10 +35,19 @@ struct Route {
 
 // Matches a path to its route pattern; empty pattern: unknown path (404).
 Route match(std::string_view path) {
-  static constexpr std::string_view kExact[] = {
-      "/health",       "/metrics",           "/v1/decisions",     "/v1/decisions/stream",
-      "/v1/watchers",  "/v1/watchers/login", "/v1/watchers/self", "/v1/refresh_token",
-      "/v1/heartbeat", "/v1/alerts",         "/v1/usage-metrics"};
+  static constexpr std::string_view kExact[] = {"/health",
+                                                "/metrics",
+                                                "/v1/decisions",
+                                                "/v1/decisions/stream",
+                                                "/v1/watchers",
+                                                "/v1/watchers/login",
+                                                "/v1/watchers/self",
+                                                "/v1/refresh_token",
+                                                "/v1/heartbeat",
+                                                "/v1/alerts",
+                                                "/v1/usage-metrics",
+                                                "/v1/allowlists",
+                                                "/v1/allowlists/check"};
   for (auto p : kExact)
     if (path == p) return {p, {}};
   if (starts_with(path, "/v1/decisions/") && path.size() > 14 &&
@@ -47,6 +56,12 @@ Route match(std::string_view path) {
   if (starts_with(path, "/v1/alerts/") && path.size() > 11 &&
       path.find('/', 11) == std::string_view::npos)
     return {"/v1/alerts/:id", path.substr(11)};
+  // The value is a range as often as an address: its '/' arrives encoded (%2F) or not.
+  if (starts_with(path, "/v1/allowlists/check/") && path.size() > 21)
+    return {"/v1/allowlists/check/:ip_or_range", path.substr(21)};
+  if (starts_with(path, "/v1/allowlists/") && path.size() > 15 &&
+      path.find('/', 15) == std::string_view::npos)
+    return {"/v1/allowlists/:name", path.substr(15)};
   return {};
 }
 
@@ -402,6 +417,10 @@ Reply dispatch(Lapi::State& s, Request& req, const Route& route, bool& known_met
   if (p == "/v1/alerts/:id" && get) return get_alert(s, req, route.param);
   if (p == "/v1/alerts/:id" && m == "DELETE") return delete_alert(s, req, route.param);
   if (p == "/v1/usage-metrics" && m == "POST") return usage_metrics(s, req);
+  if (p == "/v1/allowlists" && m == "GET") return get_allowlists(s, req);
+  if (p == "/v1/allowlists/:name" && m == "GET") return get_allowlist(s, req, route.param);
+  if (p == "/v1/allowlists/check/:ip_or_range" && get) return check_allowlist(s, req, route.param);
+  if (p == "/v1/allowlists/check" && m == "POST") return check_allowlist_bulk(s, req);
   known_method = false;
   return with_response(empty(405));
 }

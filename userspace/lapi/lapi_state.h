@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "lapi/allowlists.h"
 #include "lapi/auth.h"
 #include "lapi/decision_index.h"
 #include "lapi/http.h"
@@ -67,6 +68,11 @@ struct Lapi::State {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_pull_written;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_push_written;
 
+  // Centralised allowlists as last read from the store (allowlists()).
+  std::mutex allowlist_mu;
+  std::shared_ptr<const AllowlistMatcher> allowlists;
+  std::chrono::steady_clock::time_point allowlists_loaded;
+
  private:
   mutable std::mutex policy_mu;
   std::shared_ptr<const AlertPolicy> policy_ = std::make_shared<const AlertPolicy>();
@@ -94,6 +100,9 @@ std::optional<std::pair<std::string, std::string>> split_user_agent(const Reques
 Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
                                            std::vector<storage::Alert>& alerts);
 
+// The centralised allowlists; `fresh` re-reads them from the store first.
+std::shared_ptr<const AllowlistMatcher> allowlists(Lapi::State& s, bool fresh);
+
 // --- routes
 Reply get_decisions(Lapi::State& s, Request& req);
 Reply delete_decisions(Lapi::State& s, Request& req);
@@ -110,6 +119,10 @@ Reply refresh_token(Lapi::State& s, Request& req);
 Reply heartbeat(Lapi::State& s, Request& req);
 Reply delete_self(Lapi::State& s, Request& req);
 Reply usage_metrics(Lapi::State& s, Request& req);
+Reply get_allowlists(Lapi::State& s, Request& req);
+Reply get_allowlist(Lapi::State& s, Request& req, std::string_view name);
+Reply check_allowlist(Lapi::State& s, Request& req, std::string_view value);
+Reply check_allowlist_bulk(Lapi::State& s, Request& req);
 
 // Expires active decisions by id in the store and applies the changed rows to the index.
 Result<size_t> expire_decisions(Lapi::State& s, std::span<const int64_t> ids);

@@ -73,6 +73,11 @@ std::string Metrics::render(const Gauges& g) const {
   out += "# TYPE phalanx_lapi_allowlist_refusals_total counter\n";
   fmt::format_to(it, "phalanx_lapi_allowlist_refusals_total {}\n", allowlist_refusals_.load());
   out +=
+      "# HELP phalanx_lapi_allowlisted_alerts_total Alerts not stored: a centralised allowlist "
+      "covers their source.\n";
+  out += "# TYPE phalanx_lapi_allowlisted_alerts_total counter\n";
+  fmt::format_to(it, "phalanx_lapi_allowlisted_alerts_total {}\n", allowlisted_alerts_.load());
+  out +=
       "# HELP phalanx_lapi_login_failures_total Failed machine logins (limited: refused by the "
       "rate limiter).\n";
   out += "# TYPE phalanx_lapi_login_failures_total counter\n";

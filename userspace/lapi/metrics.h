@@ -22,6 +22,8 @@ class Metrics {
   void observe(std::string_view route, std::string_view method, int status, double seconds);
   // Counts a decision refused by the allow list.
   void allowlist_refusal() { ++allowlist_refusals_; }
+  // Counts an alert not stored because a centralised allowlist covers its source.
+  void allowlisted_alert() { ++allowlisted_alerts_; }
   // Counts a failed login, and one refused by the limiter.
   void login_failure(bool limited);
 
@@ -47,6 +49,7 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;
   std::atomic<uint64_t> allowlist_refusals_{0};
+  std::atomic<uint64_t> allowlisted_alerts_{0};
   std::atomic<uint64_t> login_failures_{0};
   std::atomic<uint64_t> login_limited_{0};
 };

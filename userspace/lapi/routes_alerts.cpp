@@ -45,6 +45,27 @@ void apply_allow_list(Lapi::State& s, const profiles::AllowList* allow, storage:
   });
 }
 
+// Alerts without decisions whose Ip or Range source a centralised allowlist covers are not
+// stored (logged and counted); alerts that carry decisions (an admin's) are kept.
+void skip_allowlisted(Lapi::State& s, std::vector<storage::Alert>& alerts, TimePoint now) {
+  std::shared_ptr<const AllowlistMatcher> matcher;
+  std::erase_if(alerts, [&](const storage::Alert& a) {
+    if (!a.decisions.empty()) return false;
+    const std::string scope = normalize_scope(a.source.scope);
+    if (scope != "Ip" && scope != "Range") return false;
+    auto cidr = net::Cidr::parse(a.source.value);
+    if (!cidr) return false;
+    if (!matcher) matcher = allowlists(s, /*fresh=*/false);
+    if (matcher->empty()) return false;
+    const auto reasons = matcher->reasons(*cidr, now);
+    if (reasons.empty()) return false;
+    logger()->info("alert {} on {} {} not stored: allowlisted ({})", a.scenario, scope,
+                   a.source.value, reasons.front());
+    s.metrics.allowlisted_alert();
+    return true;
+  });
+}
+
 void touch_last_push(Lapi::State& s, const std::string& machine_id, TimePoint now) {
   const auto steady_now = std::chrono::steady_clock::now();
   {
@@ -68,6 +89,8 @@ Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& ma
                                            std::vector<storage::Alert>& alerts) {
   const TimePoint now = s.clock.now();
   const auto policy = s.policy();
+  skip_allowlisted(s, alerts, now);
+  if (alerts.empty()) return std::vector<int64_t>{};
   for (auto& a : alerts) {
     a.machine_id = machine_id;
     a.created_at = now;

@@ -134,9 +134,34 @@ CREATE TRIGGER decisions_notify AFTER INSERT OR UPDATE ON decisions
   FOR EACH STATEMENT EXECUTE FUNCTION phalanx_notify_decisions();
 )sql";
 
+// Centralised allowlists. Values are matched in memory by the LAPI (lists are small), so no
+// address columns are kept; a value appears at most once per list.
+constexpr const char* kAllowlists = R"sql(
+CREATE TABLE allowlists (
+  id {id},
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  allowlist_id TEXT NOT NULL DEFAULT '',
+  from_console {bool} NOT NULL DEFAULT {false},
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+
+CREATE TABLE allowlist_items (
+  id {id},
+  allowlist {int} NOT NULL REFERENCES allowlists (id) ON DELETE CASCADE,
+  value TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_at {int} NOT NULL,
+  expires_at {int},
+  UNIQUE (allowlist, value)
+);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "initial schema", kInitialSchema, "", kPostgresNotify},
+      {2, "allowlists", kAllowlists, "", ""},
   };
   return list;
 }

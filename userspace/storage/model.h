@@ -88,4 +88,24 @@ struct Bouncer {
   std::optional<TimePoint> last_pull;
 };
 
+// One value of a centralised allowlist: an IP or a CIDR range, as given.
+struct AllowlistItem {
+  std::string value;
+  std::string description;
+  TimePoint created_at{};
+  std::optional<TimePoint> expires_at;  // none: never expires
+};
+
+// A named allowlist (spec §1.3 /v1/allowlists): sources that must never be banned. Alerts whose
+// source is in one are not stored, and its values are dropped from community blocklists.
+struct Allowlist {
+  std::string name;  // unique
+  std::string description;
+  std::string allowlist_id;  // the console's id for console-managed lists; empty otherwise
+  bool console_managed = false;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  std::vector<AllowlistItem> items;  // filled only when asked for
+};
+
 }  // namespace phalanx::storage

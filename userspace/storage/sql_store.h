@@ -65,6 +65,15 @@ class SqlStore final : public Store {
   Result<void> update_bouncer(const Bouncer& bouncer) override;
   Result<bool> delete_bouncer(std::string_view name) override;
 
+  Result<void> create_allowlist(const Allowlist& list) override;
+  Result<std::vector<Allowlist>> list_allowlists(bool with_items) override;
+  Result<std::optional<Allowlist>> get_allowlist(std::string_view name, bool with_items) override;
+  Result<bool> delete_allowlist(std::string_view name) override;
+  Result<int64_t> add_allowlist_items(std::string_view name, std::span<const AllowlistItem> items,
+                                      TimePoint now) override;
+  Result<int64_t> remove_allowlist_items(std::string_view name, std::span<const std::string> values,
+                                         TimePoint now) override;
+
   Result<FlushStats> flush(const FlushPolicy& policy, TimePoint now) override;
 
   // Hands out revs inside one write transaction (see the file comment).

@@ -123,6 +123,23 @@ class Store {
   virtual Result<void> update_bouncer(const Bouncer& bouncer) = 0;  // by name
   virtual Result<bool> delete_bouncer(std::string_view name) = 0;
 
+  // --- centralised allowlists (by name)
+  virtual Result<void> create_allowlist(const Allowlist& list) = 0;  // errors: name exists
+  // Every list, ordered by name; with their items (expired ones too) when `with_items`.
+  virtual Result<std::vector<Allowlist>> list_allowlists(bool with_items) = 0;
+  virtual Result<std::optional<Allowlist>> get_allowlist(std::string_view name,
+                                                         bool with_items) = 0;
+  virtual Result<bool> delete_allowlist(std::string_view name) = 0;  // with its items
+  // Adds items whose value the list does not hold yet; returns how many were added. Errors:
+  // no such list.
+  virtual Result<int64_t> add_allowlist_items(std::string_view name,
+                                              std::span<const AllowlistItem> items,
+                                              TimePoint now) = 0;
+  // Removes the items with these values; returns how many were removed.
+  virtual Result<int64_t> remove_allowlist_items(std::string_view name,
+                                                 std::span<const std::string> values,
+                                                 TimePoint now) = 0;
+
   // --- housekeeping
   virtual Result<FlushStats> flush(const FlushPolicy& policy, TimePoint now) = 0;
 };

@@ -20,6 +20,7 @@
 
 #include "../daemon/daemon_process.h"
 #include "bouncer/stream_client.h"
+#include "lapi/allowlists.h"
 #include "lapi_fixture.h"
 
 namespace phalanx::lapi::test {
@@ -324,6 +325,67 @@ TEST_F(PhalanxdTest, KillDuringABurstLosesNothingAnswered) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   EXPECT_GE(json::parse(res->body).size(), answered.size());
+}
+
+// The admin's view: `phalanx allowlists` against a running phalanxd's database. Adding a value
+// lifts the ban already on it (bouncers see the decision go), later alerts from it are not
+// stored, and both the CLI and the LAPI's check route say which list covers it.
+TEST_F(PhalanxdTest, AllowlistsFromTheCliLiftBansAndKeepAlertsOut) {
+  const std::string db = "sqlite://" + dir_ + "/phalanx.db";
+  const auto bearer = httplib::Headers{{"Authorization", "Bearer " + token_}};
+  auto res = http_->Post("/v1/alerts", bearer, json::array({alert("198.51.100.40")}).dump(),
+                         "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  const auto banned = [&] {
+    auto r = http_->Get("/v1/decisions?ip=198.51.100.40", {{"X-Api-Key", key_}});
+    return r && r->status == 200 && r->body != "null";
+  };
+  ASSERT_TRUE(banned());
+
+  std::string out;
+  ASSERT_EQ(phalanx::test::DaemonProcess::run(
+                PHALANX_CLI_PATH,
+                {"allowlists", "create", "partners", "-d", "partner networks", "--db", db}, out),
+            0)
+      << out;
+  ASSERT_EQ(
+      phalanx::test::DaemonProcess::run(
+          PHALANX_CLI_PATH,
+          {"allowlists", "add", "partners", "198.51.100.0/24", "-d", "partner A", "--db", db}, out),
+      0)
+      << out;
+  EXPECT_NE(out.find("added 1 value(s) to allowlist 'partners'"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 active decision(s) on these values expired"), std::string::npos) << out;
+  // phalanxd follows the database: the ban is lifted without a restart.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (banned() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(banned());
+
+  // An agent's alert (no decisions) from a covered source is answered and not stored.
+  std::this_thread::sleep_for(kAllowlistRefresh + std::chrono::milliseconds(100));
+  json a = alert("198.51.100.41");
+  a.erase("decisions");
+  a["remediation"] = true;
+  res = http_->Post("/v1/alerts", bearer, json::array({a}).dump(), "application/json");
+  ASSERT_EQ(res->status, 201) << res->body;
+  EXPECT_EQ(res->body, "[]");
+
+  res = http_->Get("/v1/allowlists/check/198.51.100.41", bearer);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body).value("reason", ""),
+            "198.51.100.0/24 from partners (partner A)");
+  out.clear();
+  EXPECT_EQ(phalanx::test::DaemonProcess::run(
+                PHALANX_CLI_PATH, {"allowlists", "check", "198.51.100.41", "--db", db}, out),
+            0);
+  EXPECT_EQ(out, "198.51.100.41: allowlisted by 198.51.100.0/24 from partners (partner A)\n");
+  out.clear();
+  EXPECT_EQ(phalanx::test::DaemonProcess::run(
+                PHALANX_CLI_PATH, {"allowlists", "add", "partners", "not-an-ip", "--db", db}, out),
+            2)
+      << out;
 }
 
 }  // namespace
