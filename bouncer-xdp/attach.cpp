@@ -2,6 +2,7 @@
 #include "bouncer-xdp/attach.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <sys/mount.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "bouncer-xdp/xdp_object.h"
 #include "core/log.h"
 
 namespace phalanx::xdp {
@@ -88,6 +90,26 @@ xdp_program* ours(xdp_multiprog* mp) {
   return nullptr;
 }
 
+// The error for an interface another XDP program holds alone: libxdp found no dispatcher it can
+// extend (that program was attached without libxdp, or the kernel refuses the freplace programs
+// a dispatcher is made of) and will not replace it. Neither do we.
+Error occupied(const std::string& ifname, int ifindex) {
+  std::string who = "another XDP program";
+  MultiprogRef ref{xdp_multiprog__get_from_ifindex(ifindex)};
+  if (libxdp_get_error(ref.mp) == 0) {
+    xdp_program* main = xdp_multiprog__main_prog(ref.mp);
+    if (main != nullptr)
+      who = fmt::format("XDP program '{}' (id {})", xdp_program__name(main), xdp_program__id(main));
+  } else {
+    ref.mp = nullptr;
+  }
+  return Error(fmt::format("attaching to {}: {} is attached there alone, and libxdp cannot put "
+                           "both behind its dispatcher (the other program was attached without "
+                           "libxdp, or this kernel refuses freplace programs); not replacing it",
+                           ifname, who),
+               EBUSY);
+}
+
 }  // namespace
 
 Result<XdpMode> parse_xdp_mode(std::string_view text) {
@@ -139,31 +161,43 @@ Result<std::vector<Attachment>> list_attached() {
   return out;
 }
 
-Result<Attachment> attach(int prog_fd, const std::string& ifname, XdpMode mode) {
+Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode) {
   PHALANX_TRY(Attachment existing, find_attached(ifname));
   if (!existing.mode.empty()) {
     existing.reused = true;
     return existing;
   }
   PHALANX_TRY(int ifindex, ifindex_of(ifname));
-  // libxdp closes the fd it was given when the wrapper is closed: hand it a duplicate.
-  const int fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return Error::from_errno("attaching to " + ifname + ": duplicating program fd");
-  xdp_program* prog = xdp_program__from_fd(fd);
-  if (const long err = libxdp_get_error(prog); err != 0)
-    return Error::from_errno("attaching to " + ifname + ": wrapping program",
-                             static_cast<int>(-err));
+  // One attempt in one mode: a failed attempt may leave its copy loaded, and a loaded program
+  // can no longer join a dispatcher.
+  const auto attempt = [&](xdp_attach_mode m) -> Result<int> {
+    PHALANX_TRY(XdpObject fresh, XdpObject::open_unloaded(pin_dir));
+    xdp_program_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.obj = fresh.bpf_obj();  // stays ours: libxdp does not close an object it was given
+    opts.prog_name = kProgramName;
+    xdp_program* prog = xdp_program__create(&opts);
+    if (const long err = libxdp_get_error(prog); err != 0)
+      return Error::from_errno("attaching to " + ifname + ": opening the program",
+                               static_cast<int>(-err));
+    const int err = xdp_program__attach(prog, ifindex, m, 0);
+    xdp_program__close(prog);
+    return err;
+  };
   int err = -EINVAL;
   if (mode != XdpMode::kGeneric) {
-    err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+    PHALANX_TRY(err, attempt(XDP_MODE_NATIVE));
+    // Another program holds the interface: generic mode would be refused the same way.
+    if (err == -EBUSY) return occupied(ifname, ifindex);
     if (err != 0 && mode == XdpMode::kAuto) {
       logger()->warn("{}: native XDP refused ({}), falling back to generic mode", ifname,
                      std::strerror(-err));
     }
   }
-  if (err != 0 && mode != XdpMode::kNative)
-    err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
-  xdp_program__close(prog);
+  if (err != 0 && mode != XdpMode::kNative) {
+    PHALANX_TRY(err, attempt(XDP_MODE_SKB));
+  }
+  if (err == -EBUSY) return occupied(ifname, ifindex);
   if (err != 0) return Error::from_errno("attaching to " + ifname, -err);
   PHALANX_TRY(Attachment now, find_attached(ifname));
   if (now.mode.empty()) return Error("attaching to " + ifname + ": not attached afterwards", EIO);

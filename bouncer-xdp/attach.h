@@ -38,10 +38,15 @@ struct Attachment {
 // already, as bpftool does. Errors: "mounting bpffs on DIR: ..." with errno.
 Result<void> ensure_bpffs(const std::string& pin_dir);
 
-// Attaches prog_fd to ifname, unless a program named kProgramName already is (then it is
-// reused: it shares the pinned maps, so enforcement never pauses). kAuto tries native first.
-// Errors: "attaching to IF: ..." (ENODEV for an unknown interface, EOPNOTSUPP, EBUSY, ...).
-Result<Attachment> attach(int prog_fd, const std::string& ifname, XdpMode mode);
+// Attaches the blocklist program over the maps pinned in pin_dir (loaded there by
+// XdpObject::open_and_load) to ifname, unless a program named kProgramName already is (then it
+// is reused: it shares the pinned maps, so enforcement never pauses). Each attempt hands libxdp
+// a fresh, unloaded copy of the program, which libxdp loads as an extension of its dispatcher:
+// programs already on the interface (attached through libxdp) keep running beside ours. A
+// program loaded beforehand could only be attached alone, and fails with EBUSY where another
+// one is. kAuto tries native first. Errors: "attaching to IF: ..." (ENODEV for an unknown
+// interface, EOPNOTSUPP, EBUSY, ...).
+Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode);
 
 // Our program on ifname, if any (mode empty when not attached). Errors: unknown interface.
 Result<Attachment> find_attached(const std::string& ifname);

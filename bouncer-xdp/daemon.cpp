@@ -112,7 +112,7 @@ int run_daemon(const XdpBouncerConfig& config) {
   if (auto r = install_allow_list(*maps, config); !r)
     return fail(r.error().context("installing the allow list"));
   for (const auto& ifname : config.interfaces) {
-    auto a = attach(object->prog_fd(), ifname, config.mode);
+    auto a = attach(config.maps.pin_dir, ifname, config.mode);
     if (!a) return fail(a.error());
     logger()->info("{}: {} in {} mode (prog id {}{})", ifname,
                    a->reused ? "already attached, kept" : "attached", a->mode, a->prog_id,

@@ -60,7 +60,7 @@ int adopt_pinned_sizes(xdp_blocklist& skel) {
 
 }  // namespace
 
-Result<XdpObject> XdpObject::open_pinned(const std::string& pin_dir) {
+Result<XdpObject> XdpObject::open_unloaded(const std::string& pin_dir) {
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
   open_opts.pin_root_path = pin_dir.c_str();
   xdp_blocklist* skel = xdp_blocklist__open_opts(&open_opts);
@@ -71,7 +71,12 @@ Result<XdpObject> XdpObject::open_pinned(const std::string& pin_dir) {
       return Error("the XDP blocklist is not loaded (no pinned maps in " + pin_dir + ")", ENOENT);
     return Error::from_errno("opening pinned xdp blocklist in " + pin_dir, -err);
   }
-  if (int err = xdp_blocklist__load(skel); err)
+  return object;
+}
+
+Result<XdpObject> XdpObject::open_pinned(const std::string& pin_dir) {
+  PHALANX_TRY(XdpObject object, open_unloaded(pin_dir));
+  if (int err = xdp_blocklist__load(object.skel_); err)
     return Error::from_errno("opening pinned xdp blocklist in " + pin_dir, -err);
   return object;
 }
@@ -107,6 +112,10 @@ XdpObject& XdpObject::operator=(XdpObject&& other) noexcept {
 
 XdpObject::~XdpObject() {
   xdp_blocklist__destroy(skel_);
+}
+
+bpf_object* XdpObject::bpf_obj() const {
+  return skel_->obj;
 }
 
 int XdpObject::prog_fd() const {

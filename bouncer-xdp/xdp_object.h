@@ -11,6 +11,7 @@
 #include "core/result.h"
 
 struct xdp_blocklist;  // generated: xdp_blocklist.skel.h
+struct bpf_object;
 
 namespace phalanx::xdp {
 
@@ -42,6 +43,10 @@ class XdpObject {
   // ENOENT when the maps are not all pinned there ("the XDP blocklist is not loaded").
   static Result<XdpObject> open_pinned(const std::string& pin_dir);
 
+  // The same, opened but not loaded: for libxdp, which loads the program itself (as an extension
+  // of its dispatcher) over the pinned maps. bpf_obj() is the object to hand it.
+  static Result<XdpObject> open_unloaded(const std::string& pin_dir);
+
   XdpObject(XdpObject&& other) noexcept;
   XdpObject& operator=(XdpObject&& other) noexcept;
   XdpObject(const XdpObject&) = delete;
@@ -49,6 +54,8 @@ class XdpObject {
   ~XdpObject();
 
   xdp_blocklist& skel() const { return *skel_; }
+  // The libbpf object under the skeleton (for libxdp).
+  bpf_object* bpf_obj() const;
   // The xdp_blocklist program, for attaching or BPF_PROG_TEST_RUN.
   int prog_fd() const;
   // Removes every map's pin file (for an explicit uninstall); a no-op for unpinned maps.
