@@ -8,12 +8,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "bouncer-xdp/xdp_object.h"
 #include "core/log.h"
@@ -161,29 +163,20 @@ Result<std::vector<Attachment>> list_attached() {
   return out;
 }
 
-Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode) {
+namespace {
+
+// One attempt to attach in one mode; returns libxdp's result (0 or -errno).
+using Attempt = std::function<Result<int>(xdp_attach_mode)>;
+
+// Reuses our program when it is there already, otherwise tries native then generic as `mode`
+// says, one attempt each.
+Result<Attachment> attach_with(const std::string& ifname, XdpMode mode, const Attempt& attempt) {
   PHALANX_TRY(Attachment existing, find_attached(ifname));
   if (!existing.mode.empty()) {
     existing.reused = true;
     return existing;
   }
   PHALANX_TRY(int ifindex, ifindex_of(ifname));
-  // One attempt in one mode: a failed attempt may leave its copy loaded, and a loaded program
-  // can no longer join a dispatcher.
-  const auto attempt = [&](xdp_attach_mode m) -> Result<int> {
-    PHALANX_TRY(XdpObject fresh, XdpObject::open_unloaded(pin_dir));
-    xdp_program_opts opts{};
-    opts.sz = sizeof(opts);
-    opts.obj = fresh.bpf_obj();  // stays ours: libxdp does not close an object it was given
-    opts.prog_name = kProgramName;
-    xdp_program* prog = xdp_program__create(&opts);
-    if (const long err = libxdp_get_error(prog); err != 0)
-      return Error::from_errno("attaching to " + ifname + ": opening the program",
-                               static_cast<int>(-err));
-    const int err = xdp_program__attach(prog, ifindex, m, 0);
-    xdp_program__close(prog);
-    return err;
-  };
   int err = -EINVAL;
   if (mode != XdpMode::kGeneric) {
     PHALANX_TRY(err, attempt(XDP_MODE_NATIVE));
@@ -202,6 +195,49 @@ Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname,
   PHALANX_TRY(Attachment now, find_attached(ifname));
   if (now.mode.empty()) return Error("attaching to " + ifname + ": not attached afterwards", EIO);
   return now;
+}
+
+// Hands `prog` to libxdp and closes the wrapper.
+int attach_program(xdp_program* prog, const std::string& ifname, xdp_attach_mode m) {
+  const unsigned ifindex = if_nametoindex(ifname.c_str());
+  const int err =
+      ifindex == 0 ? -errno : xdp_program__attach(prog, static_cast<int>(ifindex), m, 0);
+  xdp_program__close(prog);
+  return err;
+}
+
+}  // namespace
+
+Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode) {
+  // A fresh copy per attempt: a failed attempt may leave its copy loaded, and a loaded program
+  // can no longer join a dispatcher.
+  return attach_with(ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+    PHALANX_TRY(XdpObject fresh, XdpObject::open_unloaded(pin_dir));
+    xdp_program_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.obj = fresh.bpf_obj();  // stays ours: libxdp does not close an object it was given
+    opts.prog_name = kProgramName;
+    xdp_program* prog = xdp_program__create(&opts);
+    if (const long err = libxdp_get_error(prog); err != 0)
+      return Error::from_errno("attaching to " + ifname + ": opening the program",
+                               static_cast<int>(-err));
+    return attach_program(prog, ifname, m);
+  });
+}
+
+Result<Attachment> attach_loaded(int prog_fd, const std::string& ifname, XdpMode mode) {
+  return attach_with(ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+    // libxdp closes the fd it was given when the wrapper is closed: hand it a duplicate.
+    const int fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return Error::from_errno("attaching to " + ifname + ": duplicating program fd");
+    xdp_program* prog = xdp_program__from_fd(fd);
+    if (const long err = libxdp_get_error(prog); err != 0) {
+      close(fd);
+      return Error::from_errno("attaching to " + ifname + ": wrapping program",
+                               static_cast<int>(-err));
+    }
+    return attach_program(prog, ifname, m);
+  });
 }
 
 Result<bool> detach(const std::string& ifname) {

@@ -48,6 +48,10 @@ Result<void> ensure_bpffs(const std::string& pin_dir);
 // interface, EOPNOTSUPP, EBUSY, ...).
 Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode);
 
+// For an object loaded without pins (benchmarks): attaches that loaded program, which libxdp
+// can only attach alone. Otherwise as attach().
+Result<Attachment> attach_loaded(int prog_fd, const std::string& ifname, XdpMode mode);
+
 // Our program on ifname, if any (mode empty when not attached). Errors: unknown interface.
 Result<Attachment> find_attached(const std::string& ifname);
 

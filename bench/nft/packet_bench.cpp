@@ -144,7 +144,7 @@ int paired(const std::string& ns_b, const std::string& ifname, const std::string
       src + " drop";
   std::vector<double> x, n, m, d_nx, d_nm;
   for (int r = 0; r < runs; ++r) {
-    must(xdp::attach(object.prog_fd(), ifname, xdp::XdpMode::kAuto));
+    must(xdp::attach_loaded(object.prog_fd(), ifname, xdp::XdpMode::kAuto));
     x.push_back(1e9 / send_rate(ns_b, src.c_str(), dst.c_str(), seconds));
     must(xdp::detach(ifname));
     n.push_back(1e9 / send_rate(ns_b, src.c_str(), dst.c_str(), seconds));
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
       bans.push_back(
           {net::Cidr::host(net::IpAddress::from_v4(a)), xdp::make_entry(PHX_ORIGIN_CAPI, expiry)});
     must(maps.ban_batch(bans));
-    auto at = must(xdp::attach(object->prog_fd(), ifname, xdp::XdpMode::kAuto));
+    auto at = must(xdp::attach_loaded(object->prog_fd(), ifname, xdp::XdpMode::kAuto));
     std::printf("xdp: attached to %s in %s mode\n", ifname.c_str(), at.mode.c_str());
   }
   std::vector<double> rates;
