@@ -16,10 +16,7 @@ PHALANXD=${2:-}
 PHALANX=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
+source "$HERE/check_lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, nftables)"
 command -v nft >/dev/null || skip "the nft command (package nftables) is not installed"
 source "$HERE/crowdsec_lapi.sh"
@@ -30,8 +27,6 @@ fi
 NS=phx-nft-cs-$$
 WORK=$(mktemp -d /tmp/phx-nft-cs.XXXXXX)
 DAEMON_PID=
-FAILED=0
-N=0
 LAPI_PID=
 cleanup() {
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
@@ -41,23 +36,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-check() {
-  local what=$1
-  shift
-  N=$((N + 1))
-  if "$@"; then echo "ok $N - $what"; else
-    echo "not ok $N - $what"
-    FAILED=$((FAILED + 1))
-  fi
-}
-eventually() {
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 ip netns exec "$NS" ip link set lo up

@@ -21,10 +21,7 @@ NFT_BIN=$(realpath "$1")
 CLI_BIN=${2:+$(realpath "$2")}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
+source "$HERE/check_lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, nftables)"
 command -v nft >/dev/null || skip "the nft command (package nftables) is not installed"
 
@@ -37,8 +34,6 @@ IFD=phnd$$
 WORK=$(mktemp -d /tmp/phx-nft-e2e.XXXXXX)
 DAEMON_PID=
 LAPI_PID=
-FAILED=0
-N=0
 
 cleanup() {
   [ -n "${KEEP_LOG:-}" ] && cp "$WORK/nft.log" /tmp/phx-nft-e2e.log
@@ -50,20 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-A() { nsenter --net="/run/netns/$NSA" "$@"; }
-B() { nsenter --net="/run/netns/$NSB" "$@"; }
 
-check() {  # check "description" command...
-  local what=$1
-  shift
-  N=$((N + 1))
-  if "$@"; then
-    echo "ok $N - $what"
-  else
-    echo "not ok $N - $what"
-    FAILED=$((FAILED + 1))
-  fi
-}
 
 replies() {  # replies SRC [count]: echo replies B gets when pinging A from SRC
   local src=$1 count=${2:-3} dst=10.210.0.1
@@ -73,14 +55,6 @@ replies() {  # replies SRC [count]: echo replies B gets when pinging A from SRC
 }
 flows() { [ "$(replies "$1")" -gt 0 ]; }
 blocked() { [ "$(replies "$1")" -eq 0 ]; }
-eventually() {  # eventually SECONDS cmd...
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 
 ip netns add "$NSA" || skip "cannot create network namespaces"
 ip netns add "$NSB"

@@ -20,10 +20,7 @@ XDP_BIN=$(realpath "$1")
 CLI_BIN=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
+source "$HERE/check_lib.sh"
 
 if [ -z "${PHX_IN_MNTNS:-}" ]; then
   [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, XDP, bpffs)"
@@ -42,8 +39,6 @@ WORK=$(mktemp -d /tmp/phx-xdp-coexist.XXXXXX)
 PIN=/sys/fs/bpf/phalanx-coexist
 DAEMON_PID=
 LAPI_PID=
-FAILED=0
-N=0
 
 cleanup() {
   [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
@@ -54,20 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-A() { nsenter --net="/run/netns/$NSA" "$@"; }
-B() { nsenter --net="/run/netns/$NSB" "$@"; }
 
-check() {  # check "description" command...
-  local what=$1
-  shift
-  N=$((N + 1))
-  if "$@"; then
-    echo "ok $N - $what"
-  else
-    echo "not ok $N - $what"
-    FAILED=$((FAILED + 1))
-  fi
-}
 
 # replies SRC: echo replies B gets back when pinging A from SRC (3 pings, 0.1 s apart).
 replies() {
@@ -76,14 +58,6 @@ replies() {
 }
 flows() { [ "$(replies "$1")" -gt 0 ]; }
 blocked() { [ "$(replies "$1")" -eq 0 ]; }
-eventually() {  # eventually SECONDS cmd...
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 
 ip netns add "$NSA" || skip "cannot create network namespaces"
 ip netns add "$NSB"

@@ -20,10 +20,7 @@ XDP_BIN=$(realpath "$1")
 CLI_BIN=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
+source "$HERE/check_lib.sh"
 
 if [ -z "${PHX_IN_MNTNS:-}" ]; then
   [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, XDP, bpffs)"
@@ -44,8 +41,6 @@ IFD=phxd$$
 WORK=$(mktemp -d /tmp/phx-xdp-e2e.XXXXXX)
 PIN=/sys/fs/bpf/phalanx-e2e
 DAEMON_PID=
-FAILED=0
-N=0
 
 cleanup() {
   [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
@@ -56,20 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-A() { nsenter --net="/run/netns/$NSA" "$@"; }
-B() { nsenter --net="/run/netns/$NSB" "$@"; }
 
-check() {  # check "description" command...
-  local what=$1
-  shift
-  N=$((N + 1))
-  if "$@"; then
-    echo "ok $N - $what"
-  else
-    echo "not ok $N - $what"
-    FAILED=$((FAILED + 1))
-  fi
-}
 
 # replies SRC [count]: echo replies B gets back when pinging A from SRC (0.1 s apart, 1 s wait).
 replies() {
@@ -80,15 +62,6 @@ replies() {
 }
 flows() { [ "$(replies "$1")" -gt 0 ]; }
 blocked() { [ "$(replies "$1")" -eq 0 ]; }
-# eventually SECONDS cmd...: retries cmd until it succeeds or time runs out.
-eventually() {
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 
 ip netns add "$NSA" || skip "cannot create network namespaces"
 ip netns add "$NSB"
