@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "bouncer/http_errors.h"
 #include "bouncer/http_client.h"
+#include "bouncer/http_errors.h"
 #include "core/duration.h"
 #include "core/result.h"
 #include "core/time.h"

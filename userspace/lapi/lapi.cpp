@@ -16,11 +16,6 @@
 namespace phalanx::lapi {
 namespace {
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto log = phalanx::log::get("lapi");
-  return log;
-}
-
 constexpr size_t kUnauthenticatedLimit = 2 * 1024 * 1024;
 constexpr size_t kAuthenticatedLimit = 50 * 1024 * 1024;
 
@@ -66,6 +61,17 @@ Route match(std::string_view path) {
 }
 
 }  // namespace
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto log = phalanx::log::get("lapi");
+  return log;
+}
+
+Reply with_response(Response r) {
+  Reply out;
+  out.response = std::move(r);
+  return out;
+}
 
 Response json_response(int status, std::string body) {
   Response r;
@@ -372,12 +378,6 @@ Result<storage::FlushStats> Lapi::flush() {
 }
 
 namespace {
-
-Reply with_response(Response r) {
-  Reply out;
-  out.response = std::move(r);
-  return out;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();

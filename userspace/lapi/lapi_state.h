@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/log.h"
 #include "lapi/allowlists.h"
 #include "lapi/auth.h"
 #include "lapi/decision_index.h"
@@ -78,7 +79,11 @@ struct Lapi::State {
   std::shared_ptr<const AlertPolicy> policy_ = std::make_shared<const AlertPolicy>();
 };
 
+// The "lapi" logger, shared by the route files.
+const std::shared_ptr<spdlog::logger>& logger();
+
 // --- responses
+Reply with_response(Response r);  // a complete answer, nothing held
 Response json_response(int status, std::string body);
 Response message(int status, std::string_view text);    // {"message": text}
 Response jwt_error(int status, std::string_view text);  // {"code": n, "message": text}

@@ -14,17 +14,6 @@
 namespace phalanx::lapi {
 namespace {
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto log = phalanx::log::get("lapi");
-  return log;
-}
-
-Reply reply_of(Response r) {
-  Reply out;
-  out.response = std::move(r);
-  return out;
-}
-
 std::optional<int64_t> to_int(std::string_view s) {
   int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -118,17 +107,17 @@ Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& ma
 Reply post_alerts(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_machine(s, req, err);
-  if (!who) return reply_of(std::move(err));
+  if (!who) return with_response(std::move(err));
   AlertsError why;
   auto alerts = parse_alerts(req.body, why);
-  if (!alerts) return reply_of(message(why.status, why.message));
+  if (!alerts) return with_response(message(why.status, why.message));
   auto ids = ingest_alerts(s, who->name, *alerts);
-  if (!ids) return reply_of(message(500, ids.error().message()));
+  if (!ids) return with_response(message(500, ids.error().message()));
   std::string body = "[";
   for (size_t i = 0; i < ids->size(); ++i)
     body += fmt::format(R"({}"{}")", i == 0 ? "" : ",", (*ids)[i]);
   body += "]";
-  return reply_of(json_response(201, std::move(body)));
+  return with_response(json_response(201, std::move(body)));
 }
 
 namespace {
@@ -202,75 +191,79 @@ std::vector<int64_t> decision_ids(const std::vector<storage::Alert>& alerts) {
 
 Reply get_alerts(Lapi::State& s, Request& req) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const TimePoint now = s.clock.now();
   auto filter = alert_filter(req, now);
-  if (!filter) return reply_of(message(500, filter.error().message()));
-  if (req.method == "HEAD") return reply_of(json_response(200, ""));
+  if (!filter) return with_response(message(500, filter.error().message()));
+  if (req.method == "HEAD") return with_response(json_response(200, ""));
   auto alerts = s.store.query_alerts(*filter, now);
-  if (!alerts) return reply_of(message(500, alerts.error().message()));
-  if (alerts->empty()) return reply_of(json_response(200, "null"));
+  if (!alerts) return with_response(message(500, alerts.error().message()));
+  if (alerts->empty()) return with_response(json_response(200, "null"));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : *alerts)
     out.push_back(alert_row_to_json(a, now));
-  return reply_of(json_response(200, out.dump()));
+  return with_response(json_response(200, out.dump()));
 }
 
 Reply get_alert(Lapi::State& s, Request& req, std::string_view id_text) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const auto id = to_int(id_text);
-  if (!id) return reply_of(message(400, "alert_id must be valid integer"));
+  if (!id) return with_response(message(400, "alert_id must be valid integer"));
   auto alert = s.store.get_alert(*id);
-  if (!alert) return reply_of(message(500, alert.error().message()));
-  if (!*alert) return reply_of(message(404, "object not found"));
-  if (req.method == "HEAD") return reply_of(json_response(200, ""));
-  return reply_of(json_response(200, alert_row_to_json(**alert, s.clock.now()).dump()));
+  if (!alert) return with_response(message(500, alert.error().message()));
+  if (!*alert) return with_response(message(404, "object not found"));
+  if (req.method == "HEAD") return with_response(json_response(200, ""));
+  return with_response(json_response(200, alert_row_to_json(**alert, s.clock.now()).dump()));
 }
 
 Reply delete_alerts(Lapi::State& s, Request& req) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   if (!is_trusted(s, req)) {
-    return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
+    return with_response(
+        message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
   }
   const TimePoint now = s.clock.now();
   auto filter = alert_filter(req, now);
-  if (!filter) return reply_of(message(500, filter.error().message()));
+  if (!filter) return with_response(message(500, filter.error().message()));
   // The alerts' decisions are expired first, so bouncers get them in `deleted`; then the rows
   // go.
   storage::AlertFilter all = *filter;
   all.limit = 0;
   all.with_decisions = true;
   auto doomed = s.store.query_alerts(all, now);
-  if (!doomed) return reply_of(message(500, doomed.error().message()));
+  if (!doomed) return with_response(message(500, doomed.error().message()));
   const auto ids = decision_ids(*doomed);
-  if (auto n = expire_decisions(s, ids); !n) return reply_of(message(500, n.error().message()));
+  if (auto n = expire_decisions(s, ids); !n)
+    return with_response(message(500, n.error().message()));
   auto n = s.store.delete_alerts(*filter, now);
-  if (!n) return reply_of(message(500, n.error().message()));
-  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+  if (!n) return with_response(message(500, n.error().message()));
+  return with_response(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
 }
 
 Reply delete_alert(Lapi::State& s, Request& req, std::string_view id_text) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   if (!is_trusted(s, req)) {
-    return reply_of(message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
+    return with_response(
+        message(403, fmt::format("access forbidden from this IP ({})", req.remote_ip)));
   }
   const auto id = to_int(id_text);
-  if (!id) return reply_of(message(400, "alert_id must be valid integer"));
+  if (!id) return with_response(message(400, "alert_id must be valid integer"));
   auto alert = s.store.get_alert(*id);
-  if (!alert) return reply_of(message(500, alert.error().message()));
-  if (!*alert) return reply_of(message(404, "object not found"));
+  if (!alert) return with_response(message(500, alert.error().message()));
+  if (!*alert) return with_response(message(404, "object not found"));
   std::vector<storage::Alert> one{**alert};
   const auto ids = decision_ids(one);
-  if (auto n = expire_decisions(s, ids); !n) return reply_of(message(500, n.error().message()));
+  if (auto n = expire_decisions(s, ids); !n)
+    return with_response(message(500, n.error().message()));
   storage::AlertFilter f;
   f.id = *id;
   f.limit = 0;
   auto n = s.store.delete_alerts(f, s.clock.now());
-  if (!n) return reply_of(message(500, n.error().message()));
-  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+  if (!n) return with_response(message(500, n.error().message()));
+  return with_response(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
 }
 
 }  // namespace phalanx::lapi

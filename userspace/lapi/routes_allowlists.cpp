@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto log = phalanx::log::get("lapi");
-  return log;
-}
-
 // The wire's date-time: RFC 3339 in UTC with milliseconds ("2006-01-02T15:04:05.000Z"); a
 // missing time is the zero time, as the reference serialises it.
 std::string date_time(std::optional<TimePoint> t) {
@@ -57,12 +52,6 @@ bool with_content(const Request& req) {
   return false;
 }
 
-Reply reply_of(Response r) {
-  Reply out;
-  out.response = std::move(r);
-  return out;
-}
-
 }  // namespace
 
 std::shared_ptr<const AllowlistMatcher> allowlists(Lapi::State& s, bool fresh) {
@@ -87,35 +76,35 @@ std::shared_ptr<const AllowlistMatcher> allowlists(Lapi::State& s, bool fresh) {
 
 Reply get_allowlists(Lapi::State& s, Request& req) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const bool content = with_content(req);
   auto lists = s.store.list_allowlists(content);
-  if (!lists) return reply_of(message(500, lists.error().message()));
+  if (!lists) return with_response(message(500, lists.error().message()));
   const TimePoint now = s.clock.now();
   json out = json::array();
   for (const auto& l : *lists)
     out.push_back(list_json(l, content, now));
-  return reply_of(json_response(200, out.dump()));
+  return with_response(json_response(200, out.dump()));
 }
 
 Reply get_allowlist(Lapi::State& s, Request& req, std::string_view name) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const bool content = with_content(req);
   auto list = s.store.get_allowlist(name, content);
-  if (!list) return reply_of(message(500, list.error().message()));
-  if (!*list) return reply_of(message(404, fmt::format("allowlist '{}' not found", name)));
-  return reply_of(json_response(200, list_json(**list, content, s.clock.now()).dump()));
+  if (!list) return with_response(message(500, list.error().message()));
+  if (!*list) return with_response(message(404, fmt::format("allowlist '{}' not found", name)));
+  return with_response(json_response(200, list_json(**list, content, s.clock.now()).dump()));
 }
 
 Reply check_allowlist(Lapi::State& s, Request& req, std::string_view value) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   auto cidr = net::Cidr::parse(value);
-  if (!cidr) return reply_of(message(400, fmt::format("invalid ip or range '{}'", value)));
+  if (!cidr) return with_response(message(400, fmt::format("invalid ip or range '{}'", value)));
   const auto reasons = allowlists(s, /*fresh=*/true)->reasons(*cidr, s.clock.now());
   // HEAD answers with the status alone: 200 allowlisted, 204 not.
-  if (req.method == "HEAD") return reply_of(empty(reasons.empty() ? 204 : 200));
+  if (req.method == "HEAD") return with_response(empty(reasons.empty() ? 204 : 200));
   json out = json::object();
   if (!reasons.empty()) {
     std::string joined;
@@ -123,28 +112,28 @@ Reply check_allowlist(Lapi::State& s, Request& req, std::string_view value) {
       joined += (joined.empty() ? "" : ", ") + r;
     out = {{"allowlisted", true}, {"reason", joined}};
   }
-  return reply_of(json_response(200, out.dump()));
+  return with_response(json_response(200, out.dump()));
 }
 
 Reply check_allowlist_bulk(Lapi::State& s, Request& req) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const json body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("targets") || !body["targets"].is_array())
-    return reply_of(message(400, "invalid request body: expected {\"targets\": [...]}"));
-  if (body["targets"].empty()) return reply_of(message(400, "targets list cannot be empty"));
+    return with_response(message(400, "invalid request body: expected {\"targets\": [...]}"));
+  if (body["targets"].empty()) return with_response(message(400, "targets list cannot be empty"));
   const auto matcher = allowlists(s, /*fresh=*/true);
   const TimePoint now = s.clock.now();
   json results = json::array();
   for (const auto& t : body["targets"]) {
-    if (!t.is_string()) return reply_of(message(400, "targets must be strings"));
+    if (!t.is_string()) return with_response(message(400, "targets must be strings"));
     const std::string target = t.get<std::string>();
     auto cidr = net::Cidr::parse(target);
-    if (!cidr) return reply_of(message(400, fmt::format("invalid ip or range '{}'", target)));
+    if (!cidr) return with_response(message(400, fmt::format("invalid ip or range '{}'", target)));
     auto reasons = matcher->reasons(*cidr, now);
     if (!reasons.empty()) results.push_back({{"target", target}, {"allowlists", reasons}});
   }
-  return reply_of(json_response(200, json{{"results", std::move(results)}}.dump()));
+  return with_response(json_response(200, json{{"results", std::move(results)}}.dump()));
 }
 
 }  // namespace phalanx::lapi

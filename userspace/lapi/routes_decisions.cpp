@@ -15,11 +15,6 @@
 namespace phalanx::lapi {
 namespace {
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto log = phalanx::log::get("lapi");
-  return log;
-}
-
 // Rows per page of a startup stream (one chunk each); CrowdSec pages 30 000 rows.
 constexpr size_t kPageRows = 5000;
 
@@ -46,12 +41,6 @@ std::optional<int64_t> to_int(std::string_view s) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-Reply reply_of(Response r) {
-  Reply out;
-  out.response = std::move(r);
-  return out;
 }
 
 // ip= / range= as a CIDR; errors name the value.
@@ -120,10 +109,10 @@ void maybe_write_last_pull(Lapi::State& s, const std::string& bouncer, TimePoint
 Reply get_decisions(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_bouncer(s, req, err);
-  if (!who) return reply_of(std::move(err));
-  if (req.method == "HEAD") return reply_of(json_response(200, ""));
+  if (!who) return with_response(std::move(err));
+  if (req.method == "HEAD") return with_response(json_response(200, ""));
   auto filter = bouncer_filter(req, false);
-  if (!filter) return reply_of(message(500, filter.error().message()));
+  if (!filter) return with_response(message(500, filter.error().message()));
   size_t limit = 0, offset = 0;
   if (const auto* l = req.param("limit"))
     limit = static_cast<size_t>(std::max<int64_t>(0, to_int(*l).value_or(0)));
@@ -133,9 +122,9 @@ Reply get_decisions(Lapi::State& s, Request& req) {
   std::string body = "[";
   const size_t n = s.index.write_query(*filter, now, limit, offset, body);
   maybe_write_last_pull(s, who->name, now, false);
-  if (n == 0) return reply_of(json_response(200, "null"));
+  if (n == 0) return with_response(json_response(200, "null"));
   body.push_back(']');
-  return reply_of(json_response(200, std::move(body)));
+  return with_response(json_response(200, std::move(body)));
 }
 
 namespace {
@@ -172,32 +161,32 @@ Result<DecisionFilter> delete_filter(const Request& req) {
 
 Reply delete_decisions(Lapi::State& s, Request& req) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   auto filter = delete_filter(req);
-  if (!filter) return reply_of(message(500, filter.error().message()));
+  if (!filter) return with_response(message(500, filter.error().message()));
   const auto rows = s.index.query(*filter, s.clock.now());
   std::vector<int64_t> ids;
   for (const auto& d : rows)
     ids.push_back(d.id);
   auto n = expire_decisions(s, ids);
-  if (!n) return reply_of(message(500, n.error().message()));
-  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+  if (!n) return with_response(message(500, n.error().message()));
+  return with_response(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
 }
 
 Reply delete_decision(Lapi::State& s, Request& req, std::string_view id_text) {
   Response err;
-  if (!auth_machine(s, req, err)) return reply_of(std::move(err));
+  if (!auth_machine(s, req, err)) return with_response(std::move(err));
   const auto id = to_int(id_text);
-  if (!id) return reply_of(message(400, "decision_id must be valid integer"));
+  if (!id) return with_response(message(400, "decision_id must be valid integer"));
   const auto row = s.index.get(*id);
   if (!row || row->until <= s.clock.now()) {
-    return reply_of(
+    return with_response(
         message(500, fmt::format("decision with id '{}' doesn't exist: unable to delete", *id)));
   }
   const int64_t ids[] = {*id};
   auto n = expire_decisions(s, ids);
-  if (!n) return reply_of(message(500, n.error().message()));
-  return reply_of(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
+  if (!n) return with_response(message(500, n.error().message()));
+  return with_response(json_response(200, fmt::format(R"({{"nbDeleted":"{}"}})", *n)));
 }
 
 namespace {
@@ -304,23 +293,23 @@ Response startup_response(Lapi::State& s, const std::string& bouncer, DecisionFi
 Reply stream_decisions(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_bouncer(s, req, err);
-  if (!who) return reply_of(std::move(err));
+  if (!who) return with_response(std::move(err));
   // HEAD answers at once: no query, no last_pull (spec §1.4).
-  if (req.method == "HEAD") return reply_of(json_response(200, ""));
+  if (req.method == "HEAD") return with_response(json_response(200, ""));
   auto filter = bouncer_filter(req, true);
-  if (!filter) return reply_of(message(500, filter.error().message()));
+  if (!filter) return with_response(message(500, filter.error().message()));
   const std::string* dedup_p = req.param("dedup");
   const bool dedup = dedup_p == nullptr || *dedup_p != "false";
   const TimePoint now = s.clock.now();
   const std::string* startup = req.param("startup");
   if (startup != nullptr && *startup == "true")
-    return reply_of(startup_response(s, who->name, std::move(*filter), dedup, now));
+    return with_response(startup_response(s, who->name, std::move(*filter), dedup, now));
 
   Duration wait{0};
   if (const std::string* w = req.param("wait")) {
     auto parsed = parse_go_duration(*w);
     if (!parsed || parsed->count() < 0)
-      return reply_of(message(400, fmt::format("wait: invalid duration '{}'", *w)));
+      return with_response(message(400, fmt::format("wait: invalid duration '{}'", *w)));
     wait = std::min<Duration>(*parsed, s.options.max_wait);
   }
 
@@ -339,7 +328,7 @@ Reply stream_decisions(Lapi::State& s, Request& req) {
   std::optional<TimePoint> last_pull;
   if (!base) {
     auto b = s.store.get_bouncer(who->name);
-    if (!b) return reply_of(message(500, b.error().message()));
+    if (!b) return with_response(message(500, b.error().message()));
     if (*b && (*b)->last_pull) last_pull = (*b)->last_pull;
   }
 
@@ -353,7 +342,7 @@ Reply stream_decisions(Lapi::State& s, Request& req) {
   Cursor next;
   StreamDelta delta = compute(now, next);
   if (!delta.empty() || wait.count() == 0) {
-    return reply_of(stream_response(s, who->name, delta_body(s.index, delta, now), next, now));
+    return with_response(stream_response(s, who->name, delta_body(s.index, delta, now), next, now));
   }
 
   Reply held;

@@ -14,17 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto log = phalanx::log::get("lapi");
-  return log;
-}
-
-Reply reply_of(Response r) {
-  Reply out;
-  out.response = std::move(r);
-  return out;
-}
-
 bool ou_allowed(const PeerCert& peer, const std::vector<std::string>& allowed) {
   for (const auto& ou : peer.organizational_units)
     if (std::find(allowed.begin(), allowed.end(), ou) != allowed.end()) return true;
@@ -78,7 +67,8 @@ Result<storage::Machine> tls_machine(Lapi::State& s, const Request& req) {
 
 Reply register_watcher(Lapi::State& s, Request& req) {
   const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return reply_of(message(400, "invalid JSON body"));
+  if (body.is_discarded() || !body.is_object())
+    return with_response(message(400, "invalid JSON body"));
   std::vector<std::string> missing;
   for (const char* key : {"machine_id", "password"}) {
     if (!body.contains(key) || !body[key].is_string() || body[key].get<std::string>().empty())
@@ -88,19 +78,19 @@ Reply register_watcher(Lapi::State& s, Request& req) {
     std::string msg = "validation failure list:";
     for (const auto& m : missing)
       msg += "\n" + m;
-    return reply_of(message(422, msg));
+    return with_response(message(422, msg));
   }
   bool validated = false;
   if (body.contains("registration_token")) {
     const json& token = body["registration_token"];
     if (!token.is_string() || s.options.registration_token.empty() ||
         token.get<std::string>() != s.options.registration_token)
-      return reply_of(message(401, "invalid registration token"));
+      return with_response(message(401, "invalid registration token"));
     const auto addr = net::IpAddress::parse(req.remote_ip);
     bool allowed = false;
     for (const auto& c : s.options.registration_ranges)
       allowed = allowed || (addr && c.contains(*addr));
-    if (!allowed) return reply_of(message(401, "IP not in the allowed registration ranges"));
+    if (!allowed) return with_response(message(401, "IP not in the allowed registration ranges"));
     validated = true;
   }
   storage::Machine m;
@@ -112,28 +102,28 @@ Reply register_watcher(Lapi::State& s, Request& req) {
   m.created_at = m.updated_at = s.clock.now();
   if (auto ua = split_user_agent(req)) m.version = ua->second;
   auto existing = s.store.get_machine(m.machine_id);
-  if (!existing) return reply_of(message(500, existing.error().message()));
-  if (*existing) return reply_of(message(403, "user already exist"));
+  if (!existing) return with_response(message(500, existing.error().message()));
+  if (*existing) return with_response(message(403, "user already exist"));
   if (auto added = s.store.add_machine(m); !added)
-    return reply_of(message(403, "user already exist"));
-  return reply_of(empty(validated ? 202 : 201));
+    return with_response(message(403, "user already exist"));
+  return with_response(empty(validated ? 202 : 201));
 }
 
 Reply login_watcher(Lapi::State& s, Request& req) {
   const TimePoint now = s.clock.now();
   if (!s.limiter.allowed(req.remote_ip, now)) {
     s.metrics.login_failure(true);
-    return reply_of(jwt_error(429, "too many failed logins from this address, retry later"));
+    return with_response(jwt_error(429, "too many failed logins from this address, retry later"));
   }
   const auto ua = split_user_agent(req);
-  if (!ua) return reply_of(jwt_error(401, "incorrect Username or Password"));
+  if (!ua) return with_response(jwt_error(401, "incorrect Username or Password"));
   const json body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
-    return reply_of(jwt_error(401, "missing: invalid JSON body"));
+    return with_response(jwt_error(401, "missing: invalid JSON body"));
   const auto fail = [&](std::string_view why) {
     s.limiter.failed(req.remote_ip, now);
     s.metrics.login_failure(false);
-    return reply_of(jwt_error(401, why));
+    return with_response(jwt_error(401, why));
   };
 
   storage::Machine machine;
@@ -151,11 +141,11 @@ Reply login_watcher(Lapi::State& s, Request& req) {
       std::string msg = "validation failure list:";
       for (const auto& m : missing)
         msg += "\n" + m;
-      return reply_of(jwt_error(401, msg));
+      return with_response(jwt_error(401, msg));
     }
     const std::string id = body["machine_id"].get<std::string>();
     auto found = s.store.get_machine(id);
-    if (!found) return reply_of(jwt_error(500, found.error().message()));
+    if (!found) return with_response(jwt_error(500, found.error().message()));
     if (!*found) return fail("ent: machine not found");
     if ((*found)->auth_type != "password" ||
         !verify_password(body["password"].get<std::string>(), (*found)->password_hash))
@@ -171,41 +161,41 @@ Reply login_watcher(Lapi::State& s, Request& req) {
   machine.updated_at = now;
   if (auto up = s.store.update_machine(machine); !up)
     logger()->warn("machine {}: {}", machine.machine_id, up.error().message());
-  return reply_of(token_response(s, machine.machine_id));
+  return with_response(token_response(s, machine.machine_id));
 }
 
 Reply refresh_token(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_machine(s, req, err);
-  if (!who) return reply_of(std::move(err));
-  return reply_of(token_response(s, who->name));
+  if (!who) return with_response(std::move(err));
+  return with_response(token_response(s, who->name));
 }
 
 Reply heartbeat(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_machine(s, req, err);
-  if (!who) return reply_of(std::move(err));
+  if (!who) return with_response(std::move(err));
   auto m = s.store.get_machine(who->name);
-  if (!m) return reply_of(message(500, m.error().message()));
+  if (!m) return with_response(message(500, m.error().message()));
   if (*m) {
     (*m)->last_heartbeat = s.clock.now();
     if (auto up = s.store.update_machine(**m); !up)
-      return reply_of(message(500, up.error().message()));
+      return with_response(message(500, up.error().message()));
   }
-  return reply_of(empty(200));
+  return with_response(empty(200));
 }
 
 Reply delete_self(Lapi::State& s, Request& req) {
   Response err;
   auto who = auth_machine(s, req, err);
-  if (!who) return reply_of(std::move(err));
+  if (!who) return with_response(std::move(err));
   auto removed = s.store.delete_machine(who->name);
-  if (!removed) return reply_of(message(500, removed.error().message()));
+  if (!removed) return with_response(message(500, removed.error().message()));
   {
     std::lock_guard lock(s.cache_mu);
     s.machine_cache.erase(who->name);
   }
-  return reply_of(empty(204));
+  return with_response(empty(204));
 }
 
 Reply usage_metrics(Lapi::State& s, Request& req) {
@@ -219,10 +209,11 @@ Reply usage_metrics(Lapi::State& s, Request& req) {
   if (req.header("x-api-key") != nullptr) machine = false;
   Response err;
   if (machine ? !auth_machine(s, req, err) : !auth_bouncer(s, req, err))
-    return reply_of(std::move(err));
+    return with_response(std::move(err));
 
   const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return reply_of(message(400, "invalid JSON body"));
+  if (body.is_discarded() || !body.is_object())
+    return with_response(message(400, "invalid JSON body"));
   const auto list = [&](const char* key) -> const json* {
     const auto it = body.find(key);
     return it == body.end() || it->is_null() ? nullptr : &*it;
@@ -230,25 +221,27 @@ Reply usage_metrics(Lapi::State& s, Request& req) {
   const json* rc = list("remediation_components");
   const json* lp = list("log_processors");
   if ((rc != nullptr && !rc->is_array()) || (lp != nullptr && !lp->is_array()))
-    return reply_of(message(422, "remediation_components and log_processors must be arrays"));
+    return with_response(message(422, "remediation_components and log_processors must be arrays"));
   const size_t n_rc = rc != nullptr ? rc->size() : 0, n_lp = lp != nullptr ? lp->size() : 0;
   if (n_rc > 0 && n_lp > 0)
-    return reply_of(message(400, "both remediation_components and log_processors are present"));
+    return with_response(
+        message(400, "both remediation_components and log_processors are present"));
   if (n_rc + n_lp == 0)
-    return reply_of(message(400, "missing remediation component or log processor data"));
+    return with_response(message(400, "missing remediation component or log processor data"));
   if (n_rc + n_lp > 1)
-    return reply_of(message(400, "only one remediation component or log processor is allowed"));
+    return with_response(
+        message(400, "only one remediation component or log processor is allowed"));
   if ((machine && n_lp == 0) || (!machine && n_rc == 0))
-    return reply_of(message(400, "the metrics kind does not match the caller"));
+    return with_response(message(400, "the metrics kind does not match the caller"));
   const json& item = n_rc > 0 ? (*rc)[0] : (*lp)[0];
-  if (!item.is_object()) return reply_of(message(422, "0 in body must be of type object"));
+  if (!item.is_object()) return with_response(message(422, "0 in body must be of type object"));
   if (!item.contains("version") || !item["version"].is_string())
-    return reply_of(message(422, "validation failure list:\n0.version in body is required"));
+    return with_response(message(422, "validation failure list:\n0.version in body is required"));
   if (item.contains("utc_startup_timestamp") && !item["utc_startup_timestamp"].is_number_integer())
-    return reply_of(message(422, "0.utc_startup_timestamp in body must be of type integer"));
+    return with_response(message(422, "0.utc_startup_timestamp in body must be of type integer"));
   if (item.contains("metrics") && !item["metrics"].is_null() && !item["metrics"].is_array())
-    return reply_of(message(422, "0.metrics in body must be of type array"));
-  return reply_of(empty(201));
+    return with_response(message(422, "0.metrics in body must be of type array"));
+  return with_response(empty(201));
 }
 
 }  // namespace phalanx::lapi

@@ -100,6 +100,7 @@ leakspeed: 5s
 labels:
   remediation: true
 ---
+# The same scenario twice, on purpose: the two documents share their buckets.
 type: leaky
 name: test/http-crawl
 description: d
