@@ -24,7 +24,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentConfig& config, AlertCal
   a->config_ = config;
   PHALANX_TRY(auto content, cli::load_content(config.content));
   diag.append(content.diagnostics);
-  a->content_ = std::make_unique<cli::Content>(std::move(content));
+  a->content_ = std::make_shared<cli::Content>(std::move(content));
+  a->on_alerts_ = std::move(on_alerts);
   const auto items = acquisition::load_acquis(config.acquis_file, config.acquis_dir, diag);
   for (const auto& item : items) {
     auto source = acquisition::make_source(item, {.state_dir = config.state_dir});
@@ -34,7 +35,21 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentConfig& config, AlertCal
     }
     a->sources_.push_back(std::move(*source));
   }
-  a->pipeline_ = std::make_unique<Pipeline>(*a->content_, config.pipeline, std::move(on_alerts));
+  a->pipeline_ = std::make_unique<Pipeline>(*a->content_, config.pipeline, a->on_alerts_);
+  return a;
+}
+
+Result<std::unique_ptr<Agent>> Agent::again() const {
+  std::unique_ptr<Agent> a(new Agent());
+  a->config_ = config_;
+  a->content_ = content_;
+  a->on_alerts_ = on_alerts_;
+  for (const auto& s : sources_) {
+    PHALANX_TRY(auto source,
+                acquisition::make_source(s->config(), {.state_dir = config_.state_dir}));
+    a->sources_.push_back(std::move(source));
+  }
+  a->pipeline_ = std::make_unique<Pipeline>(*a->content_, config_.pipeline, a->on_alerts_);
   return a;
 }
 

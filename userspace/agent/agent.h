@@ -42,6 +42,10 @@ class Agent {
   Result<void> start();
   void stop();  // idempotent
 
+  // A new, unstarted agent with this one's content and acquisition as they were loaded, nothing
+  // read again: brings a stopped agent back when its replacement cannot start.
+  Result<std::unique_ptr<Agent>> again() const;
+
   // SIGHUP: the stopped agent's live buckets go to the next one, which keeps those of the
   // scenarios that did not change. Call on a stopped agent, and before the next one starts.
   void hand_buckets_to(Agent& next);
@@ -55,7 +59,8 @@ class Agent {
  private:
   Agent() = default;
   AgentConfig config_;
-  std::unique_ptr<cli::Content> content_;
+  std::shared_ptr<cli::Content> content_;  // shared with again()'s agent
+  AlertCallback on_alerts_;
   std::unique_ptr<Pipeline> pipeline_;
   std::vector<std::unique_ptr<acquisition::Source>> sources_;
   bool started_ = false;

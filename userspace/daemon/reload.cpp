@@ -55,16 +55,35 @@ bool reload_agent(const agent::AgentConfig& agent_config, const agent::AlertCall
     return false;
   }
   std::shared_ptr<agent::Agent> next = std::move(*fresh);
-  if (auto old = slot.get()) {
+  const std::shared_ptr<agent::Agent> old = slot.get();
+  if (old) {
     old->stop();
     old->hand_buckets_to(*next);
   }
-  if (auto r = next->start(); !r) {
-    log->error("reload: {}", r.error().message());
+  auto started = next->start();
+  if (started) {
+    slot.set(std::move(next));
+    return true;
+  }
+  // A source of the new configuration could not start (a port in use, no journal). The old
+  // agent has stopped and released its sources, so the same content and acquisition come back
+  // in a new agent, with the live buckets, resuming where the stopped one saved.
+  log->error("reload refused, the running configuration is restored: {}",
+             started.error().message());
+  if (!old) return false;
+  auto restored = old->again();
+  if (restored) {
+    next->hand_buckets_to(**restored);
+    if (auto r = (*restored)->start(); !r) restored = r.error();
+  }
+  if (!restored) {
+    log->critical("reload: the running configuration no longer starts, no agent runs: {}",
+                  restored.error().message());
+    slot.set(nullptr);
     return false;
   }
-  slot.set(std::move(next));
-  return true;
+  slot.set(std::move(*restored));
+  return false;
 }
 
 void reload(Config& config, const ConfigLoader& load, lapi::Lapi* lapi,

@@ -50,7 +50,9 @@ class AgentSlot {
 using ConfigLoader = std::function<Result<Config>()>;
 
 // Replaces the agent in `slot` with one loaded from `agent_config`; false (logged) when that
-// fails, and the running agent then stays.
+// fails. A configuration that does not load leaves the running agent untouched; one that loads
+// but cannot start (a source's port in use) brings the running content and acquisition back in
+// a new agent that keeps the live buckets and resumes the sources where they stopped.
 bool reload_agent(const agent::AgentConfig& agent_config, const agent::AlertCallback& on_alerts,
                   AgentSlot& slot);
 

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The real phalanxd binary, agent and LAPI together: lines appended to a followed file become
 // an alert and a decision that a bouncer reads; a restart neither loses nor repeats lines;
-// SIGHUP reloads (and refuses a broken acquisition file, keeping the running agent); --check
+// SIGHUP reloads (and refuses a broken acquisition file, keeping the running agent, or restores
+// it when the new one cannot start); --check
 // reports every problem.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -200,6 +205,42 @@ TEST_F(PhalanxdAgentTest, SighupReloadsAndRefusesABrokenAcquisition) {
   EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 4; }))
       << metric("phalanx_acquisition_lines_total");
   EXPECT_TRUE(eventually([&] { return banned("198.51.100.20"); })) << daemon_log();
+  EXPECT_EQ(daemon_->stop(SIGTERM), 0);
+}
+
+// A reloaded acquisition that loads but cannot start (its syslog port is taken): the running
+// configuration comes back, with its live buckets, and the file is still followed.
+TEST_F(PhalanxdAgentTest, SighupWhoseSourceCannotStartRestoresTheRunningAgent) {
+  const int taken = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  start();
+  for (int i = 0; i < 3; ++i)
+    append(failed("198.51.100.21", i));
+  ASSERT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 3; }));
+  write_acquis(
+      fmt::format("filenames: [{}]\nlabels: {{type: syslog}}\n---\nsource: syslog\nlisten_addr: "
+                  "127.0.0.1\nlisten_port: {}\nprotocol: udp\nlabels: {{type: syslog}}\n",
+                  log_, ntohs(addr.sin_port)));
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return daemon_log().find("the running configuration is restored") != std::string::npos;
+  })) << daemon_log();
+  close(taken);
+  // The restored agent resumes after the three lines and still holds their bucket: three more
+  // failures make the ban.
+  for (int i = 3; i < 6; ++i)
+    append(failed("198.51.100.21", i));
+  EXPECT_TRUE(eventually([&] { return metric("phalanx_acquisition_lines_total") == 3; }))
+      << metric("phalanx_acquisition_lines_total") << "\n"
+      << daemon_log();
+  EXPECT_TRUE(eventually([&] { return banned("198.51.100.21"); })) << daemon_log();
+  EXPECT_EQ(daemon_log().find("no agent runs"), std::string::npos) << daemon_log();
   EXPECT_EQ(daemon_->stop(SIGTERM), 0);
 }
 
