@@ -70,6 +70,32 @@ std::vector<BanRequest> XdpBackend::to_requests(std::span<const bouncer::Decisio
   return out;
 }
 
+// An open resync: the next generation of ban maps being filled, what the snapshot wrote so far
+// (sorted and deduplicated at the commit, for the count) and the prefilter for exactly the
+// snapshot.
+struct XdpBackend::Session {
+  explicit Session(BanMaps maps) : next(std::move(maps)) {}
+  uint64_t now_ns = 0;  // the snapshot's durations count from here
+  BanMaps next;
+  std::vector<uint32_t> want_v4;
+  std::vector<net::Cidr> want_other;
+  PrefilterImage image;
+  size_t written = 0;
+  size_t syscalls = 0;
+  size_t decisions = 0;
+
+  void want(std::span<const BanRequest> bans) {
+    for (const auto& b : bans) {
+      if (is_v4_host(b.target)) {
+        want_v4.push_back(v4_key(b.target.network()).addr);
+      } else {
+        want_other.push_back(b.target);
+      }
+      pf_add(image.v4(), image.v6(), b.target);
+    }
+  }
+};
+
 Result<void> XdpBackend::apply(const bouncer::DecisionBatch& batch) {
   std::lock_guard lock(mu_);
   std::vector<net::Cidr> gone;
@@ -77,35 +103,29 @@ Result<void> XdpBackend::apply(const bouncer::DecisionBatch& batch) {
   for (const auto& d : batch.deleted) {
     if (d.target) gone.push_back(*d.target);
   }
+  const auto bans = to_requests(batch.added, expiry_clock_now_ns());
   if (!gone.empty()) {
     PHALANX_TRY(BatchStats s, maps_.unban_batch(gone));
     add_stats(stats_, s, true);
     removed_since_rebuild_ += s.applied;
     active_ -= std::min(active_, s.applied);
   }
-  const auto bans = to_requests(batch.added, expiry_clock_now_ns());
   if (!bans.empty()) {
     PHALANX_TRY(BatchStats s, maps_.ban_batch(bans));
     add_stats(stats_, s, false);
     active_ += s.applied;  // an upper bound when some were refreshes; resync/sweep recount
   }
+  // A delta that arrives while a resync is open goes into the next generation too, so the
+  // commit does not undo it.
+  if (session_) {
+    if (!gone.empty()) PHALANX_CHECK(maps_.unban_batch(session_->next, gone));
+    if (!bans.empty()) {
+      PHALANX_CHECK(maps_.ban_batch(session_->next, bans));
+      session_->want(bans);
+    }
+  }
   return ok();
 }
-
-// An open resync: what the maps held at begin, what the snapshot wrote so far (sorted
-// vectors and binary search: at a million entries several times faster than a node-based hash
-// set) and the prefilter for exactly the snapshot.
-struct XdpBackend::Session {
-  uint64_t now_ns = 0;  // the snapshot's durations count from here
-  std::vector<uint32_t> held_v4;
-  std::vector<net::Cidr> held_other;
-  std::vector<uint32_t> want_v4;
-  std::vector<net::Cidr> want_other;
-  PrefilterImage image;
-  size_t written = 0;
-  size_t syscalls = 0;
-  size_t decisions = 0;
-};
 
 XdpBackend::XdpBackend(BlocklistMaps& maps) : maps_(maps) {}
 
@@ -116,18 +136,9 @@ XdpBackend::~XdpBackend() {
 Result<void> XdpBackend::begin_resync() {
   std::lock_guard lock(mu_);
   if (session_) return Error("xdp: a resync is already open");
-  auto s = std::make_unique<Session>();
-  s->now_ns = expiry_clock_now_ns();
-  // What the maps hold now; only this process writes bans, under this lock.
-  PHALANX_TRY(BanState current, read_bans(maps_.fds()));
-  s->held_v4.reserve(current.v4.size());
-  for (const auto& [key, value] : current.v4)
-    s->held_v4.push_back(key.addr);
-  for (const auto& e : current.other)
-    s->held_other.push_back(e.target);
-  normalise(s->held_v4);
-  normalise(s->held_other);
-  session_ = std::move(s);
+  PHALANX_TRY(BanMaps next, maps_.new_generation());
+  session_ = std::make_unique<Session>(std::move(next));
+  session_->now_ns = expiry_clock_now_ns();
   return ok();
 }
 
@@ -138,19 +149,12 @@ Result<void> XdpBackend::resync_batch(std::span<const bouncer::Decision> decisio
   s.decisions += decisions.size();
   const auto bans = to_requests(decisions, s.now_ns);
   if (bans.empty()) return ok();
-  // The new state goes in on top of the old one (prefilter bits first, inside ban_batch).
-  PHALANX_TRY(BatchStats written, maps_.ban_batch(bans));
+  // Into the next generation, off-line (prefilter bits first, inside ban_batch).
+  PHALANX_TRY(BatchStats written, maps_.ban_batch(s.next, bans));
   add_stats(stats_, written, false);
   s.written += written.applied;
   s.syscalls += written.syscalls;
-  for (const auto& b : bans) {
-    if (is_v4_host(b.target)) {
-      s.want_v4.push_back(v4_key(b.target.network()).addr);
-    } else {
-      s.want_other.push_back(b.target);
-    }
-    pf_add(s.image.v4(), s.image.v6(), b.target);
-  }
+  s.want(bans);
   return ok();
 }
 
@@ -158,29 +162,19 @@ Result<void> XdpBackend::commit_resync() {
   std::lock_guard lock(mu_);
   if (!session_) return Error("xdp: commit without an open resync");
   const std::unique_ptr<Session> s = std::move(session_);
-  normalise(s->want_v4);
-  normalise(s->want_other);
-  // What the snapshot no longer holds goes out.
-  std::vector<net::Cidr> stale;
-  for (const uint32_t addr : s->held_v4) {
-    if (!std::binary_search(s->want_v4.begin(), s->want_v4.end(), addr))
-      stale.push_back(net::Cidr::host(address_of(phx_v4_key{addr})));
-  }
-  for (const auto& target : s->held_other) {
-    if (!std::binary_search(s->want_other.begin(), s->want_other.end(), target))
-      stale.push_back(target);
-  }
-  if (!stale.empty()) {
-    // Nothing the snapshot holds is lifted, whatever happens here.
-    PHALANX_TRY(BatchStats lifted, maps_.unban_batch(stale));
-    add_stats(stats_, lifted, true);
-  }
+  const size_t before = active_;
+  // One write puts the whole snapshot in force; the old generation is released.
+  PHALANX_CHECK(maps_.put_in_force(std::move(s->next)));
   // The prefilter for exactly the new state (drops the bits of lifted entries).
   maps_.prefilter().store(s->image);
   removed_since_rebuild_ = 0;
+  normalise(s->want_v4);
+  normalise(s->want_other);
   active_ = s->want_v4.size() + s->want_other.size();
-  logger()->info("resync: {} entries in force ({} written, {} lifted, {} syscalls)", active_,
-                 s->written, stale.size(), s->syscalls);
+  logger()->info(
+      "resync: {} entries in force, replacing {} at once (generation {}, {} written in {} "
+      "syscalls)",
+      active_, before, maps_.generation(), s->written, s->syscalls);
   return ok();
 }
 
@@ -188,11 +182,10 @@ void XdpBackend::abort_resync() {
   std::lock_guard lock(mu_);
   if (!session_) return;
   const std::unique_ptr<Session> s = std::move(session_);
-  // Nothing lifted; the prefilter keeps the bits of the old and the new entries. The count is
-  // an upper bound until the next resync or sweep recounts.
-  active_ += s->written;
-  logger()->warn("resync aborted after {} decisions ({} written); nothing lifted", s->decisions,
-                 s->written);
+  // The blocklist in force never changed; the next generation is freed with its fds. The
+  // prefilter keeps the bits of both (stale bits only cost lookups).
+  logger()->warn("resync aborted after {} decisions ({} written); the blocklist in force is kept",
+                 s->decisions, s->written);
 }
 
 Result<size_t> XdpBackend::rebuild_prefilter_locked() {

@@ -35,12 +35,12 @@ class XdpBackend final : public bouncer::Backend {
   // deleted first (absent targets are fine), then added, each as batch syscalls.
   Result<void> apply(const bouncer::DecisionBatch& batch) override;
 
-  // A resync session (bouncer::Backend). Each batch is written as it comes (refreshing the
-  // entries present); the commit deletes the entries the snapshot no longer holds, then
-  // rewrites the prefilter for exactly the new state. Entries in both states are never absent,
-  // so no packet from a source banned before and after slips through; the only intermediate
-  // state is the union of old and new. Abort deletes nothing (the prefilter keeps the bits of
-  // both). Memory: the keys held at begin and the keys written, 4 bytes per IPv4 address.
+  // A resync session (bouncer::Backend). begin creates the next generation of ban maps; each
+  // batch is written into it off-line; the commit puts it in force with one write that every
+  // packet sees whole (the old blocklist or the new one, never a mix or a half-loaded one), then
+  // rewrites the prefilter for exactly the new state. Deltas applied while the session is open
+  // go to both generations. Abort frees the next generation and changes nothing. Memory: two
+  // generations of ban maps while the session is open, plus 4 bytes per IPv4 address written.
   Result<void> begin_resync() override;
   Result<void> resync_batch(std::span<const bouncer::Decision> decisions) override;
   Result<void> commit_resync() override;

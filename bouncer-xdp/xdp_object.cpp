@@ -13,12 +13,14 @@
 namespace phalanx::xdp {
 namespace {
 
-// Applies the configured sizes; must run between open and load.
+// Applies the configured sizes; must run between open and load. The ban maps' sizes are those
+// of the generations userspace creates (BlocklistMaps), not of the maps of maps.
 int set_sizes(xdp_blocklist& skel, const LoadOptions& o) {
+  for (const uint32_t size : {o.max_ban_v4, o.max_ban_v6, o.max_range_v4, o.max_range_v6})
+    if (size == 0) return -EINVAL;
   const std::pair<bpf_map*, uint32_t> sizes[] = {
-      {skel.maps.phx_ban_v4, o.max_ban_v4},     {skel.maps.phx_ban_v6, o.max_ban_v6},
-      {skel.maps.phx_range_v4, o.max_range_v4}, {skel.maps.phx_range_v6, o.max_range_v6},
-      {skel.maps.phx_allow_v4, o.max_allow_v4}, {skel.maps.phx_allow_v6, o.max_allow_v6},
+      {skel.maps.phx_allow_v4, o.max_allow_v4},
+      {skel.maps.phx_allow_v6, o.max_allow_v6},
   };
   for (const auto& [map, size] : sizes) {
     if (size == 0) return -EINVAL;
@@ -58,6 +60,24 @@ int adopt_pinned_sizes(xdp_blocklist& skel) {
   return 0;
 }
 
+// The first map pinned under its name with another type than this build's (pins left by a
+// version with another map layout); empty when none.
+std::string foreign_pin(xdp_blocklist& skel) {
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel.obj) {
+    const char* path = bpf_map__pin_path(map);
+    if (path == nullptr) continue;
+    const int fd = bpf_obj_get(path);
+    if (fd < 0) continue;
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+    close(fd);
+    if (rc == 0 && info.type != static_cast<uint32_t>(bpf_map__type(map))) return path;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<XdpObject> XdpObject::open_unloaded(const std::string& pin_dir) {
@@ -66,6 +86,10 @@ Result<XdpObject> XdpObject::open_unloaded(const std::string& pin_dir) {
   xdp_blocklist* skel = xdp_blocklist__open_opts(&open_opts);
   if (skel == nullptr) return Error::from_errno("opening pinned xdp blocklist: opening object");
   XdpObject object(skel);
+  // Sizes of new ban map generations: like the generation in force.
+  object.options_.pin_dir = pin_dir;
+  object.options_.max_ban_v4 = object.options_.max_ban_v6 = 0;
+  object.options_.max_range_v4 = object.options_.max_range_v6 = 0;
   if (int err = adopt_pinned_sizes(*skel); err) {
     if (err == -ENOENT)
       return Error("the XDP blocklist is not loaded (no pinned maps in " + pin_dir + ")", ENOENT);
@@ -87,6 +111,7 @@ Result<XdpObject> XdpObject::open_and_load(const LoadOptions& options) {
   xdp_blocklist* skel = xdp_blocklist__open_opts(&open_opts);
   if (skel == nullptr) return Error::from_errno("loading xdp blocklist: opening object");
   XdpObject object(skel);
+  object.options_ = options;
   if (int err = set_sizes(*skel, options); err)
     return Error::from_errno("loading xdp blocklist: sizing maps", -err);
   if (options.pin_dir.empty()) {
@@ -94,18 +119,26 @@ Result<XdpObject> XdpObject::open_and_load(const LoadOptions& options) {
       return Error::from_errno("loading xdp blocklist: disabling pinning", -err);
   }
   if (int err = xdp_blocklist__load(skel); err) {
+    if (const std::string pin = foreign_pin(*skel); !pin.empty())
+      return Error("loading xdp blocklist: " + pin +
+                       " has another map layout (pinned by another version); detach with that "
+                       "version (phalanx-xdp --detach) or remove the pins in " +
+                       options.pin_dir,
+                   -err);
     return Error::from_errno(
         "loading xdp blocklist: loading object (pin dir '" + options.pin_dir + "')", -err);
   }
   return object;
 }
 
-XdpObject::XdpObject(XdpObject&& other) noexcept : skel_(std::exchange(other.skel_, nullptr)) {}
+XdpObject::XdpObject(XdpObject&& other) noexcept
+    : skel_(std::exchange(other.skel_, nullptr)), options_(std::move(other.options_)) {}
 
 XdpObject& XdpObject::operator=(XdpObject&& other) noexcept {
   if (this != &other) {
     xdp_blocklist__destroy(skel_);
     skel_ = std::exchange(other.skel_, nullptr);
+    options_ = std::move(other.options_);
   }
   return *this;
 }

@@ -18,8 +18,9 @@ namespace phalanx::xdp {
 // How to size and pin the maps. Sizes are max_entries; the hash maps are preallocated.
 struct LoadOptions {
   // bpffs directory the maps are pinned in by name. Maps already pinned there are reused (so a
-  // restarted bouncer keeps enforcing the same state); they must have the same sizes. Empty: no
-  // pinning (tests, benchmarks).
+  // restarted bouncer keeps enforcing the same state); the allow maps must have the same sizes.
+  // The ban maps' sizes apply to each new generation (BlocklistMaps), so a restart with other
+  // sizes takes them at its first resync. Empty: no pinning (tests, benchmarks).
   std::string pin_dir = PHX_PIN_DIR_DEFAULT;
   uint32_t max_ban_v4 = 1U << 21;
   uint32_t max_ban_v6 = 1U << 18;
@@ -60,10 +61,14 @@ class XdpObject {
   int prog_fd() const;
   // Removes every map's pin file (for an explicit uninstall); a no-op for unpinned maps.
   Result<void> unpin_maps();
+  // What it was loaded with; the ban map sizes are 0 (like the generation in force) for
+  // open_pinned and open_unloaded.
+  const LoadOptions& options() const { return options_; }
 
  private:
   explicit XdpObject(xdp_blocklist* skel) : skel_(skel) {}
   xdp_blocklist* skel_ = nullptr;
+  LoadOptions options_;
 };
 
 }  // namespace phalanx::xdp

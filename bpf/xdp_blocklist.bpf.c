@@ -11,28 +11,46 @@
  */
 #include "xdp_parse.h"
 
-#define PHX_BAN_V4_MAX (1U << 21)
-#define PHX_BAN_V6_MAX (1U << 18)
-#define PHX_RANGE_MAX  (1U << 16)
-#define PHX_ALLOW_MAX  (1U << 12)
+#define PHX_ALLOW_MAX (1U << 12)
 
-/* Map sizes are defaults; userspace resizes them before load (bpf_map__set_max_entries). */
+/*
+ * The ban maps come in generations, so that userspace can replace the whole blocklist at once
+ * (a resync): per kind an ARRAY_OF_MAPS with PHX_GENERATIONS slots, and phx_gen naming the slot
+ * in force. Userspace fills new inner maps off-line, puts them in the other slot and flips
+ * phx_gen with one write; a packet reads phx_gen once and looks in one generation only, so it
+ * sees the old blocklist or the new one, never a mix. The inner maps are created by userspace
+ * with the configured sizes; the templates below only fix their type, key, value and flags.
+ */
+#define PHX_GEN_MAP(name, map_type, key_type, flags)                                               \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                                          \
+		__uint(max_entries, PHX_GENERATIONS);                                              \
+		__type(key, __u32);                                                                \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);                                               \
+		__array(                                                                           \
+		    values, struct {                                                               \
+			    __uint(type, map_type);                                                \
+			    __uint(max_entries, 1);                                                \
+			    __uint(map_flags, flags);                                              \
+			    __uint(key_size, sizeof(key_type));                                    \
+			    __uint(value_size, sizeof(struct phx_entry));                          \
+		    });                                                                            \
+	} name SEC(".maps")
+
+PHX_GEN_MAP(phx_ban_v4, BPF_MAP_TYPE_HASH, struct phx_v4_key, 0);
+PHX_GEN_MAP(phx_ban_v6, BPF_MAP_TYPE_HASH, struct phx_v6_key, 0);
+PHX_GEN_MAP(phx_range_v4, BPF_MAP_TYPE_LPM_TRIE, struct phx_lpm_v4_key, BPF_F_NO_PREALLOC);
+PHX_GEN_MAP(phx_range_v6, BPF_MAP_TYPE_LPM_TRIE, struct phx_lpm_v6_key, BPF_F_NO_PREALLOC);
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PHX_BAN_V4_MAX);
-	__type(key, struct phx_v4_key);
-	__type(value, struct phx_entry);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} phx_ban_v4 SEC(".maps");
+} phx_gen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PHX_BAN_V6_MAX);
-	__type(key, struct phx_v6_key);
-	__type(value, struct phx_entry);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} phx_ban_v6 SEC(".maps");
-
+/* Allow list sizes are defaults; userspace resizes them before load (bpf_map__set_max_entries). */
 #define PHX_LPM_MAP(name, key_type, max)                                                           \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                               \
@@ -43,8 +61,6 @@ struct {
 		__uint(pinning, LIBBPF_PIN_BY_NAME);                                               \
 	} name SEC(".maps")
 
-PHX_LPM_MAP(phx_range_v4, struct phx_lpm_v4_key, PHX_RANGE_MAX);
-PHX_LPM_MAP(phx_range_v6, struct phx_lpm_v6_key, PHX_RANGE_MAX);
 PHX_LPM_MAP(phx_allow_v4, struct phx_lpm_v4_key, PHX_ALLOW_MAX);
 PHX_LPM_MAP(phx_allow_v6, struct phx_lpm_v6_key, PHX_ALLOW_MAX);
 
@@ -104,6 +120,24 @@ static __always_inline __u32 phx_pf_v6(const __u32 *addr)
 			    phx_pf_range_bits(hp, PHX_PF_V6_LOG2));
 }
 
+/* The generation of ban maps in force; read once per packet that needs a lookup. */
+static __always_inline __u32 phx_generation(void)
+{
+	__u32 zero = 0;
+	__u32 *gen = bpf_map_lookup_elem(&phx_gen, &zero);
+
+	return gen ? *gen % PHX_GENERATIONS : 0;
+}
+
+/* Looks key up in the generation gen of the ban maps outer; NULL when absent (or no map). */
+static __always_inline const struct phx_entry *phx_ban_lookup(void *outer, __u32 gen,
+							      const void *key)
+{
+	void *inner = bpf_map_lookup_elem(outer, &gen);
+
+	return inner ? bpf_map_lookup_elem(inner, key) : NULL;
+}
+
 /*
  * Returns e if it is live. An expired e is remembered in *stale (for the counter's origin) and
  * NULL returned. The clock is read at most once per packet, and only when an entry was found.
@@ -142,13 +176,15 @@ static __always_inline __u32 phx_check_v4(const struct phx_src *src, __u32 *orig
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
 	__u32 pf = phx_pf_v4(src->addr[0]);
 	__u64 now = 0;
+	__u32 gen;
 
 	if (!pf)
 		return PHX_VERDICT_PASS_PREFILTER;
+	gen = phx_generation();
 	if (pf & PHX_PF_EXACT)
-		ban = phx_live(bpf_map_lookup_elem(&phx_ban_v4, &lk.addr), &stale, &now);
+		ban = phx_live(phx_ban_lookup(&phx_ban_v4, gen, &lk.addr), &stale, &now);
 	if (!ban && (pf & PHX_PF_RANGE))
-		ban = phx_live(bpf_map_lookup_elem(&phx_range_v4, &lk), &stale, &now);
+		ban = phx_live(phx_ban_lookup(&phx_range_v4, gen, &lk), &stale, &now);
 	if (ban)
 		allow = phx_live(bpf_map_lookup_elem(&phx_allow_v4, &lk), &ignored, &now);
 	return phx_judge(ban, allow, stale, origin);
@@ -160,14 +196,16 @@ static __always_inline __u32 phx_check_v6(const struct phx_src *src, __u32 *orig
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
 	__u32 pf = phx_pf_v6(src->addr);
 	__u64 now = 0;
+	__u32 gen;
 
 	if (!pf)
 		return PHX_VERDICT_PASS_PREFILTER;
 	__builtin_memcpy(lk.addr, src->addr, sizeof(lk.addr));
+	gen = phx_generation();
 	if (pf & PHX_PF_EXACT)
-		ban = phx_live(bpf_map_lookup_elem(&phx_ban_v6, &lk.addr), &stale, &now);
+		ban = phx_live(phx_ban_lookup(&phx_ban_v6, gen, &lk.addr), &stale, &now);
 	if (!ban && (pf & PHX_PF_RANGE))
-		ban = phx_live(bpf_map_lookup_elem(&phx_range_v6, &lk), &stale, &now);
+		ban = phx_live(phx_ban_lookup(&phx_range_v6, gen, &lk), &stale, &now);
 	if (ban)
 		allow = phx_live(bpf_map_lookup_elem(&phx_allow_v6, &lk), &ignored, &now);
 	return phx_judge(ban, allow, stale, origin);

@@ -34,10 +34,13 @@
 
 #define PHX_EXPIRY_NEVER ((__u64)~0ULL)
 
+/* Slots of each ban map of maps (phx_ban_*, phx_range_*); phx_gen names the one in force. */
+#define PHX_GENERATIONS 2
+
 /* Up to this many 802.1Q / 802.1ad tags are skipped before the EtherType is read. */
 #define PHX_VLAN_MAX_DEPTH 2
 
-/* Exact-match hash keys (phx_ban_v4, phx_ban_v6). */
+/* Exact-match hash keys (the inner maps of phx_ban_v4, phx_ban_v6). */
 struct phx_v4_key {
 	__u32 addr;
 };
@@ -46,7 +49,8 @@ struct phx_v6_key {
 	__u32 addr[4];
 };
 
-/* LPM trie keys (phx_range_*, phx_allow_*): prefix length in bits, then the address. */
+/* LPM trie keys (the inner maps of phx_range_*; phx_allow_*): prefix length in bits, then the
+ * address. */
 struct phx_lpm_v4_key {
 	__u32 prefixlen;
 	__u32 addr;
@@ -59,7 +63,7 @@ struct phx_lpm_v6_key {
 
 /* Value of every ban and allow entry. */
 struct phx_entry {
-	__u64 expiry_ns; /* CLOCK_BOOTTIME deadline; see above */
+	__u64 expiry_ns; /* CLOCK_MONOTONIC deadline; see above */
 	__u16 origin;	 /* enum phx_origin or a userspace-assigned id */
 	__u16 flags;	 /* reserved, 0 */
 	__u32 reserved;	 /* 0 */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // xdp_load_bench: how fast the XDP bouncer's backend (XdpBackend) puts LAPI decisions into the
 // maps. Decisions are built as the stream client hands them over (bouncer::Decision with an
-// origin and a Go duration), so the times include the conversion, the batch syscalls, the
-// read-back and diff of a resync, and the prefilter rewrite:
+// origin and a Go duration), so the times include the conversion, the batch syscalls, a
+// resync's new generation of maps and its swap into force, and the prefilter rewrite:
 //   resync of N decisions into empty maps (a first start), resync of the same N over a full
 //   state with 1% replaced (a restart), a delta of D new bans, a delta of D lifts, and the
 //   expiry sweep over a full state. Median of --runs. Needs root (or CAP_BPF).

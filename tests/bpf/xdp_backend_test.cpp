@@ -3,6 +3,7 @@
 // common entries and lifts the rest, expiry sweep, origins in the counters, map read-back.
 #include "bouncer-xdp/xdp_backend.h"
 
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 
 #include <thread>
@@ -105,20 +106,25 @@ TEST_F(XdpBackendTest, ResyncReplacesTheState) {
   EXPECT_EQ(run(v4("192.0.2.2")), XDP_PASS);
 }
 
-TEST_F(XdpBackendTest, ResyncInBatchesLiftsOnlyAtCommit) {
+// No packet sees a half-loaded blocklist: until the commit every packet meets the old state
+// whole, from the commit on the new one whole.
+TEST_F(XdpBackendTest, ResyncSwapsTheWholeStateAtTheCommit) {
   XdpBackend backend(*maps_);
   bouncer::DecisionBatch before;
   before.added = {decision("192.0.2.1"), decision("192.0.2.2"), decision("10.0.0.0/8", "Range")};
   ASSERT_TRUE(backend.apply(before).has_value());
+  const uint32_t generation = maps_->generation();
   ASSERT_TRUE(backend.begin_resync().has_value());
   const std::vector<Decision> one = {decision("192.0.2.2"), decision("192.0.2.3")};
   const std::vector<Decision> two = {decision("2001:db8::/32", "Range"), decision("192.0.2.2")};
   ASSERT_TRUE(backend.resync_batch(one).has_value());
-  EXPECT_EQ(run(v4("192.0.2.3")), XDP_DROP);  // enforced as soon as its batch is in
+  EXPECT_EQ(run(v4("192.0.2.3")), XDP_PASS);  // written off-line, not in force yet
   ASSERT_TRUE(backend.resync_batch(two).has_value());
-  EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);  // not lifted before the commit
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);  // the old state holds until the commit
   EXPECT_EQ(run(v4("10.1.2.3")), XDP_DROP);
+  EXPECT_EQ(run(v6("2001:db8:1::9")), XDP_PASS);
   ASSERT_TRUE(backend.commit_resync().has_value());
+  EXPECT_NE(maps_->generation(), generation);
   EXPECT_EQ(backend.active(), 3u);  // 192.0.2.2 twice counts once
   EXPECT_EQ(run(v4("192.0.2.1")), XDP_PASS);
   EXPECT_EQ(run(v4("10.1.2.3")), XDP_PASS);
@@ -126,6 +132,32 @@ TEST_F(XdpBackendTest, ResyncInBatchesLiftsOnlyAtCommit) {
   EXPECT_EQ(run(v4("192.0.2.3")), XDP_DROP);
   EXPECT_EQ(run(v6("2001:db8:1::9")), XDP_DROP);
   EXPECT_FALSE(backend.commit_resync().has_value());  // no session open any more
+  // The old generation left its slot: only the new maps are reachable.
+  auto exact = read_exact_v4(maps_->fds().ban_v4);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_EQ(exact->size(), 2u);
+  uint32_t id = 0;
+  EXPECT_NE(bpf_map_lookup_elem(maps_->fds().gens_ban_v4, &generation, &id), 0);
+}
+
+// A delta applied while a resync is open is enforced at once and survives the commit; a lift
+// in it is not undone by the snapshot's older copy.
+TEST_F(XdpBackendTest, DeltaDuringAResyncSurvivesTheCommit) {
+  XdpBackend backend(*maps_);
+  const std::vector<Decision> old_state = {decision("192.0.2.1")};
+  ASSERT_TRUE(backend.resync(old_state).has_value());
+  ASSERT_TRUE(backend.begin_resync().has_value());
+  const std::vector<Decision> snapshot = {decision("192.0.2.1"), decision("192.0.2.2")};
+  ASSERT_TRUE(backend.resync_batch(snapshot).has_value());
+  bouncer::DecisionBatch delta;
+  delta.added = {decision("198.51.100.5")};
+  delta.deleted = {decision("192.0.2.2")};
+  ASSERT_TRUE(backend.apply(delta).has_value());
+  EXPECT_EQ(run(v4("198.51.100.5")), XDP_DROP);
+  ASSERT_TRUE(backend.commit_resync().has_value());
+  EXPECT_EQ(run(v4("198.51.100.5")), XDP_DROP);
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);
+  EXPECT_EQ(run(v4("192.0.2.2")), XDP_PASS);
 }
 
 TEST_F(XdpBackendTest, AnAbortedResyncLiftsNothing) {
@@ -135,10 +167,12 @@ TEST_F(XdpBackendTest, AnAbortedResyncLiftsNothing) {
   ASSERT_TRUE(backend.begin_resync().has_value());
   const std::vector<Decision> part = {decision("192.0.2.9")};
   ASSERT_TRUE(backend.resync_batch(part).has_value());
+  const uint32_t generation = maps_->generation();
   backend.abort_resync();  // the download broke
+  EXPECT_EQ(maps_->generation(), generation);
   EXPECT_EQ(run(v4("192.0.2.1")), XDP_DROP);
   EXPECT_EQ(run(v4("10.1.2.3")), XDP_DROP);
-  EXPECT_EQ(run(v4("192.0.2.9")), XDP_DROP);
+  EXPECT_EQ(run(v4("192.0.2.9")), XDP_PASS);  // the half-written snapshot never came in force
   // The next complete snapshot sorts it out.
   const std::vector<Decision> snapshot = {decision("192.0.2.9")};
   ASSERT_TRUE(backend.resync(snapshot).has_value());

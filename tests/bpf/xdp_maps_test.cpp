@@ -120,6 +120,32 @@ TEST_F(XdpMapsTest, EntryWithoutPrefilterBitsIsSkipped) {
   EXPECT_EQ(fill.v6, 1.0);
 }
 
+// The program looks only in the generation phx_gen names; a generation filled off-line comes in
+// force whole with put_in_force(), and a slot left empty fails open.
+TEST_F(XdpMapsTest, ProgramReadsOnlyTheGenerationInForce) {
+  ASSERT_TRUE(maps_->ban(cidr("192.0.2.1"), make_entry(PHX_ORIGIN_CAPI, live())).has_value());
+  auto next = maps_->new_generation();
+  ASSERT_TRUE(next.has_value()) << next.error().message();
+  const std::vector<BanRequest> bans = {{cidr("192.0.2.2"), make_entry(PHX_ORIGIN_CAPI, live())},
+                                        {cidr("10.0.0.0/8"), make_entry(PHX_ORIGIN_CAPI, live())}};
+  ASSERT_TRUE(maps_->ban_batch(*next, bans).has_value());
+  EXPECT_EQ(run(v4_frame("192.0.2.1")), XDP_DROP);
+  EXPECT_EQ(run(v4_frame("192.0.2.2")), XDP_PASS);
+  EXPECT_EQ(run(v4_frame("10.1.1.1")), XDP_PASS);
+  const uint32_t before = maps_->generation();
+  ASSERT_TRUE(maps_->put_in_force(std::move(*next)).has_value());
+  EXPECT_EQ(maps_->generation(), (before + 1) % PHX_GENERATIONS);
+  EXPECT_EQ(run(v4_frame("192.0.2.1")), XDP_PASS);
+  EXPECT_EQ(run(v4_frame("192.0.2.2")), XDP_DROP);
+  EXPECT_EQ(run(v4_frame("10.1.1.1")), XDP_DROP);
+  // Someone empties the slot in force: no lookup target, every packet passes.
+  const uint32_t gen = maps_->generation();
+  ASSERT_EQ(bpf_map_delete_elem(maps_->fds().gens_ban_v4, &gen), 0);
+  ASSERT_EQ(bpf_map_delete_elem(maps_->fds().gens_range_v4, &gen), 0);
+  EXPECT_EQ(run(v4_frame("192.0.2.2")), XDP_PASS);
+  EXPECT_EQ(run(v4_frame("10.1.1.1")), XDP_PASS);
+}
+
 TEST_F(XdpMapsTest, RebanRefreshesExpiry) {
   const net::Cidr target = cidr("192.0.2.9");
   ASSERT_TRUE(maps_->ban(target, make_entry(PHX_ORIGIN_CROWDSEC, expired())).has_value());
@@ -244,12 +270,41 @@ TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->action, XDP_DROP) << "second loader did not reuse the pinned ban and prefilter";
 
+  // Other ban map sizes: the pins are reused, the generation in force is kept, and the next
+  // generation (a resync) takes the new size.
   LoadOptions bigger = options;
   bigger.max_ban_v4 *= 2;
-  EXPECT_FALSE(XdpObject::open_and_load(bigger).has_value()) << "size mismatch must not reuse";
+  {
+    auto third = XdpObject::open_and_load(bigger);
+    ASSERT_TRUE(third.has_value()) << third.error().message();
+    auto maps = BlocklistMaps::open(map_fds(*third));
+    ASSERT_TRUE(maps.has_value()) << maps.error().message();
+    auto in_force = BanMaps::of_generation(maps->fds(), maps->generation());
+    ASSERT_TRUE(in_force.has_value());
+    EXPECT_EQ(in_force->sizes()->ban_v4, options.max_ban_v4);
+    auto next = maps->new_generation();
+    ASSERT_TRUE(next.has_value()) << next.error().message();
+    EXPECT_EQ(next->sizes()->ban_v4, bigger.max_ban_v4);
+  }
+  EXPECT_EQ(run_program(second->prog_fd(), v4_frame("192.0.2.77").bytes())->action, XDP_DROP);
+  LoadOptions other_allow = options;
+  other_allow.max_allow_v4 *= 2;
+  EXPECT_FALSE(XdpObject::open_and_load(other_allow).has_value())
+      << "an allow map size mismatch must not reuse";
 
   EXPECT_TRUE(second->unpin_maps().has_value());
   EXPECT_FALSE(std::filesystem::exists(options.pin_dir + "/phx_ban_v4"));
+
+  // Pins of another layout (a plain hash where this build has a map of maps) are named.
+  const int foreign = bpf_map_create(BPF_MAP_TYPE_HASH, "phx_ban_v4", 4, 16, 16, nullptr);
+  ASSERT_GE(foreign, 0);
+  ASSERT_EQ(bpf_obj_pin(foreign, (options.pin_dir + "/phx_ban_v4").c_str()), 0);
+  close(foreign);
+  auto refused = XdpObject::open_and_load(options);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("phx_ban_v4 has another map layout"), std::string::npos)
+      << refused.error().message();
+  std::filesystem::remove(options.pin_dir + "/phx_ban_v4");
   std::filesystem::remove(options.pin_dir);
 }
 
