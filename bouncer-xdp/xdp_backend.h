@@ -19,7 +19,8 @@ namespace phalanx::xdp {
 
 struct BackendStats {
   uint64_t applied = 0;   // entries written
-  uint64_t lifted = 0;    // entries deleted on the LAPI's word (deleted list, resync)
+  uint64_t lifted = 0;    // entries deleted on the LAPI's word (deleted list; a resync
+                          // replaces the generation instead)
   uint64_t expired = 0;   // entries removed by sweep_expired()
   uint64_t skipped = 0;   // decisions without an address target
   uint64_t syscalls = 0;  // bpf() calls for writes and deletes
