@@ -36,6 +36,14 @@ cleanup() {
 trap cleanup EXIT
 A() { nsenter --net="/run/netns/$NSA" "$@"; }
 B() { nsenter --net="/run/netns/$NSB" "$@"; }
+# A daemon in A, in the background: nsenter execs it, so $! is the daemon itself and the cleanup
+# stops it (a backgrounded function call would leave $! on a subshell and the daemon running).
+spawn_a() {
+  local out=$1
+  shift
+  nsenter --net="/run/netns/$NSA" "$@" >"$out" 2>&1 &
+  pids+=($!)
+}
 ip netns add "$NSA" && ip netns add "$NSB"
 ip link add "$IFA" netns "$NSA" type veth peer name "$IFB" netns "$NSB"
 A ip link set lo up && B ip link set lo up
@@ -49,18 +57,16 @@ printf 'filenames: [%s]\nlabels: {type: syslog}\n' "$WORK/auth.log" >"$WORK/acqu
 printf 'db: %s\ndata_dir: %s\nlog_level: warn\nagent: {acquis: %s, acquis_dir: %s}\nlapi: {listen: 127.0.0.1:8080}\n' \
   "$DB" "$WORK/state" "$WORK/acquis.yaml" "$WORK/none" >"$WORK/config.yaml"
 KEY=$("$root/$build/userspace/cli/phalanx" bouncers add bench-bouncer --db "$DB" -o raw)
-A "$root/$build/userspace/daemon/phalanxd" -c "$WORK/config.yaml" >"$WORK/phalanxd.log" 2>&1 &
-pids+=($!)
+spawn_a "$WORK/phalanxd.log" "$root/$build/userspace/daemon/phalanxd" -c "$WORK/config.yaml"
 for _ in $(seq 1 100); do A curl -s -o /dev/null http://127.0.0.1:8080/health && break; sleep 0.1; done
 if [ "$bouncer" = xdp ]; then
   printf 'api_url: http://127.0.0.1:8080/\napi_key: %s\ninterfaces: [%s]\npin_dir: %s\nlog_level: warn\n' \
     "$KEY" "$IFA" "$PIN" >"$WORK/bouncer.yaml"
-  A "$root/$build/bouncer-xdp/phalanx-xdp" -c "$WORK/bouncer.yaml" >"$WORK/bouncer.log" 2>&1 &
+  spawn_a "$WORK/bouncer.log" "$root/$build/bouncer-xdp/phalanx-xdp" -c "$WORK/bouncer.yaml"
 else
   printf 'api_url: http://127.0.0.1:8080/\napi_key: %s\nlog_level: warn\n' "$KEY" >"$WORK/bouncer.yaml"
-  A "$root/$build/bouncer-nft/phalanx-nft" -c "$WORK/bouncer.yaml" >"$WORK/bouncer.log" 2>&1 &
+  spawn_a "$WORK/bouncer.log" "$root/$build/bouncer-nft/phalanx-nft" -c "$WORK/bouncer.yaml"
 fi
-pids+=($!)
 sleep 2
 
 lat=()
