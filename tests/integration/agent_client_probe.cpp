@@ -53,7 +53,7 @@ std::string alert(const std::string& ip) {
   ev.timestamp = now;
   ev.meta = {{"log_type", "probe"}, {"source_ip", ip}};
   a.events.push_back(ev);
-  return lapi::alert_to_json(a).dump();
+  return lapi::alert_json(a);
 }
 
 int do_register(const std::string& url, const std::string& out) {

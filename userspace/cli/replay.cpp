@@ -105,9 +105,7 @@ int run_replay(const ReplayOptions& opts) {
         ++alert_count;
         ++by_scenario[a.scenario];
         if (opts.json) {
-          std::cout << lapi::alert_to_json(a).dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace)
-                    << "\n";
+          std::cout << lapi::alert_json(a) << "\n";
         } else {
           print_alert_row(a);
         }

@@ -8,12 +8,14 @@
 namespace phalanx::daemon {
 
 Result<std::vector<storage::Alert>> alerts_to_rows(const std::vector<parser::Alert>& alerts) {
-  nlohmann::json array = nlohmann::json::array();
-  for (const auto& a : alerts)
-    array.push_back(lapi::alert_to_json(a));
+  std::string array = "[";
+  for (const auto& a : alerts) {
+    if (array.size() > 1) array += ',';
+    array += lapi::alert_json(a);
+  }
+  array += ']';
   lapi::AlertsError why;
-  auto rows =
-      lapi::parse_alerts(array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), why);
+  auto rows = lapi::parse_alerts(array, why);
   if (!rows) return rows.error().context("agent alert");
   return rows;
 }

@@ -141,8 +141,7 @@ int run(daemon::Config config, const daemon::ConfigLoader& load_config) {
         std::vector<std::string> bodies;
         bodies.reserve(alerts.size());
         for (const auto& a : alerts)
-          bodies.push_back(lapi::alert_to_json(a).dump(-1, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace));
+          bodies.push_back(lapi::alert_json(a));
         remote->submit(std::move(bodies));
       };
     }

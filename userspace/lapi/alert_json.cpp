@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <algorithm>
+
 #include "core/duration.h"
 #include "core/net.h"
 #include "enrich/go_time.h"
@@ -252,29 +254,110 @@ json source_to_json(const parser::Source& s) {
   return out;
 }
 
-json alert_to_json(const parser::Alert& a) {
-  json events = json::array();
-  for (const auto& e : a.events)
-    events.push_back({{"timestamp", e.timestamp}, {"meta", meta_to_json(e.meta)}});
-  json out = {
-      {"capacity", a.capacity},
-      {"decisions", nullptr},
-      {"events", std::move(events)},
-      {"events_count", a.events_count},
-      {"labels", nullptr},
-      {"leakspeed", a.leakspeed},
-      {"message", a.message},
-      {"scenario", a.scenario},
-      {"scenario_hash", a.scenario_hash},
-      {"scenario_version", a.scenario_version},
-      {"simulated", a.simulated},
-      {"source", source_to_json(a.source)},
-      {"start_at", a.start_at},
-      {"stop_at", a.stop_at},
+namespace {
+
+// A JSON string. Printable ASCII without quote or backslash, nearly every field, is copied as
+// is; anything else takes the JSON library's escaping (control characters as \uXXXX, UTF-8 kept,
+// invalid UTF-8 replaced by U+FFFD), so the text is the library's dump() byte for byte.
+void append_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+    return;
+  }
+  out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// "key":"value" with a leading comma unless first.
+void append_field(std::string& out, std::string_view key, std::string_view value,
+                  bool first = false) {
+  if (!first) out += ',';
+  append_string(out, key);
+  out += ':';
+  append_string(out, value);
+}
+
+void append_meta(std::string& out, const std::vector<parser::MetaItem>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    out += '{';
+    append_field(out, "key", items[i].key, true);
+    append_field(out, "value", items[i].value);
+    out += '}';
+  }
+  out += ']';
+}
+
+void append_source(std::string& out, const parser::Source& s) {
+  // Keys in the library's (sorted) order; empty optional fields are left out.
+  out += '{';
+  bool first = true;
+  const auto opt = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    append_field(out, key, value, first);
+    first = false;
   };
-  if (!a.meta.empty()) out["meta"] = meta_to_json(a.meta);
-  if (a.remediation) out["remediation"] = true;
-  if (!a.kind.empty()) out["kind"] = a.kind;
+  const auto number = [&](std::string_view key, float value) {
+    if (value == 0) return;
+    if (!first) out += ',';
+    append_string(out, key);
+    out += ':';
+    out += json(value).dump();
+    first = false;
+  };
+  opt("as_name", s.as_name);
+  opt("as_number", s.as_number);
+  opt("cn", s.cn);
+  opt("ip", s.ip);
+  number("latitude", s.latitude);
+  number("longitude", s.longitude);
+  opt("range", s.range);
+  append_field(out, "scope", s.scope, first);
+  append_field(out, "value", s.value);
+  out += '}';
+}
+
+}  // namespace
+
+std::string alert_json(const parser::Alert& a) {
+  std::string out;
+  out.reserve(512 + a.events.size() * 256);
+  out += "{\"capacity\":";
+  out += fmt::format_int(a.capacity).str();
+  out += ",\"decisions\":null,\"events\":[";
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"meta\":";
+    append_meta(out, a.events[i].meta);
+    append_field(out, "timestamp", a.events[i].timestamp);
+    out += '}';
+  }
+  out += "],\"events_count\":";
+  out += fmt::format_int(a.events_count).str();
+  if (!a.kind.empty()) append_field(out, "kind", a.kind);
+  out += ",\"labels\":null";
+  append_field(out, "leakspeed", a.leakspeed);
+  append_field(out, "message", a.message);
+  if (!a.meta.empty()) {
+    out += ",\"meta\":";
+    append_meta(out, a.meta);
+  }
+  if (a.remediation) out += ",\"remediation\":true";
+  append_field(out, "scenario", a.scenario);
+  append_field(out, "scenario_hash", a.scenario_hash);
+  append_field(out, "scenario_version", a.scenario_version);
+  out += a.simulated ? ",\"simulated\":true" : ",\"simulated\":false";
+  out += ",\"source\":";
+  append_source(out, a.source);
+  append_field(out, "start_at", a.start_at);
+  append_field(out, "stop_at", a.stop_at);
+  out += '}';
   return out;
 }
 

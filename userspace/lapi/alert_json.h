@@ -17,7 +17,10 @@
 namespace phalanx::lapi {
 
 nlohmann::json source_to_json(const parser::Source& source);
-nlohmann::json alert_to_json(const parser::Alert& alert);
+// The alert as the agent pushes it, one JSON object written straight into a string (the agent's
+// push bodies, `phalanx replay -o json`): keys in sorted order, invalid UTF-8 replaced by U+FFFD,
+// the same text nlohmann::json's dump() gives for the same document.
+std::string alert_json(const parser::Alert& alert);
 
 // A stored alert as GET /v1/alerts returns it: id, uuid, machine_id, created_at, and its
 // decisions with until and the duration left at `now`; event timestamps in Go's time.String()

@@ -214,7 +214,7 @@ class LapiClientTest : public ::testing::Test {
     ev.timestamp = a.start_at;
     ev.meta = {{"source_ip", ip}, {"service", "ssh"}};
     a.events.push_back(ev);
-    return lapi::alert_to_json(a).dump();
+    return lapi::alert_json(a);
   }
 
   static std::string ip(int i) {
