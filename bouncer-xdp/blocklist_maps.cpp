@@ -139,6 +139,22 @@ std::array<uint32_t, 4> size_array(const BanSizes& s) {
   return {s.ban_v4, s.ban_v6, s.range_v4, s.range_v6};
 }
 
+// Puts the four maps `fds` into slot `slot` of the maps of maps (each update waits for an RCU
+// grace period: a few ms). On a failure the slot is emptied again and nothing is left half put.
+Result<void> install(const std::array<int, 4>& outer, uint32_t slot, const int (&fds)[4]) {
+  for (size_t i = 0; i < 4; ++i) {
+    const uint32_t fd = static_cast<uint32_t>(fds[i]);
+    if (bpf_map_update_elem(outer[i], &slot, &fd, BPF_ANY) != 0) {
+      const Error err =
+          Error::from_errno(fmt::format("installing {} as generation {}", kInner[i].name, slot));
+      for (size_t j = 0; j < i; ++j)
+        bpf_map_delete_elem(outer[j], &slot);
+      return err;
+    }
+  }
+  return ok();
+}
+
 Result<uint32_t> read_generation(int gen_fd) {
   const uint32_t zero = 0;
   uint32_t gen = 0;
@@ -248,12 +264,7 @@ Result<BlocklistMaps> BlocklistMaps::open(const MapFds& fds) {
       return Error("the XDP blocklist has no ban maps in force", ENOENT);
     // A fresh load: the first generation goes into the slot phx_gen already names.
     PHALANX_TRY(BanMaps first, BanMaps::create(fds.sizes));
-    const auto outer = outer_fds(fds);
-    for (size_t i = 0; i < 4; ++i) {
-      const uint32_t fd = static_cast<uint32_t>(first.fds_[i]);
-      if (bpf_map_update_elem(outer[i], &generation, &fd, BPF_ANY) != 0)
-        return Error::from_errno(std::string("installing ") + kInner[i].name);
-    }
+    PHALANX_CHECK(install(outer_fds(fds), generation, first.fds_));
     live = std::move(first);
   }
   if (!live) return live.error();
@@ -352,17 +363,8 @@ Result<void> BlocklistMaps::put_in_force(BanMaps next) {
   const uint32_t old = generation_;
   const uint32_t now = (old + 1) % PHX_GENERATIONS;
   const auto outer = outer_fds(fds_);
-  // Into the free slots (each update waits for an RCU grace period: a few ms)...
-  for (size_t i = 0; i < 4; ++i) {
-    const uint32_t fd = static_cast<uint32_t>(next.fds_[i]);
-    if (bpf_map_update_elem(outer[i], &now, &fd, BPF_ANY) != 0) {
-      const Error err = Error::from_errno(std::string("installing the new ") + kInner[i].name);
-      for (size_t j = 0; j < i; ++j)
-        bpf_map_delete_elem(outer[j], &now);
-      return err;
-    }
-  }
-  // ...then one write moves every packet to them.
+  // Into the free slots, then one write moves every packet to them.
+  PHALANX_CHECK(install(outer, now, next.fds_));
   if (bpf_map_update_elem(fds_.gen, &zero, &now, BPF_ANY) != 0) {
     const Error err = Error::from_errno("switching to the new generation");
     for (const int fd : outer)
