@@ -165,10 +165,12 @@ void build_alert(const Scenario& s, std::span<const std::shared_ptr<const parser
               [](const parser::MetaItem& a, const parser::MetaItem& z) { return a.key < z.key; });
     alert.events.push_back(std::move(ae));
   }
+  // One alert per source; the last one takes the events instead of copying them.
+  size_t left = sources.size();
   for (const auto& [value, src] : sources) {
-    parser::Alert copy = alert;
-    copy.source = src;
-    ovf.api_alerts.push_back(std::move(copy));
+    parser::Alert one = --left == 0 ? std::move(alert) : alert;
+    one.source = src;
+    ovf.api_alerts.push_back(std::move(one));
   }
   ovf.sources = std::move(sources);
 }
