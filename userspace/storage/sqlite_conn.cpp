@@ -46,9 +46,16 @@ class Checkpointer {
   // Called by SQLite after each commit on the writer connection, with the WAL size in pages.
   static int on_commit(void* self, sqlite3* writer, const char* db_name, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
+    // The WAL starts over after a complete checkpoint: its size drops below the last mark.
+    if (pages < c->next_at_ - kCheckpointPages) c->next_at_ = kCheckpointPages;
     if (pages >= kInlineCheckpointPages) {
       sqlite3_wal_checkpoint_v2(writer, db_name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (pages >= kCheckpointPages) {
+    } else if (pages >= c->next_at_) {
+      // Under sustained writes a passive checkpoint never catches up with the writer, so the
+      // WAL stays above the threshold; asking again after every commit kept the thread copying
+      // a few frames and syncing the database file each time (a quarter of a busy LAPI's CPU).
+      // It runs again once another kCheckpointPages have been written.
+      c->next_at_ = pages + kCheckpointPages;
       {
         std::lock_guard lock(c->mu_);
         c->wanted_ = true;
@@ -72,6 +79,8 @@ class Checkpointer {
   }
 
   sqlite3* db_;  // the checkpointer's own connection
+  // WAL size at which the thread checkpoints next; only the writer's commit hook touches it.
+  int next_at_ = kCheckpointPages;
   std::mutex mu_;
   std::condition_variable cv_;
   bool wanted_ = false;
