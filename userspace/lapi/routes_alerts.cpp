@@ -74,12 +74,15 @@ void touch_last_push(Lapi::State& s, const std::string& machine_id, TimePoint no
 
 }  // namespace
 
-Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
-                                           std::vector<storage::Alert>& alerts) {
-  const TimePoint now = s.clock.now();
+namespace {
+
+// What POST /v1/alerts does before the store: allowlisted alerts out, then for each alert its
+// owner, creation time, uuid, the profiles' decisions (unless it brought its own) and the
+// allow list's refusals.
+Result<void> prepare_alerts(Lapi::State& s, const std::string& machine_id,
+                            std::vector<storage::Alert>& alerts, TimePoint now) {
   const auto policy = s.policy();
   skip_allowlisted(s, alerts, now);
-  if (alerts.empty()) return std::vector<int64_t>{};
   for (auto& a : alerts) {
     a.machine_id = machine_id;
     a.created_at = now;
@@ -95,11 +98,37 @@ Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& ma
     }
     apply_allow_list(s, policy->allow_list.get(), a);
   }
-  PHALANX_TRY(auto ids, s.store.insert_alerts(alerts));
+  return {};
+}
+
+Response created(const std::vector<int64_t>& ids) {
+  std::string body = "[";
+  for (size_t i = 0; i < ids.size(); ++i)
+    body += fmt::format(R"({}"{}")", i == 0 ? "" : ",", ids[i]);
+  body += "]";
+  return json_response(201, std::move(body));
+}
+
+// How long a POST waits for the writer before it is answered 503; far beyond the store's own
+// busy timeout, so it only fires when the store hangs.
+constexpr auto kWriteWait = std::chrono::minutes(2);
+
+}  // namespace
+
+void index_stored(Lapi::State& s, std::span<const storage::Alert> alerts) {
   std::vector<storage::Decision> decisions;
   for (const auto& a : alerts)
     decisions.insert(decisions.end(), a.decisions.begin(), a.decisions.end());
-  s.index.apply(decisions);
+  if (!decisions.empty()) s.index.apply(decisions);
+}
+
+Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
+                                           std::vector<storage::Alert>& alerts) {
+  const TimePoint now = s.clock.now();
+  PHALANX_CHECK(prepare_alerts(s, machine_id, alerts, now));
+  if (alerts.empty()) return std::vector<int64_t>{};
+  PHALANX_TRY(auto ids, s.store.insert_alerts(alerts));
+  index_stored(s, alerts);
   touch_last_push(s, machine_id, now);
   return ids;
 }
@@ -111,13 +140,56 @@ Reply post_alerts(Lapi::State& s, Request& req) {
   AlertsError why;
   auto alerts = parse_alerts(req.body, why);
   if (!alerts) return with_response(message(why.status, why.message));
-  auto ids = ingest_alerts(s, who->name, *alerts);
-  if (!ids) return with_response(message(500, ids.error().message()));
-  std::string body = "[";
-  for (size_t i = 0; i < ids->size(); ++i)
-    body += fmt::format(R"({}"{}")", i == 0 ? "" : ",", (*ids)[i]);
-  body += "]";
-  return with_response(json_response(201, std::move(body)));
+  const TimePoint now = s.clock.now();
+  if (auto ok = prepare_alerts(s, who->name, *alerts, now); !ok)
+    return with_response(message(500, ok.error().message()));
+  if (alerts->empty()) return with_response(created({}));
+
+  // The writer thread stores the call (with whatever else is queued) and answers through a
+  // held reply, as a long poll is answered: this HTTP thread goes back to other requests.
+  struct Outcome {
+    std::mutex mu;
+    std::optional<Response> response;
+    std::function<void()> wake;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  s.writer->submit(std::move(*alerts), [&s, outcome, machine = who->name,
+                                        now](Result<std::vector<int64_t>> ids) {
+    if (ids) touch_last_push(s, machine, now);
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(outcome->mu);
+      outcome->response = ids ? created(*ids) : message(500, ids.error().message());
+      wake = std::move(outcome->wake);
+    }
+    if (wake) wake();
+  });
+  Reply reply;
+  reply.deadline = std::chrono::steady_clock::now() + kWriteWait;
+  reply.subscribe = [outcome](std::function<void()> wake) -> uint64_t {
+    {
+      std::lock_guard lock(outcome->mu);
+      if (!outcome->response) {
+        outcome->wake = std::move(wake);
+        return 1;
+      }
+    }
+    wake();
+    return 1;
+  };
+  reply.unsubscribe = [outcome](uint64_t) {
+    std::lock_guard lock(outcome->mu);
+    outcome->wake = nullptr;
+  };
+  reply.poll = [outcome, machine = who->name](bool final) -> std::optional<Response> {
+    std::lock_guard lock(outcome->mu);
+    if (outcome->response) return std::move(*outcome->response);
+    if (!final) return std::nullopt;
+    logger()->error("alerts from {}: the store has not answered in {} s", machine,
+                    std::chrono::duration_cast<std::chrono::seconds>(kWriteWait).count());
+    return message(503, "the store did not answer in time; the alerts may still be stored");
+  };
+  return reply;
 }
 
 namespace {
