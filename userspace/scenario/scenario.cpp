@@ -4,8 +4,11 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 
 namespace phalanx::scenario {
@@ -198,16 +201,44 @@ std::optional<std::string_view> event_field(const parser::Event& evt,
   return std::nullopt;
 }
 
+namespace {
+
+// The event fields some filter may change before a later scenario's filter runs: the keys of
+// evt.SetMeta / evt.SetParsed calls ({"Meta", "cve"}), or a whole map when a key is computed.
+// Routing is decided before any filter runs, so it must not read them.
+std::set<std::vector<std::string>> fields_filters_write(const std::vector<Scenario>& scenarios) {
+  static const std::regex kCall(R"(Set(Meta|Parsed)\s*\(\s*(["'])?([^"',)]*))");
+  std::set<std::vector<std::string>> out;
+  for (const auto& s : scenarios) {
+    const std::string& f = s.config.filter;
+    for (auto it = std::sregex_iterator(f.begin(), f.end(), kCall); it != std::sregex_iterator();
+         ++it) {
+      const std::string map = (*it)[1];
+      if ((*it)[2].matched) {
+        out.insert({map, (*it)[3]});
+      } else {
+        out.insert({map});  // a computed key: anything in the map
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void ScenarioSet::build_index() {
   // Each scenario is indexed under the constraint whose field the most scenarios share, so a
-  // typical event looks up one or two fields.
+  // typical event looks up one or two fields; its other constraints are checked after.
   std::map<std::vector<std::string>, size_t> popularity;
-  auto usable = [](const expr::EqualityConstraint& c) {
+  const auto written = fields_filters_write(scenarios_);
+  auto usable = [&](const expr::EqualityConstraint& c) {
     if (c.path.size() < 2 || c.path[0] != "evt") return false;
     const std::vector<std::string> rest(c.path.begin() + 1, c.path.end());
+    if (written.count(rest) || written.count({rest[0]})) return false;
     parser::Event probe;
     return event_field(probe, rest).has_value();
   };
+  checks_.assign(scenarios_.size(), {});
   for (const auto& s : scenarios_) {
     for (const auto& c : s.filter.equality_constraints()) {
       if (usable(c)) ++popularity[std::vector<std::string>(c.path.begin() + 1, c.path.end())];
@@ -238,6 +269,16 @@ void ScenarioSet::build_index() {
     for (const auto& v : best->values)
       it->by_value[v].push_back(s.index);
     ++indexed_count_;
+    for (const auto& c : s.filter.equality_constraints()) {
+      if (&c == best || !usable(c)) continue;
+      const std::vector<std::string> field(c.path.begin() + 1, c.path.end());
+      auto f = std::find(check_fields_.begin(), check_fields_.end(), field);
+      if (f == check_fields_.end()) {
+        if (check_fields_.size() == kMaxCheckFields) continue;  // the filter still tests it
+        f = check_fields_.insert(check_fields_.end(), field);
+      }
+      checks_[s.index].push_back({uint32_t(f - check_fields_.begin()), c.values});
+    }
   }
 }
 
@@ -255,6 +296,22 @@ void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& ou
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   }
+  if (check_fields_.empty()) return;
+  // Each checked field is read once per event, when a candidate first needs it. An absent
+  // field fails the check, as `nil == 'x'` and `nil in [...]` are false.
+  std::array<std::optional<std::string_view>, kMaxCheckFields> value;
+  std::array<bool, kMaxCheckFields> read{};
+  std::erase_if(out, [&](uint32_t i) {
+    for (const Check& c : checks_[i]) {
+      if (!read[c.field]) {
+        value[c.field] = event_field(evt, check_fields_[c.field]);
+        read[c.field] = true;
+      }
+      const auto& v = value[c.field];
+      if (!v || std::find(c.values.begin(), c.values.end(), *v) == c.values.end()) return true;
+    }
+    return false;
+  });
 }
 
 }  // namespace phalanx::scenario

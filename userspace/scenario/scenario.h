@@ -77,9 +77,10 @@ class ScenarioSet {
   size_t size() const { return scenarios_.size(); }
   const std::shared_ptr<expr::DataFiles>& data_files() const { return data_files_; }
 
-  // The scenarios whose filter may be true for this event, in load order. Scenarios whose
-  // filter starts with an equality on an event field (evt.Meta.log_type == 'x', `in [...]`)
-  // are only listed when the field has one of their values; the others are always listed.
+  // The scenarios whose filter may be true for this event, in load order. A scenario whose
+  // filter has top-level equalities on event fields (evt.Meta.log_type == 'x', `in [...]`,
+  // joined by `&&`) is found through one of them in an index, and listed only when every such
+  // field has one of its values; the others are always listed.
   void candidates(const parser::Event& evt, std::vector<uint32_t>& out) const;
   // How many scenarios the router can skip by field value (for lint and metrics).
   size_t indexed_count() const { return indexed_count_; }
@@ -100,7 +101,15 @@ class ScenarioSet {
 
   std::vector<Scenario> scenarios_;
   std::shared_ptr<expr::DataFiles> data_files_;
+  // The other equalities of an indexed scenario, tested once the index found it.
+  struct Check {
+    uint32_t field = 0;  // into check_fields_
+    std::vector<std::string> values;
+  };
+  static constexpr size_t kMaxCheckFields = 16;
   std::vector<FieldIndex> indexes_;
+  std::vector<std::vector<std::string>> check_fields_;
+  std::vector<std::vector<Check>> checks_;  // by scenario index
   std::vector<uint32_t> unindexed_;
   size_t indexed_count_ = 0;
 };

@@ -207,5 +207,48 @@ filter: evt.Meta.source_ip != ''
   EXPECT_EQ(c, (std::vector<uint32_t>{2}));
 }
 
+TEST(ScenarioSet, RouterChecksEveryEqualityOfAFilter) {
+  Diagnostics diags;
+  auto set = ScenarioSet::load({.items = {{"x.yaml", R"(type: trigger
+name: probing
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.http_status in ['404', '403'] && evt.Parsed.verb == 'GET'
+---
+type: trigger
+name: tagger
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.SetMeta('tag', 'seen')
+---
+type: trigger
+name: tagged
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.tag == 'seen'
+)"}},
+                                .data_files = nullptr,
+                                .functions = {}},
+                               diags);
+  ASSERT_EQ(set->size(), 3u) << all(diags);
+  parser::Event evt;
+  std::vector<uint32_t> c;
+  evt.meta.set("log_type", "http_access-log");
+  evt.meta.set("http_status", "404");
+  evt.parsed.set("verb", "GET");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{0, 1, 2}));
+  // Each equality rules the scenario out on its own; an absent field is no match either.
+  evt.meta.set("http_status", "200");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{1, 2}));
+  evt.meta.set("http_status", "403");
+  evt.parsed.set("verb", "POST");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{1, 2}));
+  parser::Event bare;
+  bare.meta.set("log_type", "http_access-log");
+  set->candidates(bare, c);
+  // Meta.tag is written by the tagger's filter before the tagged one runs: never a routing key.
+  EXPECT_EQ(c, (std::vector<uint32_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace phalanx::scenario
