@@ -64,6 +64,8 @@ struct Lapi::State {
   std::mutex cache_mu;
   std::unordered_map<std::string, Cached> bouncer_cache;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> machine_cache;
+  // Machine tokens whose signature was checked, with their claims (auth_machine).
+  std::unordered_map<std::string, JwtClaims> verified_tokens;
 
   // Per bouncer: the cursor of its last successful stream answer (deltas without cursor=),
   // and when last_pull was last written to the store.
