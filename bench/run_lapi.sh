@@ -4,7 +4,8 @@
 # directory (bench/lapi/lapi_bench seeds it and plays the clients; wrk drives GET /v1/decisions):
 #   - stream startup, time to last byte, with 100k and 1M decisions (median of REPS pulls)
 #   - GET /v1/decisions?ip= requests/s with 100k decisions (wrk, WRK_CONNS connections)
-#   - POST /v1/alerts alerts/s, one alert + one decision per request and batches of 50
+#   - POST /v1/alerts alerts/s, one alert + one decision per request (4 and 8 clients) and
+#     batches of 50 (4 clients)
 #   - propagation POST -> a push client held in wait= (p50/p99 over PROP_N decisions)
 #   - RSS per idle stream client with IDLE_N held push requests
 # Env: BUILD (default build), REPS (5), WRK_CONNS (64), SECONDS_RUN (10), PROP_N (200),
@@ -46,6 +47,7 @@ key=$("$bench" seed "sqlite://$dir/phalanx.db" 0)
 start_phalanxd "$phalanxd" "$dir"
 echo "== POST /v1/alerts"
 "$bench" post "$port" "$secs" 1 4
+"$bench" post "$port" "$secs" 1 8
 "$bench" post "$port" "$secs" 50 4
 echo "== propagation POST -> waiting push client"
 "$bench" propagation "$port" "$key" "$prop_n"
