@@ -351,9 +351,6 @@ Result<std::unique_ptr<Lapi>> Lapi::create(storage::Store& store, LapiOptions op
   // instead of keeping it in the daemon's RSS for good.
   malloc_trim(0);
 #endif
-  State* st = state.get();
-  state->writer = std::make_unique<AlertWriter>(
-      store, [st](std::span<const storage::Alert> stored) { index_stored(*st, stored); });
   return std::unique_ptr<Lapi>(new Lapi(std::move(state)));
 }
 

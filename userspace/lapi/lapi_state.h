@@ -23,6 +23,9 @@
 
 namespace phalanx::lapi {
 
+// Puts the decisions of stored alerts into the index.
+void index_stored(Lapi::State& s, std::span<const storage::Alert> alerts);
+
 struct Lapi::State {
   State(storage::Store& st, LapiOptions o, const Clock& c, JwtSigner j)
       : store(st),
@@ -79,13 +82,15 @@ struct Lapi::State {
   std::shared_ptr<const AllowlistMatcher> allowlists;
   std::chrono::steady_clock::time_point allowlists_loaded;
 
-  // Stores POST /v1/alerts calls (alert_writer.h). Declared last: it is destroyed first, after
-  // storing what is queued, while the state its calls use still exists. Set by Lapi::create.
-  std::unique_ptr<AlertWriter> writer;
-
  private:
   mutable std::mutex policy_mu;
   std::shared_ptr<const AlertPolicy> policy_ = std::make_shared<const AlertPolicy>();
+
+ public:
+  // Stores POST /v1/alerts calls (alert_writer.h). Declared last: it is destroyed first, after
+  // storing what is queued, while the state its calls use still exists.
+  AlertWriter writer{
+      store, [this](std::span<const storage::Alert> stored) { index_stored(*this, stored); }};
 };
 
 // The "lapi" logger, shared by the route files.
@@ -113,9 +118,6 @@ std::optional<std::pair<std::string, std::string>> split_user_agent(const Reques
 // Stores alerts from `machine_id` (profiles, allow list, uuids, index), as POST /v1/alerts.
 Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,
                                            std::vector<storage::Alert>& alerts);
-
-// Puts the decisions of stored alerts into the index.
-void index_stored(Lapi::State& s, std::span<const storage::Alert> alerts);
 
 // The centralised allowlists; `fresh` re-reads them from the store first.
 std::shared_ptr<const AllowlistMatcher> allowlists(Lapi::State& s, bool fresh);

@@ -153,17 +153,17 @@ Reply post_alerts(Lapi::State& s, Request& req) {
     std::function<void()> wake;
   };
   auto outcome = std::make_shared<Outcome>();
-  s.writer->submit(std::move(*alerts), [&s, outcome, machine = who->name,
-                                        now](Result<std::vector<int64_t>> ids) {
-    if (ids) touch_last_push(s, machine, now);
-    std::function<void()> wake;
-    {
-      std::lock_guard lock(outcome->mu);
-      outcome->response = ids ? created(*ids) : message(500, ids.error().message());
-      wake = std::move(outcome->wake);
-    }
-    if (wake) wake();
-  });
+  s.writer.submit(std::move(*alerts),
+                  [&s, outcome, machine = who->name, now](Result<std::vector<int64_t>> ids) {
+                    if (ids) touch_last_push(s, machine, now);
+                    std::function<void()> wake;
+                    {
+                      std::lock_guard lock(outcome->mu);
+                      outcome->response = ids ? created(*ids) : message(500, ids.error().message());
+                      wake = std::move(outcome->wake);
+                    }
+                    if (wake) wake();
+                  });
   Reply reply;
   reply.deadline = std::chrono::steady_clock::now() + kWriteWait;
   reply.subscribe = [outcome](std::function<void()> wake) -> uint64_t {
