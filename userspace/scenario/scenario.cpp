@@ -201,36 +201,31 @@ std::optional<std::string_view> event_field(const parser::Event& evt,
   return std::nullopt;
 }
 
-namespace {
-
-// The event fields some filter may change before a later scenario's filter runs: the keys of
-// evt.SetMeta / evt.SetParsed calls ({"Meta", "cve"}), or a whole map when a key is computed.
-// Routing is decided before any filter runs, so it must not read them.
-std::set<std::vector<std::string>> fields_filters_write(const std::vector<Scenario>& scenarios) {
-  static const std::regex kCall(R"(Set(Meta|Parsed)\s*\(\s*(["'])?([^"',)]*))");
+std::set<std::vector<std::string>> fields_filter_writes(const Scenario& s) {
+  // Every mention counts; only a call with a literal key narrows it to that key.
+  static const std::regex kCall(R"(Set(Meta|Parsed)(\s*\(\s*["']([^"']*)["'])?)");
   std::set<std::vector<std::string>> out;
-  for (const auto& s : scenarios) {
-    const std::string& f = s.config.filter;
-    for (auto it = std::sregex_iterator(f.begin(), f.end(), kCall); it != std::sregex_iterator();
-         ++it) {
-      const std::string map = (*it)[1];
-      if ((*it)[2].matched) {
-        out.insert({map, (*it)[3]});
-      } else {
-        out.insert({map});  // a computed key: anything in the map
-      }
+  const std::string& f = s.config.filter;
+  for (auto it = std::sregex_iterator(f.begin(), f.end(), kCall); it != std::sregex_iterator();
+       ++it) {
+    const std::string map = (*it)[1];
+    if ((*it)[2].matched) {
+      out.insert({map, (*it)[3]});
+    } else {
+      out.insert({map});  // a computed key: anything in the map
     }
   }
   return out;
 }
 
-}  // namespace
-
 void ScenarioSet::build_index() {
   // Each scenario is indexed under the constraint whose field the most scenarios share, so a
   // typical event looks up one or two fields; its other constraints are checked after.
   std::map<std::vector<std::string>, size_t> popularity;
-  const auto written = fields_filters_write(scenarios_);
+  // Routing is decided before any filter runs: it must not read what a filter may write.
+  std::set<std::vector<std::string>> written;
+  for (const auto& s : scenarios_)
+    written.merge(fields_filter_writes(s));
   auto usable = [&](const expr::EqualityConstraint& c) {
     if (c.path.size() < 2 || c.path[0] != "evt") return false;
     const std::vector<std::string> rest(c.path.begin() + 1, c.path.end());

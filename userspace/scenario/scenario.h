@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -118,6 +119,11 @@ class ScenarioSet {
 // the path is not one the router knows how to read.
 std::optional<std::string_view> event_field(const parser::Event& evt,
                                             const std::vector<std::string>& path);
+
+// The event fields a scenario's filter may change (evt.SetMeta / evt.SetParsed), which later
+// scenarios' filters then see: {"Meta", "cve"} for a literal key, {"Meta"} when the key is
+// computed or the name is mentioned otherwise. Empty when the filter changes nothing.
+std::set<std::vector<std::string>> fields_filter_writes(const Scenario& s);
 
 // Lowercase hex sha256 of bytes (scenario_hash).
 std::string sha256_hex(std::string_view bytes);

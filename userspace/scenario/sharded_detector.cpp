@@ -172,8 +172,7 @@ ShardedDetector::ShardedDetector(const ScenarioSet& scenarios,
   // event as it is at its first match: both cross shards, so such content runs on one.
   const Scenario* mutating = nullptr;
   for (const auto& s : scenarios.scenarios()) {
-    if (s.config.filter.find("SetMeta") != std::string::npos ||
-        s.config.filter.find("SetParsed") != std::string::npos) {
+    if (!fields_filter_writes(s).empty()) {
       mutating = &s;
       break;
     }
