@@ -6,6 +6,7 @@
 #include <libnftnl/common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -73,16 +74,25 @@ std::string errno_text(int code, const std::string& kernel_text) {
 // Batch
 
 Batch::Batch() {
-  buf_.resize(1 << 16);
   seq_ = first_seq_ = 1;
   char* p = reserve(MNL_ALIGN(sizeof(nlmsghdr) + sizeof(nfgenmsg)));
   nftnl_batch_begin(p, seq_++);
-  used_ += reinterpret_cast<nlmsghdr*>(p)->nlmsg_len;
+  commit_bytes(reinterpret_cast<nlmsghdr*>(p)->nlmsg_len);
 }
 
 char* Batch::reserve(size_t n) {
-  if (buf_.size() < used_ + n) buf_.resize(std::max(buf_.size() * 2, used_ + n));
-  return buf_.data() + used_;
+  if (blocks_.empty() || blocks_.back().size - blocks_.back().used < n) {
+    // Not zeroed: pages nobody writes are never touched, so they cost no memory.
+    const size_t size = std::max(n, blocks_.empty() ? kFirstBlock : kBlock);
+    blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size, 0});
+  }
+  Block& b = blocks_.back();
+  return b.data.get() + b.used;
+}
+
+void Batch::commit_bytes(size_t n) {
+  blocks_.back().used += n;
+  used_ += n;
 }
 
 nlmsghdr* Batch::begin_message(uint16_t type, uint16_t family, uint16_t flags, std::string what) {
@@ -90,23 +100,29 @@ nlmsghdr* Batch::begin_message(uint16_t type, uint16_t family, uint16_t flags, s
   std::memset(p, 0, sizeof(nlmsghdr) + sizeof(nfgenmsg));
   const uint32_t seq = seq_++;
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(p, type, family, flags | NLM_F_ACK, seq);
-  messages_.push_back(Message{seq, used_, std::move(what), {}});
+  messages_.push_back(Message{seq, std::move(what), 0, {}});
   return nlh;
 }
 
 void Batch::end_message(nlmsghdr* nlh) {
-  used_ += nlh->nlmsg_len;
+  commit_bytes(nlh->nlmsg_len);
 }
 
 void Batch::mark_item(const nlmsghdr* nlh, size_t item) {
-  messages_.back().items.emplace_back(nlh->nlmsg_len, item);
+  Message& m = messages_.back();
+  const size_t high = item & ~size_t{0xffffffff};
+  if (m.items.empty()) m.item_high = high;
+  // An item of another list in the same message cannot be told apart: leave it unnamed (a
+  // refusal that names no element fails the call instead of dropping the wrong one).
+  if (high != m.item_high) return;
+  m.items.emplace_back(nlh->nlmsg_len, static_cast<uint32_t>(item));
 }
 
 void Batch::close() {
   if (closed_) return;
   char* p = reserve(MNL_ALIGN(sizeof(nlmsghdr) + sizeof(nfgenmsg)));
   nftnl_batch_end(p, seq_++);
-  used_ += reinterpret_cast<nlmsghdr*>(p)->nlmsg_len;
+  commit_bytes(reinterpret_cast<nlmsghdr*>(p)->nlmsg_len);
   closed_ = true;
 }
 
@@ -168,7 +184,18 @@ Result<std::vector<Rejection>> Socket::commit(const Batch& batch) {
     PHALANX_CHECK(set_sndbuf(nl_, batch.used_ * 2 + 65536));
     sndbuf_ = batch.used_ * 2 + 65536;
   }
-  if (mnl_socket_sendto(nl_, batch.buf_.data(), batch.used_) < 0)
+  std::vector<iovec> iov;
+  iov.reserve(batch.blocks_.size());
+  for (const auto& b : batch.blocks_)
+    iov.push_back(iovec{b.data.get(), b.used});
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof kernel;
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  if (sendmsg(mnl_socket_get_fd(nl_), &msg, 0) < 0)
     return Error::from_errno(fmt::format("nft: sending a batch of {} messages ({} bytes)",
                                          batch.messages(), batch.used_));
   size_t answered = 0;
@@ -199,8 +226,8 @@ Result<std::vector<Rejection>> Socket::commit(const Batch& batch) {
         // The last element attribute that starts at or before the reported offset.
         auto it = std::upper_bound(
             m->items.begin(), m->items.end(), *ack.offset,
-            [](uint32_t off, const std::pair<uint32_t, size_t>& e) { return off < e.first; });
-        if (it != m->items.begin()) r.item = std::prev(it)->second;
+            [](uint32_t off, const std::pair<uint32_t, uint32_t>& e) { return off < e.first; });
+        if (it != m->items.begin()) r.item = m->item_high | std::prev(it)->second;
       }
       out.push_back(std::move(r));
     }
