@@ -20,13 +20,40 @@ int64_t expiry_of(const bouncer::Decision& d, int64_t now_ms) {
   return now_ms + ms;
 }
 
+// The slot an iterator points at, writable (tsl::ordered_map hands it out through value()).
+template <class It>
+Slot& mutable_slot(It& it) {
+  if constexpr (requires { it.value(); }) {
+    return it.value();
+  } else {
+    return it->second;
+  }
+}
+
+// Erases every entry for which drop(key, slot) holds. tsl::ordered_map's own erase() keeps the
+// order by moving every later entry: unordered_erase() instead, which moves the last entry into
+// the hole (so the same position is looked at again).
+template <class Map, class Fn>
+size_t erase_where(Map& map, Fn drop) {
+  size_t n = 0;
+  for (auto it = map.begin(); it != map.end();) {
+    if (drop(it->first, it->second)) {
+      it = map.unordered_erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
 // Upsert into one of the maps; returns the slot when the kernel element must be (re)written.
 // `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
 // the latest of what we hold and what came.
 template <class Map, class Key>
-Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint32_t gen, bool exact) {
+Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bool exact) {
   auto [it, inserted] = map.try_emplace(key, incoming);
-  Slot& s = it->second;
+  Slot& s = mutable_slot(it);
   if (inserted) {
     s.gen = gen;
     return &s;
@@ -51,6 +78,12 @@ Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint32_t gen, bo
 }
 
 }  // namespace
+
+size_t V4Hash::operator()(uint32_t k) const {
+  // The map picks buckets by the low bits: mix all 32 in (addresses often differ high up only).
+  const uint64_t x = uint64_t{k} * 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(x ^ (x >> 32));
+}
 
 size_t V6Hash::operator()(const V6Key& k) const {
   uint64_t a = 0, b = 0;
@@ -88,11 +121,11 @@ bool Mirror::upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan
   if (t.is_v4()) {
     const uint32_t key = t.network().v4_host_order();
     if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact))
-      plan.add4.emplace_back(key, s->expiry_ms);
+      plan.add4.emplace_back(key, int64_t{s->expiry_ms});
   } else {
     const V6Key key = v6_key(t.network());
     if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact))
-      plan.add6.emplace_back(key, s->expiry_ms);
+      plan.add6.emplace_back(key, int64_t{s->expiry_ms});
   }
   return true;
 }
@@ -111,14 +144,14 @@ void Mirror::remove(const bouncer::Decision& d, Plan& plan) {
     const uint32_t key = t.network().v4_host_order();
     auto it = v4_.find(key);
     if (it != v4_.end() && holds(it->second)) {
-      v4_.erase(it);
+      v4_.unordered_erase(it);
       plan.del4.push_back(key);
     }
   } else {
     auto it = v6_.find(v6_key(t.network()));
     if (it != v6_.end() && holds(it->second)) {
       plan.del6.push_back(it->first);
-      v6_.erase(it);
+      v6_.unordered_erase(it);
     }
   }
 }
@@ -150,7 +183,16 @@ Plan Mirror::resync(std::span<const bouncer::Decision> decisions, int64_t now_ms
 }
 
 void Mirror::begin_resync() {
-  ++gen_;
+  if (++gen_ != 0) return;
+  // The mark wrapped: an entry last seen 65,536 resyncs ago would pass for seen in this one.
+  // Clear every mark and start over at 1.
+  for (auto it = v4_.begin(); it != v4_.end(); ++it)
+    it.value().gen = 0;
+  for (auto it = v6_.begin(); it != v6_.end(); ++it)
+    it.value().gen = 0;
+  for (auto& [c, slot] : ranges_)
+    slot.gen = 0;
+  gen_ = 1;
 }
 
 void Mirror::resync_step(std::span<const bouncer::Decision> decisions, int64_t now_ms, Plan& plan) {
@@ -165,22 +207,16 @@ void Mirror::resync_step(std::span<const bouncer::Decision> decisions, int64_t n
 
 void Mirror::end_resync(Plan& plan) {
   // Whatever the snapshot did not mention goes.
-  for (auto it = v4_.begin(); it != v4_.end();) {
-    if (it->second.gen != gen_) {
-      plan.del4.push_back(it->first);
-      it = v4_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto it = v6_.begin(); it != v6_.end();) {
-    if (it->second.gen != gen_) {
-      plan.del6.push_back(it->first);
-      it = v6_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  erase_where(v4_, [&](uint32_t k, const Slot& s) {
+    if (s.gen == gen_) return false;
+    plan.del4.push_back(k);
+    return true;
+  });
+  erase_where(v6_, [&](const V6Key& k, const Slot& s) {
+    if (s.gen == gen_) return false;
+    plan.del6.push_back(k);
+    return true;
+  });
   for (auto it = ranges_.begin(); it != ranges_.end();) {
     if (it->second.gen != gen_) {
       plan.ranges_changed[it->first.is_v4() ? 0 : 1] = true;
@@ -191,15 +227,22 @@ void Mirror::end_resync(Plan& plan) {
   }
 }
 
-Plan Mirror::everything(int64_t now_ms) const {
+Plan Mirror::everything() const {
   Plan plan;
-  plan.add4.reserve(v4_.size());
-  for (const auto& [k, s] : v4_)
-    if (s.expiry_ms > now_ms) plan.add4.emplace_back(k, s.expiry_ms);
-  for (const auto& [k, s] : v6_)
-    if (s.expiry_ms > now_ms) plan.add6.emplace_back(k, s.expiry_ms);
+  plan.mirror4 = v4_.size();
+  plan.mirror6 = v6_.size();
   plan.ranges_changed[0] = plan.ranges_changed[1] = true;
   return plan;
+}
+
+std::pair<uint32_t, int64_t> Mirror::v4_at(size_t i) const {
+  const auto& e = v4_.values_container()[i];
+  return {e.first, e.second.expiry_ms};
+}
+
+std::pair<V6Key, int64_t> Mirror::v6_at(size_t i) const {
+  const auto& e = v6_.values_container()[i];
+  return {e.first, e.second.expiry_ms};
 }
 
 std::vector<Segment> Mirror::segments(bool v6, int64_t now_ms) const {
@@ -213,8 +256,9 @@ std::vector<Segment> Mirror::segments(bool v6, int64_t now_ms) const {
 
 size_t Mirror::expire(int64_t now_ms) {
   size_t n = 0;
-  n += std::erase_if(v4_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
-  n += std::erase_if(v6_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
+  const auto expired = [&](const auto&, const Slot& s) { return s.expiry_ms <= now_ms; };
+  n += erase_where(v4_, expired);
+  n += erase_where(v6_, expired);
   n += std::erase_if(ranges_, [&](const auto& e) { return e.second.expiry_ms <= now_ms; });
   return n;
 }

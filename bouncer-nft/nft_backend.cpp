@@ -135,9 +135,16 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
     seg_del[v6] = minus(held, desired[v6]);
     seg_add[v6] = minus(desired[v6], held);
   }
-  const auto& add4 = plan.add4;
-  const auto& add6 = plan.add6;
-  const size_t adds = add4.size() + add6.size();
+  // Host adds: the plan's own, then the mirror's when the plan refers to it.
+  const size_t n4 = plan.add4.size() + plan.mirror4;
+  const size_t n6 = plan.add6.size() + plan.mirror6;
+  const auto add4 = [&](size_t j) {
+    return j < plan.add4.size() ? plan.add4[j] : mirror_.v4_at(j - plan.add4.size());
+  };
+  const auto add6 = [&](size_t j) {
+    return j < plan.add6.size() ? plan.add6[j] : mirror_.v6_at(j - plan.add6.size());
+  };
+  const size_t adds = n4 + n6;
   const size_t chunk = flush_first ? std::max<size_t>(adds, 1) : options_.chunk;
   std::unordered_set<size_t> rejected_set;
   std::vector<size_t> rejected;
@@ -146,11 +153,11 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
     const size_t i = index_of(item);
     switch (list_of(item)) {
       case kAdd4:
-        return v4_text(add4[i].first);
+        return v4_text(add4(i).first);
       case kDel4:
         return v4_text(plan.del4[i]);
       case kAdd6:
-        return v6_text(add6[i].first);
+        return v6_text(add6(i).first);
       case kDel6:
         return v6_text(plan.del6[i]);
       case kSegDel4:
@@ -207,19 +214,21 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
       }
       {
         ElementWriter w(b, L, kBan4, false);
-        for (size_t j = lo; j < std::min(hi, add4.size()); ++j) {
-          const uint64_t t = timeout_for(add4[j].second, now);
+        for (size_t j = lo; j < std::min(hi, n4); ++j) {
+          const auto [addr, expiry] = add4(j);
+          const uint64_t t = timeout_for(expiry, now);
           if (t == 0 || skip(item_of(kAdd4, j))) continue;
-          const uint32_t be = htonl(add4[j].first);
+          const uint32_t be = htonl(addr);
           w.element({reinterpret_cast<const uint8_t*>(&be), 4}, t, false, item_of(kAdd4, j));
         }
       }
       ElementWriter w(b, L, kBan6, false);
-      for (size_t j = std::max(lo, add4.size()); j < hi; ++j) {
-        const size_t k = j - add4.size();
-        const uint64_t t = timeout_for(add6[k].second, now);
+      for (size_t j = std::max(lo, n4); j < hi; ++j) {
+        const size_t k = j - n4;
+        const auto [addr, expiry] = add6(k);
+        const uint64_t t = timeout_for(expiry, now);
         if (t == 0 || skip(item_of(kAdd6, k))) continue;
-        w.element(add6[k].first, t, false, item_of(kAdd6, k));
+        w.element(addr, t, false, item_of(kAdd6, k));
       }
     };
     const size_t before = rejected.size();
@@ -387,6 +396,11 @@ Result<void> NftBackend::resync_batch(std::span<const bouncer::Decision> decisio
     if (!session_) return Error("nft: resync batch without an open resync");
     s = session_.get();
     mirror_.resync_step(decisions, s->now, s->plan);
+    if (s->replace) {
+      // The commit writes the whole mirror: keep no host writes meanwhile (16 bytes each).
+      s->plan.add4.clear();
+      s->plan.add6.clear();
+    }
     s->decisions += decisions.size();
     if (!s->paused && on_bulk_ && s->decisions > kBulkElements) {
       on_bulk_(true);
@@ -449,7 +463,7 @@ Result<void> NftBackend::commit_resync() {
     // The sets hold whatever an earlier run (or a failed write) left: replace their contents
     // with the mirror in one transaction, so what stays banned never leaves the set.
     const size_t skipped = plan.skipped;
-    plan = mirror_.everything(monotonic_ms());
+    plan = mirror_.everything();
     plan.skipped = skipped;
     written = s->paused ? write_unhooked_locked(plan, true) : write_locked(plan, true);
     if (written) replace_on_resync_ = false;
@@ -474,7 +488,7 @@ void NftBackend::abort_resync() {
   // and the kernel agree (a replaced table keeps its old elements; the next resync flushes it).
   Result<void> written = streamed;
   if (streamed) {
-    Plan plan = s->replace ? mirror_.everything(monotonic_ms()) : std::move(s->plan);
+    Plan plan = s->replace ? mirror_.everything() : std::move(s->plan);
     if (!plan.empty())
       written = s->paused ? write_unhooked_locked(plan, false) : write_locked(plan, false);
   }
@@ -488,7 +502,8 @@ void NftBackend::abort_resync() {
 
 void NftBackend::log_resync(const Plan& plan, size_t streamed) const {
   logger()->info("nft: resync: {} addresses and {} ranges in force ({} written, {} deleted)",
-                 mirror_.hosts(), mirror_.ranges(), streamed + plan.add4.size() + plan.add6.size(),
+                 mirror_.hosts(), mirror_.ranges(),
+                 streamed + plan.add4.size() + plan.add6.size() + plan.mirror4 + plan.mirror6,
                  plan.del4.size() + plan.del6.size());
 }
 
@@ -507,7 +522,7 @@ Result<void> NftBackend::reload_locked() {
   // still there only refreshes it.
   segments_[0].clear();
   segments_[1].clear();
-  const Plan plan = mirror_.everything(monotonic_ms());
+  const Plan plan = mirror_.everything();
   return write_locked(plan, false);
 }
 
@@ -532,11 +547,11 @@ Result<void> NftBackend::repair(const Damage& damage) {
   Plan plan;
   for (const uint32_t k : damage.v4) {
     auto s = mirror_.find_v4(k);
-    if (s && s->expiry_ms > now + 500) plan.add4.emplace_back(k, s->expiry_ms);
+    if (s && s->expiry_ms > now + 500) plan.add4.emplace_back(k, int64_t{s->expiry_ms});
   }
   for (const auto& k : damage.v6) {
     auto s = mirror_.find_v6(k);
-    if (s && s->expiry_ms > now + 500) plan.add6.emplace_back(k, s->expiry_ms);
+    if (s && s->expiry_ms > now + 500) plan.add6.emplace_back(k, int64_t{s->expiry_ms});
   }
   for (const bool v6 : {false, true}) {
     if (!damage.ranges[v6]) continue;

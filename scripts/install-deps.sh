@@ -26,6 +26,8 @@ packages=(
   libcpp-httplib-dev openssl libsimdjson-dev
   # nftables bouncer (bouncer-nft/): netlink batches to nf_tables; nft for its tests and `nft -f`
   libnftnl-dev libmnl-dev nftables
+  # its mirror of a million decisions: a compact hash map (values in one array, 8-byte buckets)
+  libtsl-ordered-map-dev
   # tests and benchmarks (the netns end-to-end test pings, probes the LAPI with curl)
   iputils-ping curl
   googletest libgtest-dev libgmock-dev libbenchmark-dev

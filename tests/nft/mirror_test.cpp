@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace phalanx::nft {
 namespace {
 
@@ -89,6 +91,65 @@ TEST(Mirror, CountsByOriginAndFamily) {
   EXPECT_EQ((c[{"crowdsec", "ipv4"}]), 1u);
   EXPECT_EQ((c[{"cscli", "ipv6"}]), 1u);
   EXPECT_EQ(m.expire(3600 * 1000 + 1), 4u);
+}
+
+TEST(Mirror, AResyncAfterTheMarkWrapsStillLiftsWhatTheSnapshotLacks) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h), d("10.0.0.0/8", 1h)};
+  (void)m.apply(b, 0);
+  // Resyncs that never commit (the LAPI dropped each answer midway) advance the mark; after
+  // 65,536 of them it comes round to the one the entries carry.
+  for (int i = 0; i < 65535; ++i)
+    m.begin_resync();
+  const std::vector<bouncer::Decision> snap = {d("192.0.2.2", 1h)};
+  Plan p;
+  m.begin_resync();
+  m.resync_step(snap, 1000, p);
+  m.end_resync(p);
+  ASSERT_EQ(p.del4.size(), 1u);
+  EXPECT_EQ(net::IpAddress::from_v4(p.del4[0]).to_string(), "192.0.2.1");
+  EXPECT_TRUE(p.ranges_changed[0]);
+  EXPECT_EQ(m.hosts(), 1u);
+  EXPECT_EQ(m.ranges(), 0u);
+}
+
+TEST(Mirror, ManyDeletesLeaveEveryOtherEntryFindableAndEverythingRefersToThem) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  std::vector<bouncer::Decision> odd;
+  for (uint32_t i = 0; i < 2000; ++i) {
+    const auto addr = net::IpAddress::from_v4(0xC6336400u + i).to_string();  // 198.51.100.0+
+    b.added.push_back(d(addr, 1h, i + 1));
+    if (i % 2) odd.push_back(d(addr, 1h, i + 1));
+  }
+  b.added.push_back(d("2001:db8::1", 1h, 5000));
+  (void)m.apply(b, 0);
+  auto p = m.resync(odd, 1000);
+  EXPECT_EQ(p.del4.size(), 1000u);
+  EXPECT_EQ(p.del6.size(), 1u);
+  EXPECT_TRUE(p.add4.empty());
+  for (uint32_t i = 0; i < 2000; ++i) {
+    const auto slot = m.find_v4(0xC6336400u + i);
+    ASSERT_EQ(slot.has_value(), i % 2 == 1) << i;
+    if (slot) {
+      EXPECT_EQ(slot->id, int64_t{i} + 1);
+    }
+  }
+  const Plan all = m.everything();
+  EXPECT_EQ(all.mirror4, 1000u);
+  EXPECT_EQ(all.mirror6, 0u);
+  EXPECT_EQ(all.host_writes(), 1000u);
+  std::set<uint32_t> seen;
+  for (size_t i = 0; i < all.mirror4; ++i) {
+    const auto [addr, expiry] = m.v4_at(i);
+    EXPECT_EQ(expiry, 3600 * 1000);  // the first sighting's expiry: the resync kept it
+    seen.insert(addr);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_TRUE(seen.count(0xC6336401u));
+  EXPECT_EQ(m.expire(3600 * 1000), 1000u);
+  EXPECT_EQ(m.hosts(), 0u);
 }
 
 }  // namespace
