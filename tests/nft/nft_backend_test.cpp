@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NftBackend against the real kernel, in a private network namespace (label netns).
+#include <fmt/format.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -135,6 +136,36 @@ TEST_F(NftNamespace, RestartReplacesTheSetsAtomicallyAndKeepsOneCopyOfTheRules) 
   auto counters = read_counters(*socket_, Layout{});
   ASSERT_TRUE(counters.has_value());
   EXPECT_EQ(counters->size(), 5u);  // processed, ban4, range4, ban6, range6
+}
+
+TEST_F(NftNamespace, ARestartReplacingManyElementsLosesNoneOfThem) {
+  {
+    auto b = backend();
+    bouncer::DecisionBatch batch;
+    batch.added = {decision("192.0.2.1", 1h), decision("2001:db8::1", 1h)};
+    ASSERT_TRUE(b->apply(batch).has_value());
+  }
+  // 150,000 IPv4 and 2,000 IPv6 hosts: the replace is one transaction of ~4.3 MB, sent from
+  // several buffer blocks in one sendmsg.
+  std::vector<bouncer::Decision> snapshot;
+  for (uint32_t i = 0; i < 150000; ++i)
+    snapshot.push_back(decision(net::IpAddress::from_v4(0x0b000000u + i).to_string(), 1h));
+  for (uint32_t i = 0; i < 2000; ++i)
+    snapshot.push_back(decision(fmt::format("2001:db8:2::{:x}", i + 1), 1h));
+  auto b = backend();
+  ASSERT_TRUE(b->resync(snapshot).has_value());
+  MirrorSnapshot want;
+  b->with_mirror([&](const Mirror& m) { want = nft::snapshot(m, monotonic_ms()); });
+  EXPECT_EQ(want.v4.size(), 150000u);
+  // Right after the load: the kernel may still be resizing the set, which the audit must see
+  // through.
+  auto report = audit(*socket_, Layout{}, want);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->kernel_hosts, 152000u);
+  EXPECT_EQ(report->missing, 0u);
+  EXPECT_EQ(report->extra, 0u);  // 192.0.2.1 and 2001:db8::1 were lifted
+  for (const auto& e : report->examples)
+    ADD_FAILURE() << e;
 }
 
 // A backend writing IPv4 hosts in transactions of three elements, so that a small snapshot
