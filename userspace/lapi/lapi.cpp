@@ -424,6 +424,9 @@ Reply dispatch(Lapi::State& s, Request& req, const Route& route, bool& known_met
     g.decisions_indexed = s.index.size();
     g.stream_waiting = s.index.subscribers();
     g.connections = s.connections ? s.connections() : 0;
+    g.alert_calls = s.writer.calls();
+    g.alert_commits = s.writer.commits();
+    g.alerts_queued = s.writer.queued();
     std::string text = s.metrics.render(g);
     if (s.extra_metrics) text += s.extra_metrics();
     Response r = json_response(200, std::move(text));

@@ -69,6 +69,19 @@ std::string Metrics::render(const Gauges& g) const {
   out += "# HELP phalanx_lapi_connections Open HTTP connections.\n";
   out += "# TYPE phalanx_lapi_connections gauge\n";
   fmt::format_to(it, "phalanx_lapi_connections {}\n", g.connections);
+  out +=
+      "# HELP phalanx_lapi_alert_writer_calls_total POST /v1/alerts calls the alert writer "
+      "stored or refused.\n";
+  out += "# TYPE phalanx_lapi_alert_writer_calls_total counter\n";
+  fmt::format_to(it, "phalanx_lapi_alert_writer_calls_total {}\n", g.alert_calls);
+  out +=
+      "# HELP phalanx_lapi_alert_writer_commits_total Transactions of the alert writer (calls "
+      "queued together share one).\n";
+  out += "# TYPE phalanx_lapi_alert_writer_commits_total counter\n";
+  fmt::format_to(it, "phalanx_lapi_alert_writer_commits_total {}\n", g.alert_commits);
+  out += "# HELP phalanx_lapi_alert_writer_queued POST /v1/alerts calls waiting to be stored.\n";
+  out += "# TYPE phalanx_lapi_alert_writer_queued gauge\n";
+  fmt::format_to(it, "phalanx_lapi_alert_writer_queued {}\n", g.alerts_queued);
   out += "# HELP phalanx_lapi_allowlist_refusals_total Decisions refused by the allow list.\n";
   out += "# TYPE phalanx_lapi_allowlist_refusals_total counter\n";
   fmt::format_to(it, "phalanx_lapi_allowlist_refusals_total {}\n", allowlist_refusals_.load());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prometheus metrics of the LAPI (GET /metrics, text exposition format 0.0.4): requests by
 // route, method and code; a latency histogram per route; and gauges the caller samples at
-// scrape time (active decisions by origin, stream clients, open connections).
+// scrape time (active decisions by origin, stream clients, open connections, the alert writer).
 #pragma once
 
 #include <array>
@@ -32,6 +32,11 @@ class Metrics {
     size_t decisions_indexed = 0;
     size_t stream_waiting = 0;  // held long polls
     size_t connections = 0;
+    // The alert writer (alert_writer.h): POST /v1/alerts calls stored, the transactions they
+    // shared (calls / commits is the batching), and the calls waiting for the next one.
+    uint64_t alert_calls = 0;
+    uint64_t alert_commits = 0;
+    size_t alerts_queued = 0;
   };
   std::string render(const Gauges& gauges) const;
 

@@ -447,6 +447,23 @@ TEST_F(LapiTest, MetricsEndpoint) {
       << res->body;
   EXPECT_NE(res->body.find("phalanx_lapi_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(res->body.find("phalanx_lapi_stream_clients_waiting"), std::string::npos);
+  EXPECT_NE(res->body.find("phalanx_lapi_alert_writer_calls_total 0\n"), std::string::npos);
+
+  // Two calls through the alert writer: counted, and at least one transaction for them.
+  const std::string token = machine_token();
+  for (const char* ip : {"192.0.2.1", "192.0.2.2"}) {
+    auto posted = client()->Post("/v1/alerts", bearer(token), json::array({alert(ip)}).dump(),
+                                 "application/json");
+    ASSERT_TRUE(posted);
+    ASSERT_EQ(posted->status, 201) << posted->body;
+  }
+  res = client()->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("phalanx_lapi_alert_writer_calls_total 2\n"), std::string::npos)
+      << res->body;
+  EXPECT_EQ(res->body.find("phalanx_lapi_alert_writer_commits_total 0\n"), std::string::npos);
+  EXPECT_NE(res->body.find("phalanx_lapi_alert_writer_commits_total "), std::string::npos);
+  EXPECT_NE(res->body.find("phalanx_lapi_alert_writer_queued 0\n"), std::string::npos);
 }
 
 }  // namespace
