@@ -263,24 +263,19 @@ Result<AuditReport> audit(Socket& socket, const Layout& l, const MirrorSnapshot&
     std::vector<net::Uint128> diff;
     std::set_difference(need.begin(), need.end(), have.begin(), have.end(),
                         std::back_inserter(diff));
-    std::vector<net::Uint128> found;
+    // Found this way, an element is in the kernel and in the mirror: counted, never extra.
+    size_t found = 0;
     for (const auto& v : diff) {
       PHALANX_TRY(auto e,
                   get_host(socket, l, v6 ? kBan6 : kBan4, net::IpAddress::from_uint128(v, !v6)));
       if (e && (e->expires_ms == 0 || e->expires_ms > 1000)) {
-        found.push_back(v);
+        ++found;
       } else {
         ++rep.missing;
         note("missing", net::IpAddress::from_uint128(v, !v6).to_string());
       }
     }
-    if (!found.empty()) {
-      const size_t middle = have.size();
-      have.insert(have.end(), found.begin(), found.end());
-      std::inplace_merge(have.begin(), have.begin() + static_cast<std::ptrdiff_t>(middle),
-                         have.end());
-    }
-    rep.kernel_hosts += have.size();
+    rep.kernel_hosts += have.size() + found;
     rep.mirror_hosts += need.size();
     diff.clear();
     std::set_difference(have.begin(), have.end(), need.begin(), need.end(),
