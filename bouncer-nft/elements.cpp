@@ -46,7 +46,7 @@ void ElementWriter::finish() {
 }
 
 void ElementWriter::element(std::span<const uint8_t> key, uint64_t timeout_ms, bool interval_end,
-                            size_t item) {
+                            size_t item, const char* counter) {
   if (nlh_ && nlh_->nlmsg_len - (reinterpret_cast<char*>(list_) - reinterpret_cast<char*>(nlh_)) >
                   kMaxListBytes)
     finish();
@@ -57,11 +57,13 @@ void ElementWriter::element(std::span<const uint8_t> key, uint64_t timeout_ms, b
   mnl_attr_put(nlh_, NFTA_DATA_VALUE, key.size(), key.data());
   mnl_attr_nest_end(nlh_, k);
   if (timeout_ms > 0) mnl_attr_put_u64(nlh_, NFTA_SET_ELEM_TIMEOUT, htobe64(timeout_ms));
+  if (counter) mnl_attr_put_strz(nlh_, NFTA_SET_ELEM_OBJREF, counter);
   if (interval_end) mnl_attr_put_u32(nlh_, NFTA_SET_ELEM_FLAGS, htobe32(NFT_SET_ELEM_INTERVAL_END));
   mnl_attr_nest_end(nlh_, elem);
 }
 
-void ElementWriter::segment(const Segment& s, uint64_t timeout_ms, size_t item) {
+void ElementWriter::segment(const Segment& s, uint64_t timeout_ms, size_t item,
+                            const char* counter) {
   const bool v6 = set_is_v6(set_);
   const size_t n = v6 ? 16 : 4;
   // v4 values live in the ::ffff:0:0/96 block of the integer space: the low 32 bits are the
@@ -69,7 +71,7 @@ void ElementWriter::segment(const Segment& s, uint64_t timeout_ms, size_t item) 
   const net::Uint128 top = v6 ? ~net::Uint128(0) : ((net::Uint128(0xffff) << 32) | 0xffffffffu);
   uint8_t key[16];
   segment_key(s.first, v6, key);
-  element({key, n}, timeout_ms, false, item);
+  element({key, n}, timeout_ms, false, item, counter);
   if (s.last == top) return;
   // The kernel refuses a timeout on an end element: the start element's timeout ends both.
   segment_key(s.last + 1, v6, key);

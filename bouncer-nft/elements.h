@@ -23,12 +23,14 @@ class ElementWriter {
   ElementWriter(const ElementWriter&) = delete;
   ElementWriter& operator=(const ElementWriter&) = delete;
 
-  // One element. timeout_ms 0: none (sets without the timeout flag, and deletes). `item` is the
-  // caller's number for errors.
-  void element(std::span<const uint8_t> key, uint64_t timeout_ms, bool interval_end, size_t item);
-  // A segment of an interval set: its start element, and its end element (the first address
-  // after it) unless it reaches the top of the address space.
-  void segment(const Segment& s, uint64_t timeout_ms, size_t item);
+  // One element. timeout_ms 0: none (sets without the timeout flag, and deletes). `counter`:
+  // the named counter an element of an object map counts under (adds to ban and range sets
+  // outside set-only mode; null otherwise). `item` is the caller's number for errors.
+  void element(std::span<const uint8_t> key, uint64_t timeout_ms, bool interval_end, size_t item,
+               const char* counter = nullptr);
+  // A segment of an interval set: its start element (with the counter), and its end element
+  // (the first address after it) unless it reaches the top of the address space.
+  void segment(const Segment& s, uint64_t timeout_ms, size_t item, const char* counter = nullptr);
   // Closes the current message.
   void finish();
 

@@ -6,6 +6,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/object.h>
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
@@ -88,6 +89,25 @@ Result<std::vector<RawElem>> dump_elems(Socket& socket, const Layout& l, SetId i
   return out;
 }
 
+// An object's comment (nft's user data format), or "".
+std::string comment_of(nftnl_obj* o) {
+  if (!nftnl_obj_is_set(o, NFTNL_OBJ_USERDATA)) return {};
+  uint32_t len = 0;
+  const void* data = nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA, &len);
+  std::string out;
+  nftnl_udata_parse(
+      data, len,
+      [](const nftnl_udata* attr, void* arg) -> int {
+        if (nftnl_udata_type(attr) != NFTNL_UDATA_OBJ_COMMENT) return MNL_CB_OK;
+        const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
+        const uint32_t n = nftnl_udata_len(attr);
+        if (n > 0) static_cast<std::string*>(arg)->assign(text, strnlen(text, n));
+        return MNL_CB_OK;
+      },
+      &out);
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<CounterValue>> read_counters(Socket& socket, const Layout& l) {
@@ -109,7 +129,7 @@ Result<std::vector<CounterValue>> read_counters(Socket& socket, const Layout& l)
           const char* n = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
           if (t && n && l.table == t && nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER)
             out.push_back({n, nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
-                           nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)});
+                           nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES), comment_of(o)});
         }
         nftnl_obj_free(o);
         return ok();
@@ -177,6 +197,8 @@ Result<std::optional<KernelEntry>> get_host(Socket& socket, const Layout& l, Set
               k.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
             if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
               k.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+            if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF))
+              k.counter = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_OBJREF);
             found = k;
           }
           nftnl_set_elems_iter_destroy(it);
@@ -210,6 +232,37 @@ Result<std::vector<std::string>> existing_sets(Socket& socket, const Layout& l) 
           if (t && n && l.table == t) {
             for (const SetId id : l.sets())
               if (l.set_name(id) == n) out.push_back(n);
+          }
+        }
+        nftnl_set_free(s);
+        return ok();
+      });
+  if (!r) return r.error().context("nft: listing the sets of " + l.table_text());
+  return out;
+}
+
+Result<std::vector<std::string>> mismatched_sets(Socket& socket, const Layout& l) {
+  std::vector<std::string> out;
+  auto r = socket.dump(
+      [&](char* buf, uint32_t seq) {
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, l.family, NLM_F_DUMP, seq);
+        nftnl_set* s = nftnl_set_alloc();
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, l.table.c_str());
+        nftnl_set_nlmsg_build_payload(nlh, s);
+        nftnl_set_free(s);
+        return nlh;
+      },
+      [&](const nlmsghdr* nlh) -> Result<void> {
+        nftnl_set* s = nftnl_set_alloc();
+        if (nftnl_set_nlmsg_parse(nlh, s) >= 0) {
+          const char* t = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+          const char* n = nftnl_set_get_str(s, NFTNL_SET_NAME);
+          const uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+          if (t && n && l.table == t) {
+            for (const SetId id : l.sets()) {
+              if (l.set_name(id) != n) continue;
+              if (((flags & NFT_SET_OBJECT) != 0) != set_counts_origins(l, id)) out.push_back(n);
+            }
           }
         }
         nftnl_set_free(s);

@@ -20,6 +20,7 @@ struct CounterValue {
   std::string name;
   uint64_t packets = 0;
   uint64_t bytes = 0;
+  std::string comment = {};  // origin counters: the origin
 };
 
 // One entry of a set as the kernel holds it: an address or, in interval sets, a range.
@@ -27,8 +28,9 @@ struct KernelEntry {
   net::Cidr target;        // hosts as /32 or /128; interval sets: the smallest covering prefix
   net::Uint128 first = 0;  // exact bounds (intervals need not be prefixes)
   net::Uint128 last = 0;
-  uint64_t timeout_ms = 0;  // 0: none
-  uint64_t expires_ms = 0;  // time left
+  uint64_t timeout_ms = 0;   // 0: none
+  uint64_t expires_ms = 0;   // time left
+  std::string counter = {};  // get_host on an object map: the counter the element names
 };
 
 // The named counters of our table. Errors: ENOENT when the table does not exist.
@@ -43,6 +45,11 @@ Result<std::optional<KernelEntry>> get_host(Socket& socket, const Layout& layout
 
 // Names of our sets that exist in the kernel.
 Result<std::vector<std::string>> existing_sets(Socket& socket, const Layout& layout);
+
+// Names of our sets that exist with another kind than the layout's (a plain set where an
+// object map belongs: a table an earlier version created). Such a set cannot be changed; the
+// table must be created again.
+Result<std::vector<std::string>> mismatched_sets(Socket& socket, const Layout& layout);
 
 struct AuditReport {
   uint64_t kernel_hosts = 0, kernel_segments = 0;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "bouncer-nft/ruleset.h"
+
 namespace phalanx::nft {
 
 std::string ip_type_of_counter(const std::string& name) {
@@ -10,6 +12,24 @@ std::string ip_type_of_counter(const std::string& name) {
   if (name.ends_with("6")) return "ipv6";
   return "";
 }
+
+namespace {
+
+// A label value in the text format: backslash, double quote and newline escaped.
+std::string prometheus_escape(const std::string& v) {
+  std::string out;
+  for (const char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string render_metrics(const std::vector<CounterValue>& counters, const BackendStats& b,
                            const std::map<std::pair<std::string, std::string>, uint64_t>& active,
@@ -20,6 +40,17 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
   std::string bytes =
       "# HELP phalanx_nft_dropped_bytes_total Bytes dropped, by set.\n"
       "# TYPE phalanx_nft_dropped_bytes_total counter\n";
+  std::string by_origin =
+      "# HELP phalanx_nft_dropped_by_origin_packets_total Packets dropped, by the origin of the "
+      "decision.\n"
+      "# TYPE phalanx_nft_dropped_by_origin_packets_total counter\n";
+  std::string by_origin_bytes =
+      "# HELP phalanx_nft_dropped_by_origin_bytes_total Bytes dropped, by the origin of the "
+      "decision.\n"
+      "# TYPE phalanx_nft_dropped_by_origin_bytes_total counter\n";
+  // Several counters may share an origin (one per family, and a restart may meet counters an
+  // earlier run numbered): sum them.
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> origins;
   uint64_t processed_p = 0, processed_b = 0;
   for (const auto& c : counters) {
     if (c.name == "processed") {
@@ -27,18 +58,33 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
       processed_b = c.bytes;
       continue;
     }
+    if (const auto o = parse_origin_counter(c.name)) {
+      auto& v = origins[{c.comment, o->first ? "ipv6" : "ipv4"}];
+      v.first += c.packets;
+      v.second += c.bytes;
+      continue;
+    }
     const std::string labels =
         fmt::format("{{set=\"{}\",ip_type=\"{}\"}}", c.name, ip_type_of_counter(c.name));
     out += fmt::format("phalanx_nft_dropped_packets_total{} {}\n", labels, c.packets);
     bytes += fmt::format("phalanx_nft_dropped_bytes_total{} {}\n", labels, c.bytes);
   }
+  for (const auto& [key, v] : origins) {
+    const std::string labels =
+        fmt::format("{{origin=\"{}\",ip_type=\"{}\"}}", prometheus_escape(key.first), key.second);
+    by_origin += fmt::format("phalanx_nft_dropped_by_origin_packets_total{} {}\n", labels, v.first);
+    by_origin_bytes +=
+        fmt::format("phalanx_nft_dropped_by_origin_bytes_total{} {}\n", labels, v.second);
+  }
   out += bytes;
+  out += by_origin;
+  out += by_origin_bytes;
   out +=
       "# HELP phalanx_nft_active_decisions Targets in force, by origin.\n"
       "# TYPE phalanx_nft_active_decisions gauge\n";
   for (const auto& [key, n] : active)
     out += fmt::format("phalanx_nft_active_decisions{{origin=\"{}\",ip_type=\"{}\"}} {}\n",
-                       key.first, key.second, n);
+                       prometheus_escape(key.first), key.second, n);
   out += fmt::format(
       "# HELP phalanx_nft_processed_packets_total Packets our chain saw.\n"
       "# TYPE phalanx_nft_processed_packets_total counter\n"

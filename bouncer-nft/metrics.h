@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Prometheus text for phalanx-nft: drops by set (the kernel's named counters), processed
-// packets, active decisions by origin and ip_type (from the mirror), writes, refusals, repairs,
-// and the drift the last audit found. Prefixed phalanx_nft_.
+// Prometheus text for phalanx-nft: drops by set and by origin (the kernel's named counters),
+// processed packets, active decisions by origin and ip_type (from the mirror), writes, refusals,
+// repairs, and the drift the last audit found. Prefixed phalanx_nft_.
 #pragma once
 
 #include <map>

@@ -47,31 +47,41 @@ size_t erase_where(Map& map, Fn drop) {
   return n;
 }
 
-// Upsert into one of the maps; returns the slot when the kernel element must be (re)written.
+// Upsert into one of the maps; returns the slot when the kernel element must be (re)written,
+// and sets `recounted` when an element that exists changes origin (it must be deleted first).
 // `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
 // the latest of what we hold and what came.
 template <class Map, class Key>
-Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bool exact) {
+Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bool exact,
+                bool& recounted) {
+  recounted = false;
   auto [it, inserted] = map.try_emplace(key, incoming);
   Slot& s = mutable_slot(it);
   if (inserted) {
     s.gen = gen;
     return &s;
   }
+  const uint16_t written = s.origin;
   if (exact && s.gen != gen) {  // first sighting in this snapshot: the snapshot decides
     const bool moved = incoming.expiry_ms > s.expiry_ms + kResyncSlackMs ||
                        incoming.expiry_ms < s.expiry_ms - kResyncSlackMs;
     const int64_t previous = s.expiry_ms;
     s = incoming;
     s.gen = gen;
-    if (!moved) s.expiry_ms = previous;  // keep what the kernel has
-    return moved ? &s : nullptr;
+    if (!moved) {  // keep what the kernel has
+      s.expiry_ms = previous;
+      s.origin = written;
+      return nullptr;
+    }
+    recounted = s.origin != written;
+    return &s;
   }
   s.gen = gen;
   if (incoming.expiry_ms > s.expiry_ms + kExtendSlackMs) {
     s.expiry_ms = incoming.expiry_ms;
     s.id = incoming.id;
     s.origin = incoming.origin;
+    recounted = s.origin != written;
     return &s;
   }
   return nullptr;
@@ -114,18 +124,24 @@ uint16_t Mirror::origin_id(const std::string& origin) {
 bool Mirror::upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan& plan) {
   const net::Cidr& t = *d.target;
   const Slot incoming{expiry_of(d, now_ms), d.id, origin_id(d.origin), gen_};
+  bool recounted = false;
   if (!is_host(t)) {
-    if (upsert_in(ranges_, t, incoming, gen_, exact)) plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
+    if (upsert_in(ranges_, t, incoming, gen_, exact, recounted))
+      plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
     return true;
   }
   if (t.is_v4()) {
     const uint32_t key = t.network().v4_host_order();
-    if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact))
-      plan.add4.emplace_back(key, int64_t{s->expiry_ms});
+    if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact, recounted)) {
+      if (recounted) plan.del4.push_back(key);
+      plan.add4.push_back({key, s->origin, s->expiry_ms});
+    }
   } else {
     const V6Key key = v6_key(t.network());
-    if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact))
-      plan.add6.emplace_back(key, int64_t{s->expiry_ms});
+    if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact, recounted)) {
+      if (recounted) plan.del6.push_back(key);
+      plan.add6.push_back({key, s->origin, s->expiry_ms});
+    }
   }
   return true;
 }
@@ -235,21 +251,21 @@ Plan Mirror::everything() const {
   return plan;
 }
 
-std::pair<uint32_t, int64_t> Mirror::v4_at(size_t i) const {
+Host4 Mirror::v4_at(size_t i) const {
   const auto& e = v4_.values_container()[i];
-  return {e.first, e.second.expiry_ms};
+  return {e.first, e.second.origin, e.second.expiry_ms};
 }
 
-std::pair<V6Key, int64_t> Mirror::v6_at(size_t i) const {
+Host6 Mirror::v6_at(size_t i) const {
   const auto& e = v6_.values_container()[i];
-  return {e.first, e.second.expiry_ms};
+  return {e.first, e.second.origin, e.second.expiry_ms};
 }
 
 std::vector<Segment> Mirror::segments(bool v6, int64_t now_ms) const {
   std::vector<Segment> ranges;
   for (const auto& [cidr, s] : ranges_) {
     if (!cidr.is_v4() != v6 || s.expiry_ms <= now_ms) continue;
-    ranges.push_back({cidr.first(), cidr.last(), s.expiry_ms});
+    ranges.push_back({cidr.first(), cidr.last(), s.expiry_ms, s.origin});
   }
   return merge_ranges(std::move(ranges));
 }

@@ -46,11 +46,25 @@ struct __attribute__((packed, aligned(4))) Slot {
   uint16_t gen = 0;  // resync mark; begin_resync() clears every mark when the counter wraps
 };
 
-// Element writes for the kernel. Timeouts are computed from expiry at write time.
+// A host element to write: the address, its expiry and the origin its drops count under.
+struct Host4 {
+  uint32_t addr = 0;  // host order
+  uint16_t origin = 0;
+  int64_t expiry_ms = 0;
+};
+struct Host6 {
+  V6Key addr{};
+  uint16_t origin = 0;
+  int64_t expiry_ms = 0;
+};
+
+// Element writes for the kernel. Timeouts are computed from expiry at write time. An element
+// whose origin changes is deleted and added again (the kernel refuses to change an element's
+// counter in place), so its address is in both lists; deletes go first.
 struct Plan {
-  std::vector<std::pair<uint32_t, int64_t>> add4;  // host-order address, expiry
+  std::vector<Host4> add4;
   std::vector<uint32_t> del4;
-  std::vector<std::pair<V6Key, int64_t>> add6;
+  std::vector<Host6> add6;
   std::vector<V6Key> del6;
   bool ranges_changed[2] = {false, false};  // [v6]: rewrite that family's segments
   size_t skipped = 0;                       // decisions without an address, or already expired
@@ -87,10 +101,9 @@ class Mirror {
   // ranges, and the hosts by reference (Plan::mirror4/mirror6; entries that expired by the time
   // they are written are left out then).
   Plan everything() const;
-  // The i-th host (0 <= i < v4_.size()): address and expiry. Positions hold while the mirror
-  // does not change.
-  std::pair<uint32_t, int64_t> v4_at(size_t i) const;
-  std::pair<V6Key, int64_t> v6_at(size_t i) const;
+  // The i-th host (0 <= i < v4_.size()). Positions hold while the mirror does not change.
+  Host4 v4_at(size_t i) const;
+  Host6 v6_at(size_t i) const;
 
   // Live ranges of one family merged into disjoint segments.
   std::vector<Segment> segments(bool v6, int64_t now_ms) const;
@@ -105,7 +118,9 @@ class Mirror {
   size_t ranges() const { return ranges_.size(); }
   // Live entries by (origin name, ip_type "ipv4"/"ipv6").
   std::map<std::pair<std::string, std::string>, uint64_t> counts() const;
-  const std::string& origin_name(uint16_t id) const { return origins_[id]; }
+  const std::string& origin_name(size_t id) const { return origins_[id]; }
+  // Origins seen so far; ids are 0 .. origin_count() - 1, in order of first sighting.
+  size_t origin_count() const { return origins_.size(); }
 
   // Every live host and range (audit; the CLI's comparison with the kernel).
   void for_each_v4(const std::function<void(uint32_t, const Slot&)>& fn) const;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <ctime>
@@ -45,7 +46,8 @@ std::string segment_text(const Segment& s, bool v6) {
 }
 
 bool segment_less(const Segment& a, const Segment& b) {
-  return std::tie(a.first, a.last, a.expiry_ms) < std::tie(b.first, b.last, b.expiry_ms);
+  return std::tie(a.first, a.last, a.expiry_ms, a.origin) <
+         std::tie(b.first, b.last, b.expiry_ms, b.origin);
 }
 
 std::vector<Segment> minus(const std::vector<Segment>& a, const std::vector<Segment>& b) {
@@ -139,6 +141,13 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
   };
   const size_t adds = n4 + n6;
   const size_t chunk = flush_first ? std::max<size_t>(adds, 1) : options_.chunk;
+  // Every added ban and range element names its origin's counter (ensured before the plan came).
+  const auto names = counter_names();
+  const auto counter = [&](bool v6, uint16_t origin) -> const char* {
+    const auto& v = names[v6];
+    if (L.set_only || v.empty()) return nullptr;
+    return (origin < v.size() ? v[origin] : v[0]).c_str();
+  };
   std::unordered_set<size_t> rejected_set;
   std::vector<size_t> rejected;
 
@@ -146,11 +155,11 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
     const size_t i = index_of(item);
     switch (list_of(item)) {
       case kAdd4:
-        return v4_text(add4(i).first);
+        return v4_text(add4(i).addr);
       case kDel4:
         return v4_text(plan.del4[i]);
       case kAdd6:
-        return v6_text(add6(i).first);
+        return v6_text(add6(i).addr);
       case kDel6:
         return v6_text(plan.del6[i]);
       case kSegDel4:
@@ -201,27 +210,29 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
           ElementWriter w(b, L, set, false);
           for (size_t i = 0; i < seg_add[v6].size(); ++i) {
             const uint64_t t = timeout_for(seg_add[v6][i].expiry_ms, now);
-            if (t > 0 && !skip(item_of(add, i))) w.segment(seg_add[v6][i], t, item_of(add, i));
+            if (t > 0 && !skip(item_of(add, i)))
+              w.segment(seg_add[v6][i], t, item_of(add, i), counter(v6, seg_add[v6][i].origin));
           }
         }
       }
       {
         ElementWriter w(b, L, kBan4, false);
         for (size_t j = lo; j < std::min(hi, n4); ++j) {
-          const auto [addr, expiry] = add4(j);
-          const uint64_t t = timeout_for(expiry, now);
+          const Host4 h = add4(j);
+          const uint64_t t = timeout_for(h.expiry_ms, now);
           if (t == 0 || skip(item_of(kAdd4, j))) continue;
-          const uint32_t be = htonl(addr);
-          w.element({reinterpret_cast<const uint8_t*>(&be), 4}, t, false, item_of(kAdd4, j));
+          const uint32_t be = htonl(h.addr);
+          w.element({reinterpret_cast<const uint8_t*>(&be), 4}, t, false, item_of(kAdd4, j),
+                    counter(false, h.origin));
         }
       }
       ElementWriter w(b, L, kBan6, false);
       for (size_t j = std::max(lo, n4); j < hi; ++j) {
         const size_t k = j - n4;
-        const auto [addr, expiry] = add6(k);
-        const uint64_t t = timeout_for(expiry, now);
+        const Host6 h = add6(k);
+        const uint64_t t = timeout_for(h.expiry_ms, now);
         if (t == 0 || skip(item_of(kAdd6, k))) continue;
-        w.element(addr, t, false, item_of(kAdd6, k));
+        w.element(h.addr, t, false, item_of(kAdd6, k), counter(true, h.origin));
       }
     };
     const size_t before = rejected.size();
@@ -269,6 +280,11 @@ Result<void> NftBackend::write_allow_locked() {
   return commit_locked(
       [&](Batch& b) {
         add_ruleset(b, L);
+        for (size_t id = 0; id < origin_counter_.size(); ++id) {
+          for (const bool v6 : {false, true})
+            if (v6 ? L.ipv6 : L.ipv4)
+              add_origin_counter(b, L, v6, origin_counter_[id], origin_comment(id));
+        }
         for (const bool v6 : {false, true}) {
           if (v6 ? !L.ipv6 : !L.ipv4) continue;
           const SetId set = v6 ? kAllow6 : kAllow4;
@@ -287,9 +303,26 @@ Result<void> NftBackend::setup() {
   const Layout& L = options_.layout;
   std::unique_lock sock(sock_mu_);
   PHALANX_TRY(bool existed, table_exists(socket_, L));
+  std::vector<std::string> mismatched;
+  if (existed && !L.set_only) {
+    PHALANX_TRY(mismatched, mismatched_sets(socket_, L));
+  }
   sock.unlock();
   if (L.set_only && !existed)
     return Error("nft: set-only mode: table " + L.table_text() + " does not exist (create it)");
+  if (!mismatched.empty()) {
+    // A set cannot change kind in place. Until the first resync has written the bans again
+    // (about two seconds for a million), they are not enforced.
+    logger()->warn(
+        "nft: {} holds sets of an earlier layout ({}), plain sets where maps counting drops by "
+        "origin belong: creating the table again",
+        L.table_text(), fmt::join(mismatched, ", "));
+    std::vector<size_t> rejected;
+    PHALANX_CHECK(commit_locked([&](Batch& b) { add_delete_table(b, L); },
+                                [](size_t) { return std::string("?"); }, rejected));
+    existed = false;
+  }
+  if (existed && !L.set_only) PHALANX_CHECK(adopt_origin_counters_locked());
   replace_on_resync_ = existed;
   if (L.set_only) {
     std::vector<size_t> rejected;
@@ -303,9 +336,65 @@ Result<void> NftBackend::setup() {
   return ok();
 }
 
+Result<void> NftBackend::adopt_origin_counters_locked() {
+  std::unique_lock sock(sock_mu_);
+  PHALANX_TRY(auto counters, read_counters(socket_, options_.layout));
+  sock.unlock();
+  for (const auto& c : counters) {
+    const auto parsed = parse_origin_counter(c.name);
+    if (!parsed || parsed->second == 0 || c.comment.empty()) continue;
+    counter_numbers_.emplace(c.comment, parsed->second);
+    next_counter_ = std::max(next_counter_, parsed->second + 1);
+  }
+  return ok();
+}
+
+Result<void> NftBackend::ensure_origin_counters_locked() {
+  const Layout& L = options_.layout;
+  const size_t have = origin_counter_.size();
+  const size_t want = mirror_.origin_count();
+  if (L.set_only || have >= want) return ok();
+  std::vector<uint32_t> numbers;
+  for (size_t id = have; id < want; ++id) {
+    const std::string& origin = mirror_.origin_name(id);
+    auto it = counter_numbers_.find(origin);
+    if (it == counter_numbers_.end() && next_counter_ <= kMaxOriginCounters)
+      it = counter_numbers_.emplace(origin, next_counter_++).first;
+    numbers.push_back(it == counter_numbers_.end() ? 0 : it->second);
+  }
+  std::vector<size_t> rejected;
+  PHALANX_CHECK(commit_locked(
+      [&](Batch& b) {
+        for (size_t i = 0; i < numbers.size(); ++i) {
+          const std::string comment =
+              numbers[i] == 0 ? std::string(kOtherOrigins) : mirror_.origin_name(have + i);
+          for (const bool v6 : {false, true})
+            if (v6 ? L.ipv6 : L.ipv4) add_origin_counter(b, L, v6, numbers[i], comment);
+        }
+      },
+      [](size_t) { return std::string("?"); }, rejected));
+  std::lock_guard names(names_mu_);
+  for (const uint32_t n : numbers) {
+    origin_counter_.push_back(n);
+    counter_names_[0].push_back(origin_counter_name(false, n));
+    counter_names_[1].push_back(origin_counter_name(true, n));
+  }
+  return ok();
+}
+
+std::string NftBackend::origin_comment(size_t id) const {
+  return origin_counter_[id] == 0 ? std::string(kOtherOrigins) : mirror_.origin_name(id);
+}
+
+std::array<std::vector<std::string>, 2> NftBackend::counter_names() const {
+  std::lock_guard names(names_mu_);
+  return counter_names_;
+}
+
 Result<void> NftBackend::apply(const bouncer::DecisionBatch& batch) {
   std::lock_guard lock(mu_);
   const Plan plan = mirror_.apply(batch, monotonic_ms());
+  PHALANX_CHECK(ensure_origin_counters_locked());
   if (plan.empty()) {
     std::lock_guard sock(sock_mu_);
     stats_.skipped += plan.skipped;
@@ -354,11 +443,11 @@ Result<void> NftBackend::repair(const Damage& damage) {
   Plan plan;
   for (const uint32_t k : damage.v4) {
     auto s = mirror_.find_v4(k);
-    if (s && s->expiry_ms > now + 500) plan.add4.emplace_back(k, int64_t{s->expiry_ms});
+    if (s && s->expiry_ms > now + 500) plan.add4.push_back({k, s->origin, s->expiry_ms});
   }
   for (const auto& k : damage.v6) {
     auto s = mirror_.find_v6(k);
-    if (s && s->expiry_ms > now + 500) plan.add6.emplace_back(k, int64_t{s->expiry_ms});
+    if (s && s->expiry_ms > now + 500) plan.add6.push_back({k, s->origin, s->expiry_ms});
   }
   for (const bool v6 : {false, true}) {
     if (!damage.ranges[v6]) continue;

@@ -10,15 +10,20 @@
 // is left out and the rest of the transaction is sent again (the kernel applies a transaction
 // whole or not at all). A refusal that names no element fails the call.
 //
+// Drops are counted by origin: every ban and range element names its origin's counter
+// (ruleset.h); an element whose origin changes is deleted and added again in one transaction.
+//
 // Thread-safety: every public method takes the internal locks it needs (stream thread, repair
 // thread and metrics readers may call concurrently); a resync session's calls come from one
 // thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -120,6 +125,17 @@ class NftBackend final : public bouncer::Backend {
   Result<void> write_unhooked_locked(const Plan& plan, bool flush_first);
   Result<void> write_allow_locked();
   Result<void> reload_locked();
+  // Gives every origin the mirror has seen a counter in the kernel (one small transaction when
+  // there are new ones). Called whenever the mirror may have learnt an origin, before its
+  // elements are written.
+  Result<void> ensure_origin_counters_locked();
+  // Numbers the origin counters a table an earlier run left already has (from their comments).
+  Result<void> adopt_origin_counters_locked();
+  // The comment of origin id's counter: the origin, or kOtherOrigins.
+  std::string origin_comment(size_t id) const;
+  static constexpr const char* kOtherOrigins = "other origins";
+  // Counter names for writes, by mirror origin id: [0] IPv4, [1] IPv6.
+  std::array<std::vector<std::string>, 2> counter_names() const;
   struct Session;
   // Stops the session's writer thread (called without mu_: the writer takes it). Returns the
   // writer's error, if any.
@@ -144,6 +160,15 @@ class NftBackend final : public bouncer::Backend {
   std::atomic<bool> replace_on_resync_ = false;
   BackendStats stats_;
   std::function<void(bool)> on_bulk_;
+  // Origin counters. By mirror origin id: the counter number (under mu_) and the names writes
+  // use (under names_mu_ too: a resync's writer thread reads them without mu_). By origin: the
+  // numbers already given out, here or by an earlier run (under mu_).
+  std::vector<uint32_t> origin_counter_;
+  std::array<std::vector<std::string>, 2> counter_names_;
+  mutable std::mutex names_mu_;
+  std::map<std::string, uint32_t> counter_numbers_;
+  uint32_t next_counter_ = 1;  // 0: the shared counter of origins beyond kMaxOriginCounters
+  static constexpr uint32_t kMaxOriginCounters = 1024;
   std::unique_ptr<Session> session_;  // an open resync
 };
 

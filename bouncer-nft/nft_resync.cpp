@@ -36,7 +36,7 @@ struct NftBackend::Session {
   std::thread writer;
   std::mutex qmu;
   std::condition_variable qcv;
-  std::deque<std::vector<std::pair<uint32_t, int64_t>>> queue;
+  std::deque<std::vector<Host4>> queue;
   bool done = false;
   std::optional<Error> failure;
 };
@@ -64,7 +64,7 @@ Result<void> NftBackend::begin_resync() {
   // download, the parse and the mirror updates.
   s.writer = std::thread([this, &s] {
     while (true) {
-      std::vector<std::pair<uint32_t, int64_t>> piece;
+      std::vector<Host4> piece;
       {
         std::unique_lock q(s.qmu);
         s.qcv.wait(q, [&] { return s.done || !s.queue.empty(); });
@@ -93,12 +93,15 @@ Result<void> NftBackend::begin_resync() {
 
 Result<void> NftBackend::resync_batch(std::span<const bouncer::Decision> decisions) {
   Session* s = nullptr;
-  std::vector<std::pair<uint32_t, int64_t>> piece;
+  std::vector<Host4> piece;
   {
     std::lock_guard lock(mu_);
     if (!session_) return Error("nft: resync batch without an open resync");
     s = session_.get();
     mirror_.resync_step(decisions, s->now, s->plan);
+    // New origins get their counters before any element names them (the writer thread's
+    // pieces too).
+    if (auto r = ensure_origin_counters_locked(); !r) return r.error().context("nft: resync");
     if (s->replace) {
       // The commit writes the whole mirror: keep no host writes meanwhile (16 bytes each).
       s->plan.add4.clear();

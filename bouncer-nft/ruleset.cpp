@@ -9,11 +9,13 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <cerrno>
+#include <charconv>
 #include <memory>
 
 namespace phalanx::nft {
@@ -23,6 +25,8 @@ constexpr uint32_t kTypeIpv4Addr = 7;  // nft's datatype ids (ipv4_addr, ipv6_ad
 constexpr uint32_t kTypeIpv6Addr = 8;
 // nft's set user data: key byte order big endian, so `nft list` prints addresses.
 constexpr unsigned char kSetUserData[] = {0x01, 0x04, 0x01, 0x00, 0x00, 0x00};
+// nft prints comments of up to 128 bytes.
+constexpr size_t kMaxComment = 127;
 
 template <auto Free>
 struct Deleter {
@@ -51,12 +55,22 @@ void put_table(Batch& b, const Layout& l) {
   b.end_message(nlh);
 }
 
-void put_counter(Batch& b, const Layout& l, const std::string& name) {
+void put_counter(Batch& b, const Layout& l, const std::string& name,
+                 const std::string& comment = {}) {
   ObjPtr o(nftnl_obj_alloc());
   nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, l.table.c_str());
   nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, name.c_str());
   nftnl_obj_set_u32(o.get(), NFTNL_OBJ_FAMILY, l.family);
   nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+  std::unique_ptr<nftnl_udata_buf, Deleter<nftnl_udata_buf_free>> udata;
+  if (!comment.empty()) {
+    // nft's own comment format, so `nft list counters` shows it.
+    udata.reset(nftnl_udata_buf_alloc(kMaxComment + 8));
+    nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_OBJ_COMMENT,
+                         comment.substr(0, kMaxComment).c_str());
+    nftnl_obj_set_data(o.get(), NFTNL_OBJ_USERDATA, nftnl_udata_buf_data(udata.get()),
+                       nftnl_udata_buf_len(udata.get()));
+  }
   nlmsghdr* nlh = b.begin_message(NFT_MSG_NEWOBJ, l.family, NLM_F_CREATE,
                                   fmt::format("creating counter {} in {}", name, l.table_text()));
   nftnl_obj_nlmsg_build_payload(nlh, o.get());
@@ -74,6 +88,10 @@ void put_set(Batch& b, const Layout& l, SetId id) {
   uint32_t flags = 0;
   if (set_is_interval(id)) flags |= NFT_SET_INTERVAL;
   if (set_has_timeout(id)) flags |= NFT_SET_TIMEOUT;
+  if (set_counts_origins(l, id)) {
+    flags |= NFT_SET_OBJECT;
+    nftnl_set_set_u32(s.get(), NFTNL_SET_OBJ_TYPE, NFT_OBJECT_COUNTER);
+  }
   nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, flags);
   nftnl_set_set_u32(s.get(), NFTNL_SET_ID, static_cast<uint32_t>(id) + 1);
   nftnl_set_set_data(s.get(), NFTNL_SET_USERDATA, kSetUserData, sizeof kSetUserData);
@@ -184,6 +202,23 @@ class RuleBuilder {
       nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, static_cast<uint32_t>(id) + 1);
     });
   }
+  // The source address in an object map: the element's own counter counts the packet; a miss
+  // ends the rule.
+  RuleBuilder& saddr_counted(SetId id) {
+    const bool v6 = set_is_v6(id);
+    expr("payload", [&](nftnl_expr* e) {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
+    });
+    const std::string name = l_.set_name(id);
+    return expr("objref", [&](nftnl_expr* e) {
+      nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1);
+      nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, name.c_str());
+      nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_ID, static_cast<uint32_t>(id) + 1);
+    });
+  }
   RuleBuilder& counter(const std::string& name) {
     return expr("objref", [&](nftnl_expr* e) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
@@ -226,8 +261,9 @@ void put_rules(Batch& b, const Layout& l) {
     RuleBuilder(l).is_family(v6).saddr_in(allow).verdict(NF_ACCEPT).put(b, "saddr @allow accept");
     for (const SetId id : {ban, range}) {
       const std::string set = l.set_name(id);
-      RuleBuilder(l).is_family(v6).saddr_in(id).counter(set).deny().put(
-          b, fmt::format("saddr @{} counter {}", set, l.reject ? "reject" : "drop"));
+      RuleBuilder(l).is_family(v6).saddr_counted(id).counter(set).deny().put(
+          b,
+          fmt::format("counter name saddr map @{} counter {}", set, l.reject ? "reject" : "drop"));
     }
   }
 }
@@ -318,6 +354,23 @@ void add_ruleset(Batch& b, const Layout& l) {
   put_chain(b, l);
   flush_chain(b, l);
   put_rules(b, l);
+}
+
+std::string origin_counter_name(bool v6, uint32_t n) {
+  return fmt::format("o{}{}", v6 ? 6 : 4, n);
+}
+
+std::optional<std::pair<bool, uint32_t>> parse_origin_counter(const std::string& name) {
+  if (name.size() < 3 || name[0] != 'o' || (name[1] != '4' && name[1] != '6')) return std::nullopt;
+  uint32_t n = 0;
+  const char* end = name.data() + name.size();
+  auto [p, ec] = std::from_chars(name.data() + 2, end, n);
+  if (ec != std::errc() || p != end) return std::nullopt;
+  return std::pair{name[1] == '6', n};
+}
+
+void add_origin_counter(Batch& b, const Layout& l, bool v6, uint32_t n, const std::string& origin) {
+  put_counter(b, l, origin_counter_name(v6, n), origin);
 }
 
 void add_delete_table(Batch& b, const Layout& l) {

@@ -5,31 +5,42 @@
 //
 //   table inet phalanx {
 //     counter processed {}   counter ban4 {}   counter range4 {}   counter ban6 {} ...
-//     set allow4 { type ipv4_addr; flags interval; }            # loopback, own addresses, allow:
-//     set ban4   { type ipv4_addr; flags timeout; }             # Ip decisions
-//     set range4 { type ipv4_addr; flags interval,timeout; }    # Range decisions (merged)
-//     set allow6 / ban6 / range6 (ipv6_addr)
+//     counter o41 { comment "crowdsec" }   counter o61 { comment "crowdsec" }   # one per origin
+//     counter o42 { comment "CAPI" } ...                                      # and family
+//     set allow4 { type ipv4_addr; flags interval; }                # loopback, own addresses,
+//                                                                   # allow:
+//     map ban4   { type ipv4_addr : counter; flags timeout; }       # Ip decisions
+//     map range4 { type ipv4_addr : counter; flags interval,timeout; }  # Range decisions (merged)
+//     set allow6 / map ban6 / map range6 (ipv6_addr)
 //     chain prerouting {
 //       type filter hook prerouting priority raw; policy accept;  # before conntrack
 //       counter name "processed"
 //       meta nfproto ipv4 ip saddr @allow4 accept
-//       meta nfproto ipv4 ip saddr @ban4 counter name "ban4" drop      # or reject
-//       meta nfproto ipv4 ip saddr @range4 counter name "range4" drop
+//       meta nfproto ipv4 counter name ip saddr map @ban4 counter name "ban4" drop   # or reject
+//       meta nfproto ipv4 counter name ip saddr map @range4 counter name "range4" drop
 //       ... the same for ipv6
 //     }
 //   }
+//
+// Ban and range elements name the counter of their decision's origin (`1.2.3.4 timeout 4h :
+// "o41"`), so drops are counted by set and by origin with one lookup per packet, as with plain
+// sets; the name costs 8 bytes per element in the netlink messages. Origin counters are numbered
+// by the backend; the comment holds the origin, which is how a restarted bouncer finds them.
 //
 // With `family: netdev` the table is `netdev phalanx` and the chain hooks ingress on the
 // configured devices (the earliest hook; one chain covers every device). Single addresses live in
 // hash sets; only real ranges go to the interval sets, because every commit to an interval set
 // costs O(set size) in the kernel.
 //
-// Set-only mode: the admin's existing table holds our sets (created if missing) and the admin's
-// own rules reference them; no table, chain, counter or rule is created or changed.
+// Set-only mode: the admin's existing table holds our sets (created if missing; plain sets, not
+// maps) and the admin's own rules reference them; no table, chain, counter or rule is created or
+// changed.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bouncer-nft/netlink.h"
@@ -70,6 +81,22 @@ struct Layout {
   // "inet phalanx", for messages.
   std::string table_text() const;
 };
+
+// Whether a set of this layout is an object map whose elements name their origin's counter: the
+// ban and range sets, except in set-only mode (the admin's rules match plain sets).
+inline bool set_counts_origins(const Layout& l, SetId id) {
+  return !l.set_only && set_has_timeout(id);
+}
+
+// Origin counter names: "o4<n>" and "o6<n>" (IPv4 and IPv6 drops of origin number n), short
+// because every element carries one.
+std::string origin_counter_name(bool v6, uint32_t n);
+// The family (true: IPv6) and number of an origin counter name; nullopt for other names.
+std::optional<std::pair<bool, uint32_t>> parse_origin_counter(const std::string& name);
+
+// Appends the creation of an origin counter (if missing) with the origin as its comment.
+void add_origin_counter(Batch& batch, const Layout& layout, bool v6, uint32_t n,
+                        const std::string& origin);
 
 // "inet", "netdev", "ip", "ip6", "bridge" to the NFPROTO value and back.
 Result<uint16_t> parse_family(const std::string& name);

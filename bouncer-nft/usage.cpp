@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bouncer-nft/metrics.h"
+#include "bouncer-nft/ruleset.h"
 
 namespace phalanx::nft {
 namespace {
@@ -27,9 +28,14 @@ std::string usage_metrics_body(
     const std::vector<CounterValue>& previous,
     const std::map<std::pair<std::string, std::string>, uint64_t>& active) {
   json items = json::array();
-  std::map<std::string, std::pair<uint64_t, uint64_t>> dropped;  // ip_type -> packets, bytes
+  // Drops by origin and ip_type from the origin counters; by ip_type alone from the set
+  // counters when there are none.
+  bool by_origin = false;
+  for (const auto& c : now)
+    by_origin = by_origin || parse_origin_counter(c.name).has_value();
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> dropped;
   for (const auto& c : now) {
-    const CounterValue zero{c.name, 0, 0};
+    const CounterValue zero{c.name, 0, 0, {}};
     const CounterValue* before = find(previous, c.name);
     if (!before) before = &zero;
     const uint64_t p = increase(c.packets, before->packets);
@@ -39,12 +45,16 @@ std::string usage_metrics_body(
       items.push_back({{"name", "processed"}, {"value", b}, {"unit", "byte"}});
       continue;
     }
-    auto& d = dropped[ip_type_of_counter(c.name)];
+    const auto origin = parse_origin_counter(c.name);
+    if (by_origin != origin.has_value()) continue;
+    auto& d = dropped[{origin ? c.comment : std::string(),
+                       origin ? (origin->first ? "ipv6" : "ipv4") : ip_type_of_counter(c.name)}];
     d.first += p;
     d.second += b;
   }
-  for (const auto& [ip_type, d] : dropped) {
-    const json labels{{"ip_type", ip_type}};
+  for (const auto& [key, d] : dropped) {
+    json labels{{"ip_type", key.second}};
+    if (by_origin) labels["origin"] = key.first;
     items.push_back(
         {{"name", "dropped"}, {"value", d.first}, {"unit", "packet"}, {"labels", labels}});
     items.push_back(

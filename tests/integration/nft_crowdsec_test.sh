@@ -80,7 +80,7 @@ DAEMON_PID=$!
 # pipefail a found element would read as missing.
 set_has() {
   local out
-  out=$(nsenter --net="/run/netns/$NS" nft list set inet phalanx "$1" 2>/dev/null)
+  out=$(nsenter --net="/run/netns/$NS" nft list map inet phalanx "$1" 2>/dev/null)
   grep -Eq "$2" <<<"$out"
 }
 set_lacks() { ! set_has "$@"; }

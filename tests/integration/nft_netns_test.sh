@@ -90,7 +90,9 @@ lapi() {  # lapi PATH JSON
   A curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d "$2" \
     "http://127.0.0.1:$PORT$1"
 }
-ban() { lapi /control/add "{\"value\":\"$1\",\"scope\":\"${3:-Ip}\",\"seconds\":${2:-3600}}"; }
+ban() {  # ban VALUE [SECONDS] [SCOPE] [ORIGIN]
+  lapi /control/add "{\"value\":\"$1\",\"scope\":\"${3:-Ip}\",\"seconds\":${2:-3600},\"origin\":\"${4:-cscli}\"}"
+}
 unban() { lapi /control/delete "{\"value\":\"$1\"}"; }
 METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
@@ -135,7 +137,7 @@ lapi /control/raw '{"id":999,"origin":"cscli","scenario":"bad","scope":"Ip","typ
 ban 10.210.0.2
 ban fd00:210::2
 ban 10.210.0.192/26 3600 Range
-ban 10.211.0.0/24 3600 Range
+ban 10.211.0.0/24 3600 Range CAPI
 check "banned IPv4 address is dropped" eventually 10 blocked 10.210.0.2
 check "banned IPv6 address is dropped" eventually 10 blocked fd00:210::2
 check "address inside a banned range is dropped" eventually 10 blocked 10.210.0.200
@@ -143,16 +145,24 @@ check "range ban on the second link is dropped" eventually 10 blocked 10.211.0.2
 check "other IPv4 address still flows" flows 10.210.0.3
 check "other IPv6 address still flows" flows fd00:210::3
 check "the invalid address was logged and skipped" grep -q "skipping a decision: new\[0\] (id 999): value" "$WORK/nft.log"
-check "the address is an element of ban4 with a timeout" \
-  bash -c "nsenter --net=/run/netns/$NSA nft list set inet phalanx ban4 | grep -q '10.210.0.2 timeout'"
+check "the address is an element of ban4 with a timeout and its origin's counter" \
+  bash -c "nsenter --net=/run/netns/$NSA nft list map inet phalanx ban4 | grep -q '10.210.0.2 timeout [^:]*: \"o41\"'"
 check "the range is an element of range4" \
-  bash -c "nsenter --net=/run/netns/$NSA nft list set inet phalanx range4 | grep -q '10.210.0.192/26'"
+  bash -c "nsenter --net=/run/netns/$NSA nft list map inet phalanx range4 | grep -q '10.210.0.192/26'"
 check "drops counted by the ban4 counter" test "$(counter_packets ban4)" -ge 3
 check "drops counted by the range4 counter" test "$(counter_packets range4)" -ge 3
 check "prometheus reports drops by set" bash -c \
   "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -Eq 'phalanx_nft_dropped_packets_total\{set=\"ban4\",ip_type=\"ipv4\"\} [1-9]'"
+by_origin() {  # by_origin ORIGIN IP_TYPE: drops counted under that origin
+  metrics | grep -Eq "^phalanx_nft_dropped_by_origin_packets_total\\{origin=\"$1\",ip_type=\"$2\"\\} [1-9]"
+}
+check "drops counted under cscli (IPv4)" by_origin cscli ipv4
+check "drops counted under cscli (IPv6)" by_origin cscli ipv6
+check "drops in the range on the second link counted under CAPI" by_origin CAPI ipv4
+check "the origin counters carry the origin as their comment" bash -c \
+  "nsenter --net=/run/netns/$NSA nft list counters table inet phalanx | grep -A1 'counter o42' | grep -q 'comment \"CAPI\"'"
 check "prometheus reports active decisions by origin" bash -c \
-  "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'phalanx_nft_active_decisions{origin=\"cscli\",ip_type=\"ipv4\"} 3'"
+  "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'phalanx_nft_active_decisions{origin=\"cscli\",ip_type=\"ipv4\"} 2'"
 usage_has_drops() {
   A curl -s "http://127.0.0.1:$PORT/control/usage" | python3 -c '
 import json, sys
@@ -160,19 +170,20 @@ bodies = json.load(sys.stdin)
 items = [i for b in bodies for c in b["remediation_components"] if c["type"] == "phalanx-nft"
          for m in c["metrics"] for i in m["items"]]
 sys.exit(0 if any(i["name"] == "dropped" and i["unit"] == "packet" and i["value"] > 0
-                  for i in items) else 1)'
+                  and i["labels"].get("origin") == "CAPI" for i in items) else 1)'
 }
-check "usage metrics were POSTed with dropped packets" eventually 10 usage_has_drops
+check "usage metrics were POSTed with dropped packets by origin" eventually 10 usage_has_drops
 check "audit finds the kernel and the mirror in agreement" bash -c \
   "nsenter --net=/run/netns/$NSA curl -s http://127.0.0.1:$METRICS_PORT/audit | grep -q '\"extra\":0,.*\"missing\":0'"
 if [ -n "$CLI_BIN" ]; then
   cli() { A "$CLI_BIN" nft "$@"; }
   check "phalanx nft lookup explains a drop" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli lookup 10.210.0.200 | grep -q 'drop (inside a banned range)'"
+  check "phalanx nft lookup names the origin of a banned address" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli lookup 10.210.0.2 | grep -q 'drop (banned address), counted under origin cscli'"
   check "phalanx nft lookup explains a pass" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli lookup 10.210.0.3 | grep -q 'pass (not listed)'"
   check "phalanx nft status shows every set" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli status | grep -q 'sets: allow4 ban4 range4 allow6 ban6 range6$'"
   check "phalanx nft stats counts the drops" bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli -o json stats | grep -A1 '\"ban4\"' | grep -Eq '\"packets\": [1-9]'"
   check "phalanx nft audit: no drift" cli audit --url "http://127.0.0.1:$METRICS_PORT"
-  A nft add element inet phalanx ban4 '{ 10.210.0.77 timeout 1h }'
+  A nft add element inet phalanx ban4 '{ 10.210.0.77 timeout 1h : "ban4" }'
   check "phalanx nft audit reports an element the mirror does not hold" \
     bash -c "$(declare -f A cli); NSA=$NSA CLI_BIN=$CLI_BIN; cli audit --url http://127.0.0.1:$METRICS_PORT | grep -q 'extra 10.210.0.77'"
   check "the drift is exported as a metric" bash -c \
@@ -232,7 +243,7 @@ check "all 400 flood packets were dropped and counted ($(($(counter_packets ban4
 good=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/good.txt")
 check "unbanned traffic flowed meanwhile ($good/40)" test "$good" -ge 36
 check "restarts keep exactly one copy of the rules" \
-  test "$(A nft list chain inet phalanx prerouting | grep -c 'saddr @ban4')" -eq 1
+  test "$(A nft list chain inet phalanx prerouting | grep -c 'saddr map @ban4')" -eq 1
 
 # Expiry is the kernel's: stop the daemon and watch a short ban end.
 eventually 10 bash -c "grep -c 'resync:' $WORK/nft.log | grep -qv '^[01]$'"

@@ -34,7 +34,43 @@ TEST(Mirror, AddsOnlyNewAndExtendedTargets) {
   b.added = {d("192.0.2.1", 4h, 3)};  // extended: rewrite
   auto p = m.apply(b, 300);
   ASSERT_EQ(p.add4.size(), 1u);
-  EXPECT_EQ(p.add4[0].second, 300 + 4 * 3600 * 1000);
+  EXPECT_EQ(p.add4[0].expiry_ms, 300 + 4 * 3600 * 1000);
+}
+
+TEST(Mirror, AnExtensionFromAnotherOriginDeletesTheElementBeforeAddingItAgain) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h, 1, "crowdsec"), d("2001:db8::1", 1h, 2, "crowdsec")};
+  auto p = m.apply(b, 0);
+  ASSERT_EQ(p.add4.size(), 1u);
+  EXPECT_TRUE(p.del4.empty());
+  EXPECT_EQ(m.origin_name(p.add4[0].origin), "crowdsec");
+  // Same origin, longer: a refresh in place.
+  b.added = {d("192.0.2.1", 2h, 3, "crowdsec")};
+  p = m.apply(b, 0);
+  EXPECT_EQ(p.add4.size(), 1u);
+  EXPECT_TRUE(p.del4.empty());
+  // Another origin, longer: the kernel cannot change the element's counter, so delete + add.
+  b.added = {d("192.0.2.1", 4h, 4, "cscli"), d("2001:db8::1", 4h, 5, "cscli")};
+  p = m.apply(b, 0);
+  ASSERT_EQ(p.del4.size(), 1u);
+  ASSERT_EQ(p.add4.size(), 1u);
+  EXPECT_EQ(p.del4[0], p.add4[0].addr);
+  EXPECT_EQ(m.origin_name(p.add4[0].origin), "cscli");
+  ASSERT_EQ(p.del6.size(), 1u);
+  ASSERT_EQ(p.add6.size(), 1u);
+  EXPECT_EQ(m.origin_name(m.find_v6(p.del6[0])->origin), "cscli");
+  // Another origin, shorter: nothing changes, the element keeps counting under cscli.
+  b.added = {d("192.0.2.1", 1h, 6, "CAPI")};
+  EXPECT_TRUE(m.apply(b, 0).empty());
+  EXPECT_EQ(m.origin_name(m.find_v4(p.add4[0].addr)->origin), "cscli");
+  // A snapshot naming the same expiry under another origin leaves the kernel's element alone,
+  // and the mirror keeps the origin the kernel has.
+  const std::vector<bouncer::Decision> snap = {d("192.0.2.1", 4h, 7, "CAPI"),
+                                               d("2001:db8::1", 4h, 5, "cscli")};
+  p = m.resync(snap, 0);
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(m.origin_name(m.find_v4(0xC0000201u)->origin), "cscli");
 }
 
 TEST(Mirror, DeletingADuplicateKeepsTheLongerBan) {
@@ -61,7 +97,7 @@ TEST(Mirror, ResyncDeletesWhatTheSnapshotLacksAndRewritesMovedExpiries) {
   ASSERT_EQ(p.del4.size(), 1u);
   EXPECT_EQ(net::IpAddress::from_v4(p.del4[0]).to_string(), "192.0.2.1");
   ASSERT_EQ(p.add4.size(), 1u);  // .3 new; .2 unchanged (within the slack)
-  EXPECT_EQ(net::IpAddress::from_v4(p.add4[0].first).to_string(), "192.0.2.3");
+  EXPECT_EQ(net::IpAddress::from_v4(p.add4[0].addr).to_string(), "192.0.2.3");
   EXPECT_EQ(p.add6.size(), 1u);  // expiry moved by 2h
   EXPECT_TRUE(p.ranges_changed[0]);
   EXPECT_EQ(m.ranges(), 0u);
@@ -142,9 +178,9 @@ TEST(Mirror, ManyDeletesLeaveEveryOtherEntryFindableAndEverythingRefersToThem) {
   EXPECT_EQ(all.host_writes(), 1000u);
   std::set<uint32_t> seen;
   for (size_t i = 0; i < all.mirror4; ++i) {
-    const auto [addr, expiry] = m.v4_at(i);
-    EXPECT_EQ(expiry, 3600 * 1000);  // the first sighting's expiry: the resync kept it
-    seen.insert(addr);
+    const Host4 h = m.v4_at(i);
+    EXPECT_EQ(h.expiry_ms, 3600 * 1000);  // the first sighting's expiry: the resync kept it
+    seen.insert(h.addr);
   }
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_TRUE(seen.count(0xC6336401u));

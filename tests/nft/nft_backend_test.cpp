@@ -7,6 +7,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 #include "bouncer-nft/elements.h"
@@ -126,16 +127,88 @@ TEST_F(NftNamespace, RestartReplacesTheSetsAtomicallyAndKeepsOneCopyOfTheRules) 
                    decision("198.51.100.0/24", 1h)};
     ASSERT_TRUE(b->apply(batch).has_value());
   }
-  // A new process: the table is reused; its first resync lifts what the snapshot lacks.
+  // A new process: the table is reused; its first resync lifts what the snapshot lacks. An
+  // origin it meets first still gets a number of its own.
   auto b = backend();
-  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.2", 1h),
-                                                   decision("192.0.2.3", 1h)};
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.3", 1h, 0, "cscli"),
+                                                   decision("192.0.2.2", 1h)};
   ASSERT_TRUE(b->resync(snapshot).has_value());
   EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.2/32", "192.0.2.3/32"}));
   EXPECT_EQ(entries(kRange4), Strings{});
   auto counters = read_counters(*socket_, Layout{});
   ASSERT_TRUE(counters.has_value());
-  EXPECT_EQ(counters->size(), 5u);  // processed, ban4, range4, ban6, range6
+  // processed, ban4, range4, ban6, range6, and the origins': crowdsec keeps the number the
+  // first run gave it (found again through the comments), cscli gets the next.
+  std::map<std::string, std::string> comments;
+  for (const auto& c : *counters)
+    comments[c.name] = c.comment;
+  EXPECT_EQ(comments.size(), 9u);
+  EXPECT_EQ(comments["o41"], "crowdsec");
+  EXPECT_EQ(comments["o61"], "crowdsec");
+  EXPECT_EQ(comments["o42"], "cscli");
+  auto e = get_host(*socket_, Layout{}, kBan4, *net::IpAddress::parse("192.0.2.2"));
+  ASSERT_TRUE(e.has_value() && e->has_value());
+  EXPECT_EQ((*e)->counter, "o41");
+}
+
+TEST_F(NftNamespace, AnExtensionFromAnotherOriginMovesTheElementToThatOriginsCounter) {
+  auto b = backend();
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 1h, 1, "crowdsec"), decision("2001:db8::1", 1h, 2)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  const auto host = [&](SetId id, const char* addr) {
+    auto r = get_host(*socket_, Layout{}, id, *net::IpAddress::parse(addr));
+    EXPECT_TRUE(r.has_value() && r->has_value()) << addr;
+    return r && *r ? **r : KernelEntry{};
+  };
+  EXPECT_EQ(host(kBan4, "192.0.2.1").counter, "o41");
+  EXPECT_EQ(host(kBan6, "2001:db8::1").counter, "o61");
+  // The kernel refuses to change an element's counter in place: the backend deletes and adds
+  // it in one transaction, with the longer timeout.
+  batch.added = {decision("192.0.2.1", 4h, 3, "cscli"), decision("2001:db8::1", 4h, 4, "cscli")};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(b->stats().rejected, 0u);
+  const KernelEntry e = host(kBan4, "192.0.2.1");
+  EXPECT_EQ(e.counter, "o42");
+  EXPECT_GT(e.timeout_ms, 3 * 3600 * 1000u);
+  EXPECT_EQ(host(kBan6, "2001:db8::1").counter, "o62");
+  // A range: its segment follows the origin of its longest decision.
+  batch.added = {decision("198.51.100.0/24", 1h, 5, "crowdsec")};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  batch.added = {decision("198.51.100.0/24", 2h, 6, "CAPI")};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  EXPECT_EQ(b->stats().rejected, 0u);
+  EXPECT_EQ(entries(kRange4), Strings{"198.51.100.0/24"});
+  auto counters = read_counters(*socket_, Layout{});
+  ASSERT_TRUE(counters.has_value());
+  std::map<std::string, std::string> comments;
+  for (const auto& c : *counters)
+    comments[c.name] = c.comment;
+  EXPECT_EQ(comments["o43"], "CAPI");
+  EXPECT_EQ(comments["o62"], "cscli");
+}
+
+TEST_F(NftNamespace, ATableOfPlainSetsFromAnEarlierVersionIsCreatedAgain) {
+  // The layout before drops were counted by origin: plain sets, the rule matching them.
+  ASSERT_EQ(std::system("nft -f - <<'EOF'\n"
+                        "table inet phalanx {\n"
+                        "  set ban4 { type ipv4_addr; flags timeout; elements = { 192.0.2.9 } }\n"
+                        "  set range4 { type ipv4_addr; flags interval,timeout; }\n"
+                        "  chain prerouting { type filter hook prerouting priority raw; "
+                        "ip saddr @ban4 drop; }\n"
+                        "}\n"
+                        "EOF"),
+            0);
+  auto before = mismatched_sets(*socket_, Layout{});
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(*before, (Strings{"ban4", "range4"}));
+  auto b = backend();
+  auto after = mismatched_sets(*socket_, Layout{});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(after->empty());
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.1", 1h)};
+  ASSERT_TRUE(b->resync(snapshot).has_value());
+  EXPECT_EQ(entries(kBan4), Strings{"192.0.2.1/32"});
 }
 
 TEST_F(NftNamespace, ARestartReplacingManyElementsLosesNoneOfThem) {
@@ -262,7 +335,7 @@ TEST_F(NftNamespace, TheKernelsRefusalNamesTheElementAndTheRestApplies) {
     ElementWriter w(other, Layout{}, kRange4, false);
     w.segment(
         Segment{net::Cidr::parse("10.0.0.0/8")->first(), net::Cidr::parse("10.0.0.0/8")->last(), 0},
-        3600000, 0);
+        3600000, 0, "range4");
     w.finish();
     other.close();
     auto r = socket_->commit(other);

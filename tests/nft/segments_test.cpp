@@ -58,6 +58,27 @@ TEST(MergeRanges, Table) {
     EXPECT_EQ(merged(c.in), c.want) << c.name;
 }
 
+TEST(MergeRanges, EachSegmentCountsUnderTheOriginOfItsExpiry) {
+  auto a = seg("10.0.0.0/8", 1);
+  a.origin = 1;
+  auto b = seg("10.1.0.0/16", 4);
+  b.origin = 2;
+  auto c = seg("10.2.0.0/16", 1);  // same expiry as the /8 but another origin: kept apart
+  c.origin = 3;
+  const auto out = merge_ranges({a, b, c});
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].origin, 1);
+  EXPECT_EQ(out[1].origin, 2);
+  EXPECT_EQ(out[1].expiry_ms, 4);
+  EXPECT_EQ(out[2].origin, 3);  // equal expiries: the higher origin id
+  EXPECT_EQ(out[3].origin, 1);
+  a.origin = 3;  // now the same origin and expiry as 10.2/16: one segment from 10.2 to the end
+  const auto joined = merge_ranges({a, b, c});
+  ASSERT_EQ(joined.size(), 3u);
+  EXPECT_EQ(joined[2].first, c.first);
+  EXPECT_EQ(joined[2].last, a.last);
+}
+
 TEST(MergeRanges, WholeIpv6SpaceHasNoEnd) {
   auto all = net::Cidr::parse("::/0");
   auto out = merge_ranges({{all->first(), all->last(), 1}});

@@ -88,6 +88,14 @@ int do_lookup(const NftOptions& o, Socket& s, const Layout& l) {
   auto host = get_host(s, l, v6 ? kBan6 : kBan4, *addr);
   if (!host) return fail(host.error().message());
   if (*host) matches.push_back(Row{l.set_name(v6 ? kBan6 : kBan4), **host});
+  // The origin whose counter the element names (the counter's comment).
+  std::string origin;
+  if (*host && !(*host)->counter.empty()) {
+    auto counters = read_counters(s, l);
+    if (!counters) return fail(counters.error().message());
+    for (const auto& c : *counters)
+      if (c.name == (*host)->counter) origin = c.comment;
+  }
   std::vector<SetId> scan = {v6 ? kRange6 : kRange4};
   if (!l.set_only) scan.push_back(v6 ? kAllow6 : kAllow4);
   for (const SetId id : scan) {
@@ -114,15 +122,14 @@ int do_lookup(const NftOptions& o, Socket& s, const Layout& l) {
     json m = json::array();
     for (const auto& r : matches)
       m.push_back(row_json(r));
-    std::cout << json{{"address", addr->to_string()},
-                      {"verdict", verdict},
-                      {"reason", reason},
-                      {"matches", m}}
-                     .dump(2)
-              << "\n";
+    json out{
+        {"address", addr->to_string()}, {"verdict", verdict}, {"reason", reason}, {"matches", m}};
+    if (!origin.empty()) out["origin"] = origin;
+    std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << addr->to_string() << ": " << verdict << " (" << reason << ")\n";
+  std::cout << addr->to_string() << ": " << verdict << " (" << reason << ")"
+            << (origin.empty() ? "" : ", counted under origin " + origin) << "\n";
   for (const auto& r : matches)
     std::cout << fmt::format("  {:<10} {:<44} {}\n", r.set, r.entry.target.to_string(),
                              left_text(r.entry));
@@ -134,14 +141,20 @@ int do_stats(const NftOptions& o, Socket& s, const Layout& l) {
   if (!counters) return fail(counters.error().message());
   if (o.output == "json") {
     json out = json::array();
-    for (const auto& c : *counters)
-      out.push_back({{"counter", c.name}, {"packets", c.packets}, {"bytes", c.bytes}});
+    for (const auto& c : *counters) {
+      json item{{"counter", c.name}, {"packets", c.packets}, {"bytes", c.bytes}};
+      if (const auto origin = parse_origin_counter(c.name)) {
+        item["origin"] = c.comment;
+        item["ip_type"] = origin->first ? "ipv6" : "ipv4";
+      }
+      out.push_back(item);
+    }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("{:<12} {:>14} {:>16}\n", "COUNTER", "PACKETS", "BYTES");
+  std::cout << fmt::format("{:<12} {:>14} {:>16}  {}\n", "COUNTER", "PACKETS", "BYTES", "ORIGIN");
   for (const auto& c : *counters)
-    std::cout << fmt::format("{:<12} {:>14} {:>16}\n", c.name, c.packets, c.bytes);
+    std::cout << fmt::format("{:<12} {:>14} {:>16}  {}\n", c.name, c.packets, c.bytes, c.comment);
   return kExitOk;
 }
 
@@ -166,8 +179,10 @@ int do_status(const NftOptions& o, Socket& s, const Layout& l) {
   }
   if (o.output == "json") {
     json cs = json::object();
-    for (const auto& c : counters)
+    for (const auto& c : counters) {
       cs[c.name] = {{"packets", c.packets}, {"bytes", c.bytes}};
+      if (!c.comment.empty()) cs[c.name]["origin"] = c.comment;
+    }
     std::cout << json{{"table", l.table_text()},
                       {"exists", true},
                       {"sets", *sets},
@@ -181,8 +196,10 @@ int do_status(const NftOptions& o, Socket& s, const Layout& l) {
   for (const auto& n : *sets)
     std::cout << " " << n;
   std::cout << (sets->size() == l.sets().size() ? "" : "  (some missing)") << "\n";
-  for (const auto& c : counters)
-    std::cout << fmt::format("counter {:<10} {} packets, {} bytes\n", c.name, c.packets, c.bytes);
+  for (const auto& c : counters) {
+    std::cout << fmt::format("counter {:<10} {} packets, {} bytes{}\n", c.name, c.packets, c.bytes,
+                             c.comment.empty() ? "" : " (origin " + c.comment + ")");
+  }
   return kExitOk;
 }
 
