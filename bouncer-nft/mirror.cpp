@@ -107,7 +107,9 @@ V6Key v6_key(const net::IpAddress& a) {
 }
 
 uint16_t Mirror::origin_id(const std::string& origin) {
-  if (origin == last_origin_) return last_origin_id_;  // streams come in runs of one origin
+  // Streams come in runs of one origin. (Before the first origin the cache holds none: an
+  // empty origin is an origin too.)
+  if (!origins_.empty() && origin == last_origin_) return last_origin_id_;
   auto it = origin_ids_.find(origin);
   if (it != origin_ids_.end()) {
     last_origin_ = origin;

@@ -73,6 +73,19 @@ TEST(Mirror, AnExtensionFromAnotherOriginDeletesTheElementBeforeAddingItAgain) {
   EXPECT_EQ(m.origin_name(m.find_v4(0xC0000201u)->origin), "cscli");
 }
 
+TEST(Mirror, AnEmptyOriginIsAnOriginOfItsOwn) {
+  Mirror m;
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h, 1, ""), d("192.0.2.2", 1h, 2, "cscli"), d("192.0.2.3", 1h, 3, "")};
+  auto p = m.apply(b, 0);
+  ASSERT_EQ(m.origin_count(), 2u);
+  ASSERT_EQ(p.add4.size(), 3u);
+  EXPECT_EQ(m.origin_name(p.add4[0].origin), "");
+  EXPECT_EQ(m.origin_name(p.add4[1].origin), "cscli");
+  EXPECT_EQ(m.origin_name(p.add4[2].origin), "");
+  EXPECT_EQ(m.counts().at({"", "ipv4"}), 2u);
+}
+
 TEST(Mirror, DeletingADuplicateKeepsTheLongerBan) {
   Mirror m;
   bouncer::DecisionBatch b;
