@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 
 #include "bouncer-nft/elements.h"
 
@@ -213,8 +214,11 @@ Result<std::optional<KernelEntry>> get_host(Socket& socket, const Layout& l, Set
   return found;
 }
 
-Result<std::vector<std::string>> existing_sets(Socket& socket, const Layout& l) {
-  std::vector<std::string> out;
+namespace {
+
+// Calls fn(id, flags) for each of the layout's sets that exists in the kernel.
+Result<void> for_each_set(Socket& socket, const Layout& l,
+                          const std::function<void(SetId, uint32_t)>& fn) {
   auto r = socket.dump(
       [&](char* buf, uint32_t seq) {
         nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, l.family, NLM_F_DUMP, seq);
@@ -231,44 +235,30 @@ Result<std::vector<std::string>> existing_sets(Socket& socket, const Layout& l) 
           const char* n = nftnl_set_get_str(s, NFTNL_SET_NAME);
           if (t && n && l.table == t) {
             for (const SetId id : l.sets())
-              if (l.set_name(id) == n) out.push_back(n);
+              if (l.set_name(id) == n) fn(id, nftnl_set_get_u32(s, NFTNL_SET_FLAGS));
           }
         }
         nftnl_set_free(s);
         return ok();
       });
   if (!r) return r.error().context("nft: listing the sets of " + l.table_text());
+  return ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> existing_sets(Socket& socket, const Layout& l) {
+  std::vector<std::string> out;
+  PHALANX_CHECK(
+      for_each_set(socket, l, [&](SetId id, uint32_t) { out.push_back(l.set_name(id)); }));
   return out;
 }
 
 Result<std::vector<std::string>> mismatched_sets(Socket& socket, const Layout& l) {
   std::vector<std::string> out;
-  auto r = socket.dump(
-      [&](char* buf, uint32_t seq) {
-        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, l.family, NLM_F_DUMP, seq);
-        nftnl_set* s = nftnl_set_alloc();
-        nftnl_set_set_str(s, NFTNL_SET_TABLE, l.table.c_str());
-        nftnl_set_nlmsg_build_payload(nlh, s);
-        nftnl_set_free(s);
-        return nlh;
-      },
-      [&](const nlmsghdr* nlh) -> Result<void> {
-        nftnl_set* s = nftnl_set_alloc();
-        if (nftnl_set_nlmsg_parse(nlh, s) >= 0) {
-          const char* t = nftnl_set_get_str(s, NFTNL_SET_TABLE);
-          const char* n = nftnl_set_get_str(s, NFTNL_SET_NAME);
-          const uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-          if (t && n && l.table == t) {
-            for (const SetId id : l.sets()) {
-              if (l.set_name(id) != n) continue;
-              if (((flags & NFT_SET_OBJECT) != 0) != set_counts_origins(l, id)) out.push_back(n);
-            }
-          }
-        }
-        nftnl_set_free(s);
-        return ok();
-      });
-  if (!r) return r.error().context("nft: listing the sets of " + l.table_text());
+  PHALANX_CHECK(for_each_set(socket, l, [&](SetId id, uint32_t flags) {
+    if (((flags & NFT_SET_OBJECT) != 0) != set_counts_origins(l, id)) out.push_back(l.set_name(id));
+  }));
   return out;
 }
 

@@ -187,14 +187,18 @@ class RuleBuilder {
       nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
     });
   }
-  RuleBuilder& saddr_in(SetId id) {
+  // The source address (of the set's family) into register 1.
+  RuleBuilder& saddr(SetId id) {
     const bool v6 = set_is_v6(id);
-    expr("payload", [&](nftnl_expr* e) {
+    return expr("payload", [&](nftnl_expr* e) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
     });
+  }
+  RuleBuilder& saddr_in(SetId id) {
+    saddr(id);
     const std::string name = l_.set_name(id);
     return expr("lookup", [&](nftnl_expr* e) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
@@ -205,13 +209,7 @@ class RuleBuilder {
   // The source address in an object map: the element's own counter counts the packet; a miss
   // ends the rule.
   RuleBuilder& saddr_counted(SetId id) {
-    const bool v6 = set_is_v6(id);
-    expr("payload", [&](nftnl_expr* e) {
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, v6 ? 8 : 12);
-      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, v6 ? 16 : 4);
-    });
+    saddr(id);
     const std::string name = l_.set_name(id);
     return expr("objref", [&](nftnl_expr* e) {
       nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1);
