@@ -22,16 +22,19 @@ void segment_key(net::Uint128 value, bool v6, uint8_t out[16]) {
   }
 }
 
-ElementWriter::ElementWriter(Batch& batch, const Layout& layout, SetId set, bool remove)
-    : batch_(batch), layout_(layout), set_(set), remove_(remove) {}
+ElementWriter::ElementWriter(Batch& batch, const Layout& layout, SetId set, ElementOp op)
+    : batch_(batch), layout_(layout), set_(set), op_(op) {}
 
 void ElementWriter::open() {
   const std::string name = layout_.set_name(set_);
+  const bool remove = op_ != ElementOp::kAdd;
+  const uint16_t type = op_ == ElementOp::kAdd       ? static_cast<uint16_t>(NFT_MSG_NEWSETELEM)
+                        : op_ == ElementOp::kDestroy ? kMsgDestroySetElem
+                                                     : static_cast<uint16_t>(NFT_MSG_DELSETELEM);
   nlh_ =
-      batch_.begin_message(remove_ ? kMsgDestroySetElem : static_cast<uint16_t>(NFT_MSG_NEWSETELEM),
-                           layout_.family, remove_ ? 0 : NLM_F_CREATE,
-                           fmt::format("{} elements {} set {} {}", remove_ ? "deleting" : "adding",
-                                       remove_ ? "from" : "to", layout_.table_text(), name));
+      batch_.begin_message(type, layout_.family, remove ? 0 : NLM_F_CREATE,
+                           fmt::format("{} elements {} set {} {}", remove ? "deleting" : "adding",
+                                       remove ? "from" : "to", layout_.table_text(), name));
   mnl_attr_put_strz(nlh_, NFTA_SET_ELEM_LIST_TABLE, layout_.table.c_str());
   mnl_attr_put_strz(nlh_, NFTA_SET_ELEM_LIST_SET, name.c_str());
   list_ = mnl_attr_nest_start(nlh_, NFTA_SET_ELEM_LIST_ELEMENTS);

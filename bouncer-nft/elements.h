@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Set elements into netlink messages (libmnl attributes, no per-element allocation): NEWSETELEM
-// to add or refresh (an element that exists gets the new timeout), DESTROYSETELEM to delete
-// (an element that is already gone, e.g. expired a moment ago, is not an error, so one stale
-// delete cannot sink a whole transaction). Messages are cut before the 64 KiB limit of a netlink
+// to add or refresh (an element that exists gets the new timeout on kernels 6.10+),
+// DESTROYSETELEM to delete (an element that is already gone, e.g. expired a moment ago, is not
+// an error, so one stale delete cannot sink a whole transaction), or DELSETELEM on kernels
+// without DESTROYSETELEM. Messages are cut before the 64 KiB limit of a netlink
 // nested attribute (about 2,000 IPv4 elements with timeouts).
 #pragma once
 
@@ -15,10 +16,14 @@
 
 namespace phalanx::nft {
 
+// What an ElementWriter's message does: add or refresh (NEWSETELEM), delete where an absent
+// element is fine (DESTROYSETELEM, kernel 6.3+), or delete where it is an error (DELSETELEM,
+// for older kernels: ENOENT names the element).
+enum class ElementOp { kAdd, kDestroy, kDelete };
+
 class ElementWriter {
  public:
-  // remove: DESTROYSETELEM instead of NEWSETELEM.
-  ElementWriter(Batch& batch, const Layout& layout, SetId set, bool remove);
+  ElementWriter(Batch& batch, const Layout& layout, SetId set, ElementOp op);
   ~ElementWriter() { finish(); }
   ElementWriter(const ElementWriter&) = delete;
   ElementWriter& operator=(const ElementWriter&) = delete;
@@ -39,7 +44,7 @@ class ElementWriter {
   Batch& batch_;
   Layout layout_;  // a copy: writers are few, and callers may pass temporaries
   SetId set_;
-  bool remove_;
+  ElementOp op_;
   nlmsghdr* nlh_ = nullptr;
   nlattr* list_ = nullptr;
 };

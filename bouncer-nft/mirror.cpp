@@ -48,12 +48,13 @@ size_t erase_where(Map& map, Fn drop) {
 }
 
 // Upsert into one of the maps; returns the slot when the kernel element must be (re)written,
-// and sets `recounted` when an element that exists changes origin (it must be deleted first).
+// and sets `recounted` when an element that exists changes origin (it must be deleted first),
+// or, with `replace_existing`, whenever an element that exists is rewritten.
 // `exact`: resync semantics (expiry follows the snapshot's latest for this target); otherwise
 // the latest of what we hold and what came.
 template <class Map, class Key>
 Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bool exact,
-                bool& recounted) {
+                bool replace_existing, bool& recounted) {
   recounted = false;
   auto [it, inserted] = map.try_emplace(key, incoming);
   Slot& s = mutable_slot(it);
@@ -73,7 +74,7 @@ Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bo
       s.origin = written;
       return nullptr;
     }
-    recounted = s.origin != written;
+    recounted = replace_existing || s.origin != written;
     return &s;
   }
   s.gen = gen;
@@ -81,7 +82,7 @@ Slot* upsert_in(Map& map, const Key& key, const Slot& incoming, uint16_t gen, bo
     s.expiry_ms = incoming.expiry_ms;
     s.id = incoming.id;
     s.origin = incoming.origin;
-    recounted = s.origin != written;
+    recounted = replace_existing || s.origin != written;
     return &s;
   }
   return nullptr;
@@ -128,19 +129,21 @@ bool Mirror::upsert(const bouncer::Decision& d, int64_t now_ms, bool exact, Plan
   const Slot incoming{expiry_of(d, now_ms), d.id, origin_id(d.origin), gen_};
   bool recounted = false;
   if (!is_host(t)) {
-    if (upsert_in(ranges_, t, incoming, gen_, exact, recounted))
+    if (upsert_in(ranges_, t, incoming, gen_, exact, false, recounted))
       plan.ranges_changed[t.is_v4() ? 0 : 1] = true;
     return true;
   }
   if (t.is_v4()) {
     const uint32_t key = t.network().v4_host_order();
-    if (const Slot* s = upsert_in(v4_, key, incoming, gen_, exact, recounted)) {
+    if (const Slot* s =
+            upsert_in(v4_, key, incoming, gen_, exact, replace_on_refresh_, recounted)) {
       if (recounted) plan.del4.push_back(key);
       plan.add4.push_back({key, s->origin, s->expiry_ms});
     }
   } else {
     const V6Key key = v6_key(t.network());
-    if (const Slot* s = upsert_in(v6_, key, incoming, gen_, exact, recounted)) {
+    if (const Slot* s =
+            upsert_in(v6_, key, incoming, gen_, exact, replace_on_refresh_, recounted)) {
       if (recounted) plan.del6.push_back(key);
       plan.add6.push_back({key, s->origin, s->expiry_ms});
     }

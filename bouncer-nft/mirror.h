@@ -119,6 +119,10 @@ class Mirror {
   // Live entries by (origin name, ip_type "ipv4"/"ipv6").
   std::map<std::pair<std::string, std::string>, uint64_t> counts() const;
   const std::string& origin_name(size_t id) const { return origins_[id]; }
+  // For kernels that cannot update an element's timeout: every rewrite of a host that exists
+  // deletes it first (its address in both lists), like a change of origin.
+  void replace_on_refresh(bool on) { replace_on_refresh_ = on; }
+
   // Origins seen so far; ids are 0 .. origin_count() - 1, in order of first sighting.
   size_t origin_count() const { return origins_.size(); }
 
@@ -145,6 +149,7 @@ class Mirror {
   std::vector<std::string> origins_;
   std::unordered_map<std::string, uint16_t> origin_ids_;
   uint16_t gen_ = 0;
+  bool replace_on_refresh_ = false;
   std::string last_origin_;
   uint16_t last_origin_id_ = 0;
 };

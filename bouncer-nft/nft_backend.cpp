@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <unordered_set>
 
@@ -83,8 +84,11 @@ uint32_t NftBackend::portid() const {
 
 Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
                                        const std::function<std::string(size_t)>& name,
-                                       std::vector<size_t>& rejected) {
-  for (int round = 0; round < 16; ++round) {
+                                       std::vector<size_t>& rejected,
+                                       const std::function<bool(size_t, int)>& gone) {
+  // Every round leaves out at least one element, so the loop ends; rounds that only met
+  // elements already gone do not count against the limit.
+  for (int refused_rounds = 0; refused_rounds < 16;) {
     Batch batch;
     build(batch);
     batch.close();
@@ -96,13 +100,20 @@ Result<void> NftBackend::commit_locked(const std::function<void(Batch&)>& build,
     stats_.last_commit_ms = static_cast<double>(monotonic_ms() - t0);
     stats_.commit_ms_total += stats_.last_commit_ms;
     if (refusals.empty()) return ok();
+    bool refused = false;
     for (const auto& r : refusals) {
       if (!r.item) return Error(fmt::format("nft: {}: {}", r.what, r.reason), r.code);
+      rejected.push_back(*r.item);
+      if (gone && gone(*r.item, r.code)) {
+        logger()->debug("nft: {}: {} was already gone", r.what, name(*r.item));
+        continue;
+      }
       logger()->error("nft: {}: {}: {}; left out, the rest is applied", r.what, name(*r.item),
                       r.reason);
-      rejected.push_back(*r.item);
       ++stats_.rejected;
+      refused = true;
     }
+    if (refused) ++refused_rounds;
   }
   return Error("nft: the kernel kept refusing elements after 16 attempts");
 }
@@ -150,6 +161,11 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
   };
   std::unordered_set<size_t> rejected_set;
   std::vector<size_t> rejected;
+  const ElementOp del_op = features_.destroy ? ElementOp::kDestroy : ElementOp::kDelete;
+  const auto gone = [&](size_t item, int code) {
+    const List l = list_of(item);
+    return code == ENOENT && (l == kDel4 || l == kDel6 || l == kSegDel4 || l == kSegDel6);
+  };
 
   const auto name = [&](size_t item) -> std::string {
     const size_t i = index_of(item);
@@ -185,7 +201,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
             if (set_has_timeout(id)) add_flush_set(b, L, id);
         }
         {
-          ElementWriter w(b, L, kBan4, true);
+          ElementWriter w(b, L, kBan4, del_op);
           for (size_t i = 0; i < plan.del4.size(); ++i) {
             if (skip(item_of(kDel4, i))) continue;
             const uint32_t be = htonl(plan.del4[i]);
@@ -193,7 +209,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
           }
         }
         {
-          ElementWriter w(b, L, kBan6, true);
+          ElementWriter w(b, L, kBan6, del_op);
           for (size_t i = 0; i < plan.del6.size(); ++i) {
             if (!skip(item_of(kDel6, i))) w.element(plan.del6[i], 0, false, item_of(kDel6, i));
           }
@@ -203,11 +219,11 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
           const List del = v6 ? kSegDel6 : kSegDel4;
           const List add = v6 ? kSegAdd6 : kSegAdd4;
           {
-            ElementWriter w(b, L, set, true);
+            ElementWriter w(b, L, set, del_op);
             for (size_t i = 0; i < seg_del[v6].size(); ++i)
               if (!skip(item_of(del, i))) w.segment(seg_del[v6][i], 0, item_of(del, i));
           }
-          ElementWriter w(b, L, set, false);
+          ElementWriter w(b, L, set, ElementOp::kAdd);
           for (size_t i = 0; i < seg_add[v6].size(); ++i) {
             const uint64_t t = timeout_for(seg_add[v6][i].expiry_ms, now);
             if (t > 0 && !skip(item_of(add, i)))
@@ -216,7 +232,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
         }
       }
       {
-        ElementWriter w(b, L, kBan4, false);
+        ElementWriter w(b, L, kBan4, ElementOp::kAdd);
         for (size_t j = lo; j < std::min(hi, n4); ++j) {
           const Host4 h = add4(j);
           const uint64_t t = timeout_for(h.expiry_ms, now);
@@ -226,7 +242,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
                     counter(false, h.origin));
         }
       }
-      ElementWriter w(b, L, kBan6, false);
+      ElementWriter w(b, L, kBan6, ElementOp::kAdd);
       for (size_t j = std::max(lo, n4); j < hi; ++j) {
         const size_t k = j - n4;
         const Host6 h = add6(k);
@@ -242,7 +258,7 @@ Result<void> NftBackend::write_unhooked_locked(const Plan& plan, bool flush_firs
             rejected_set.insert(rejected[i]);
           build(b);
         },
-        name, rejected);
+        name, rejected, gone);
     if (!r) {
       replace_on_resync_ = true;  // the kernel may now lag the mirror: rewrite all next time
       return r;
@@ -289,7 +305,7 @@ Result<void> NftBackend::write_allow_locked() {
           if (v6 ? !L.ipv6 : !L.ipv4) continue;
           const SetId set = v6 ? kAllow6 : kAllow4;
           add_flush_set(b, L, set);
-          ElementWriter w(b, L, set, false);
+          ElementWriter w(b, L, set, ElementOp::kAdd);
           const auto merged = merge_ranges(ranges[v6]);
           for (size_t i = 0; i < merged.size(); ++i)
             w.segment(merged[i], 0, i);
@@ -331,9 +347,61 @@ Result<void> NftBackend::setup() {
   } else {
     PHALANX_CHECK(write_allow_locked());
   }
+  PHALANX_CHECK(probe_kernel_locked());
   logger()->info("nft: {} {} ({} hook {} priority {})", existed ? "reusing" : "created",
                  L.table_text(), L.set_only ? "set-only" : L.chain, L.hook, L.priority);
   return ok();
+}
+
+Result<void> NftBackend::probe_kernel_locked() {
+  if (options_.features) {
+    features_ = *options_.features;
+  } else {
+    const Layout& L = options_.layout;
+    const SetId set = L.ipv4 ? kBan4 : kBan6;
+    const bool v6 = set_is_v6(set);
+    // Never a packet's source: 240.0.0.1 (reserved) or 100::1 (the discard-only prefix).
+    const auto addr = net::IpAddress::parse(v6 ? "100::1" : "240.0.0.1");
+    uint8_t key[16];
+    segment_key(addr->to_uint128(), v6, key);
+    const std::string counter = L.set_name(set);  // any counter serves a transient element
+    std::lock_guard sock(sock_mu_);
+    const auto send = [&](ElementOp op, uint64_t timeout_ms) -> Result<bool> {
+      Batch b;
+      {
+        ElementWriter w(b, L, set, op);
+        const bool named = op == ElementOp::kAdd && set_counts_origins(L, set);
+        w.element({key, v6 ? 16u : 4u}, timeout_ms, false, 0, named ? counter.c_str() : nullptr);
+      }
+      b.close();
+      PHALANX_TRY(auto refusals, socket_.commit(b));
+      return refusals.empty();
+    };
+    PHALANX_TRY(features_.destroy, send(ElementOp::kDestroy, 0));  // absent: fine where known
+    PHALANX_TRY(bool added, send(ElementOp::kAdd, 60000));
+    PHALANX_TRY(bool again, send(ElementOp::kAdd, 3600000));
+    features_.timeout_update = false;
+    if (added && again) {
+      PHALANX_TRY(auto e, get_host(socket_, L, set, *addr));
+      features_.timeout_update = e && e->timeout_ms > 60000;
+    }
+    if (added) PHALANX_CHECK(send(features_.destroy ? ElementOp::kDestroy : ElementOp::kDelete, 0));
+  }
+  mirror_.replace_on_refresh(!features_.timeout_update);
+  if (!features_.destroy || !features_.timeout_update) {
+    logger()->warn("nft: this kernel has {}{}{}: {}",
+                   features_.destroy ? "" : "no DESTROYSETELEM (6.3+)",
+                   !features_.destroy && !features_.timeout_update ? " and " : "",
+                   features_.timeout_update ? "" : "no element timeout updates (6.10+)",
+                   features_.timeout_update ? "deletes of elements already gone are left out"
+                                            : "extended bans are deleted and added again");
+  }
+  return ok();
+}
+
+KernelFeatures NftBackend::features() const {
+  std::lock_guard lock(mu_);
+  return features_;
 }
 
 Result<void> NftBackend::adopt_origin_counters_locked() {

@@ -6,6 +6,10 @@
 // the decision's remaining time as their timeout, so the kernel ends every ban on its own, with
 // or without this process. Nothing is read back from the kernel on the way.
 //
+// Older kernels (Debian 12's 6.1): without DESTROYSETELEM, deletes are DELSETELEM and an
+// element that is already gone is left out quietly; without timeout updates, an element whose
+// ban is extended or shortened is deleted and added again in one transaction.
+//
 // Refusals: when the kernel refuses an element, the error names it and the reason, the element
 // is left out and the rest of the transaction is sent again (the kernel applies a transaction
 // whole or not at all). A refusal that names no element fails the call.
@@ -26,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -37,10 +42,18 @@
 
 namespace phalanx::nft {
 
+// What the kernel's nf_tables can do with set elements (probed at setup).
+struct KernelFeatures {
+  bool destroy = true;         // NFT_MSG_DESTROYSETELEM, a delete that ignores absence (6.3+)
+  bool timeout_update = true;  // re-adding an element sets its new timeout (6.10+)
+};
+
 struct BackendOptions {
   Layout layout;
   std::vector<net::Cidr> allow;  // never dropped: loopback, own addresses, configured entries
   size_t chunk = 25000;          // elements per transaction for big loads
+  // Unset: probed at setup. Tests set it to run the older kernels' ways on this one.
+  std::optional<KernelFeatures> features = {};
 };
 
 struct BackendStats {
@@ -107,6 +120,8 @@ class NftBackend final : public bouncer::Backend {
   size_t expire();
 
   BackendStats stats() const;
+  // What setup found (or was told) the kernel can do.
+  KernelFeatures features() const;
   // Runs fn with the mirror under the lock (metrics, audit).
   void with_mirror(const std::function<void(const Mirror&)>& fn) const;
   uint32_t portid() const;
@@ -143,9 +158,15 @@ class NftBackend final : public bouncer::Backend {
   // Ends the session: resumes notifications if they were paused.
   void end_session_locked();
   void log_resync(const Plan& plan, size_t streamed) const;
+  // Commits what `build` writes; an element the kernel refuses is logged, appended to
+  // `rejected_items`, left out and the rest sent again. `gone(item, errno)` tells a refused
+  // delete of an element that is already absent (DELSETELEM's ENOENT): left out quietly.
   Result<void> commit_locked(const std::function<void(Batch&)>& build,
                              const std::function<std::string(size_t)>& name,
-                             std::vector<size_t>& rejected_items);
+                             std::vector<size_t>& rejected_items,
+                             const std::function<bool(size_t, int)>& gone = {});
+  // Finds out KernelFeatures with a transient element (240.0.0.1 or 100::1, never a source).
+  Result<void> probe_kernel_locked();
 
   BackendOptions options_;
   // Lock order: mu_, then sock_mu_. mu_ guards the mirror, the segments and the session;
@@ -160,6 +181,7 @@ class NftBackend final : public bouncer::Backend {
   std::atomic<bool> replace_on_resync_ = false;
   BackendStats stats_;
   std::function<void(bool)> on_bulk_;
+  KernelFeatures features_;  // set by setup (under mu_)
   // Origin counters. By mirror origin id: the counter number (under mu_) and the names writes
   // use (under names_mu_ too: a resync's writer thread reads them without mu_). By origin: the
   // numbers already given out, here or by an earlier run (under mu_).

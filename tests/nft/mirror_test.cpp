@@ -73,6 +73,28 @@ TEST(Mirror, AnExtensionFromAnotherOriginDeletesTheElementBeforeAddingItAgain) {
   EXPECT_EQ(m.origin_name(m.find_v4(0xC0000201u)->origin), "cscli");
 }
 
+TEST(Mirror, WithoutTimeoutUpdatesEveryRewriteOfAnExistingHostDeletesItFirst) {
+  Mirror m;
+  m.replace_on_refresh(true);
+  bouncer::DecisionBatch b;
+  b.added = {d("192.0.2.1", 1h, 1), d("2001:db8::1", 1h, 2)};
+  auto p = m.apply(b, 0);
+  EXPECT_EQ(p.add4.size(), 1u);
+  EXPECT_TRUE(p.del4.empty());  // new: a plain add
+  b.added = {d("192.0.2.1", 4h, 3), d("2001:db8::1", 4h, 4)};
+  p = m.apply(b, 0);
+  ASSERT_EQ(p.del4.size(), 1u);
+  EXPECT_EQ(p.del4[0], p.add4[0].addr);
+  EXPECT_EQ(p.del6.size(), 1u);
+  EXPECT_EQ(p.add6.size(), 1u);
+  // A snapshot that moves the expiry: the same.
+  const std::vector<bouncer::Decision> snap = {d("192.0.2.1", 1h, 3), d("2001:db8::1", 4h, 4)};
+  p = m.resync(snap, 0);
+  EXPECT_EQ(p.del4.size(), 1u);
+  EXPECT_EQ(p.add4.size(), 1u);
+  EXPECT_TRUE(p.del6.empty());  // unchanged: nothing written
+}
+
 TEST(Mirror, AnEmptyOriginIsAnOriginOfItsOwn) {
   Mirror m;
   bouncer::DecisionBatch b;

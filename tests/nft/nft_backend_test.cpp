@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // NftBackend against the real kernel, in a private network namespace (label netns).
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <sys/utsname.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -117,6 +120,86 @@ TEST_F(NftNamespace, ExtendedDecisionsRefreshTheKernelTimeout) {
   ASSERT_TRUE(hosts.has_value());
   ASSERT_EQ(hosts->size(), 1u);
   EXPECT_NEAR(static_cast<double>((*hosts)[0].expires_ms), 4 * 3600e3, 5e3);
+}
+
+TEST_F(NftNamespace, TheProbeFindsWhatThisKernelCanDoAndLeavesNothingBehind) {
+  auto b = backend();
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  int major = 0, minor = 0;
+  ASSERT_EQ(std::sscanf(u.release, "%d.%d", &major, &minor), 2) << u.release;
+  const int version = major * 100 + minor;
+  const KernelFeatures f = b->features();
+  if (version >= 610) {
+    EXPECT_TRUE(f.destroy) << u.release;
+    EXPECT_TRUE(f.timeout_update) << u.release;
+  } else if (version >= 603) {
+    EXPECT_TRUE(f.destroy) << u.release;
+  } else {
+    EXPECT_FALSE(f.destroy) << u.release;
+  }
+  auto probe = get_host(*socket_, Layout{}, kBan4, *net::IpAddress::parse("240.0.0.1"));
+  ASSERT_TRUE(probe.has_value());
+  EXPECT_FALSE(probe->has_value());
+  EXPECT_EQ(entries(kBan4), Strings{});
+}
+
+// Kernels before 6.3 have no DESTROYSETELEM and kernels before 6.10 do not update an element's
+// timeout: the same cases through DELSETELEM and delete + add, on this kernel.
+TEST_F(NftNamespace, OnAnOlderKernelDeletesOfAbsentElementsAndExtensionsStillApply) {
+  auto b = backend(Layout{}, KernelFeatures{false, false});
+  bouncer::DecisionBatch batch;
+  batch.added = {decision("192.0.2.1", 10min, 1), decision("192.0.2.2", 1h, 2),
+                 decision("192.0.2.3", 1h, 3), decision("2001:db8::1", 10min, 4),
+                 decision("198.51.100.0/24", 10min, 5)};
+  ASSERT_TRUE(b->apply(batch).has_value());
+  // Someone else deletes .2 and .3 (or they expired a moment ago) behind the mirror's back.
+  {
+    Batch other;
+    {
+      ElementWriter w(other, Layout{}, kBan4, ElementOp::kDestroy);
+      for (const uint32_t a : {0xC0000202u, 0xC0000203u}) {
+        const uint32_t be = htonl(a);
+        w.element({reinterpret_cast<const uint8_t*>(&be), 4}, 0, false, 0);
+      }
+    }
+    other.close();
+    auto r = socket_->commit(other);
+    ASSERT_TRUE(r.has_value() && r->empty());
+  }
+  // Extensions (delete + add), a lift of an element already gone (ENOENT, left out) and an
+  // extension of one already gone (its delete left out, its add applied), in one delta.
+  batch.added = {decision("192.0.2.1", 4h, 6), decision("2001:db8::1", 4h, 7),
+                 decision("198.51.100.0/24", 4h, 8), decision("192.0.2.3", 4h, 9)};
+  batch.deleted = {decision("192.0.2.2", -1s, 2)};
+  auto r = b->apply(batch);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(b->stats().rejected, 0u);
+  EXPECT_EQ(b->stats().deleted, 4u);  // the lift, and one delete per extended host
+  EXPECT_EQ(entries(kBan4), (Strings{"192.0.2.1/32", "192.0.2.3/32"}));
+  for (const SetId id : {kBan4, kBan6, kRange4}) {
+    auto set = read_set(*socket_, Layout{}, id);
+    ASSERT_TRUE(set.has_value());
+    for (const auto& e : *set)
+      EXPECT_NEAR(static_cast<double>(e.expires_ms), 4 * 3600e3, 5e3) << e.target.to_string();
+  }
+  // A resync that lifts an element already gone.
+  {
+    Batch other;
+    {
+      ElementWriter w(other, Layout{}, kBan6, ElementOp::kDestroy);
+      w.element(v6_key(*net::IpAddress::parse("2001:db8::1")), 0, false, 0);
+    }
+    other.close();
+    ASSERT_TRUE(socket_->commit(other).has_value());
+  }
+  const std::vector<bouncer::Decision> snapshot = {decision("192.0.2.1", 4h, 6)};
+  auto s = b->resync(snapshot);
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  EXPECT_EQ(b->stats().rejected, 0u);
+  EXPECT_EQ(entries(kBan4), Strings{"192.0.2.1/32"});
+  EXPECT_EQ(entries(kBan6), Strings{});
+  EXPECT_EQ(entries(kRange4), Strings{});
 }
 
 TEST_F(NftNamespace, RestartReplacesTheSetsAtomicallyAndKeepsOneCopyOfTheRules) {
@@ -332,7 +415,7 @@ TEST_F(NftNamespace, TheKernelsRefusalNamesTheElementAndTheRestApplies) {
   // overlaps it and the kernel refuses that element. The rest of the delta must still apply.
   {
     Batch other;
-    ElementWriter w(other, Layout{}, kRange4, false);
+    ElementWriter w(other, Layout{}, kRange4, ElementOp::kAdd);
     w.segment(
         Segment{net::Cidr::parse("10.0.0.0/8")->first(), net::Cidr::parse("10.0.0.0/8")->last(), 0},
         3600000, 0, "range4");
@@ -386,7 +469,7 @@ TEST_F(NftNamespace, RestoresElementsSomeoneElseDeleted) {
   ASSERT_TRUE(b->apply(batch).has_value());
   {
     Batch del;
-    ElementWriter w(del, Layout{}, kBan4, true);
+    ElementWriter w(del, Layout{}, kBan4, ElementOp::kDestroy);
     const uint8_t key[4] = {192, 0, 2, 1};
     w.element(key, 0, false, 0);
     w.finish();

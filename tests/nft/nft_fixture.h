@@ -37,9 +37,12 @@ class NftNamespace : public ::testing::Test {
     socket_ = std::make_unique<Socket>(std::move(*s));
   }
 
-  std::unique_ptr<NftBackend> backend(Layout layout = {}) {
+  // features: forced instead of probed (the older kernels' ways, run on this one).
+  std::unique_ptr<NftBackend> backend(Layout layout = {},
+                                      std::optional<KernelFeatures> features = std::nullopt) {
     BackendOptions o;
     o.layout = std::move(layout);
+    o.features = features;
     o.allow = {*net::Cidr::parse("127.0.0.0/8")};
     auto b = NftBackend::open(o);
     EXPECT_TRUE(b.has_value()) << b.error().message();
