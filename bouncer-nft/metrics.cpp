@@ -4,32 +4,16 @@
 #include <fmt/format.h>
 
 #include "bouncer-nft/ruleset.h"
+#include "core/prometheus.h"
 
 namespace phalanx::nft {
 
 std::string ip_type_of_counter(const std::string& name) {
+  if (const auto origin = parse_origin_counter(name)) return origin->first ? "ipv6" : "ipv4";
   if (name.ends_with("4")) return "ipv4";
   if (name.ends_with("6")) return "ipv6";
   return "";
 }
-
-namespace {
-
-// A label value in the text format: backslash, double quote and newline escaped.
-std::string prometheus_escape(const std::string& v) {
-  std::string out;
-  for (const char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string render_metrics(const std::vector<CounterValue>& counters, const BackendStats& b,
                            const std::map<std::pair<std::string, std::string>, uint64_t>& active,
@@ -58,8 +42,8 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
       processed_b = c.bytes;
       continue;
     }
-    if (const auto o = parse_origin_counter(c.name)) {
-      auto& v = origins[{c.comment, o->first ? "ipv6" : "ipv4"}];
+    if (parse_origin_counter(c.name)) {
+      auto& v = origins[{c.comment, ip_type_of_counter(c.name)}];
       v.first += c.packets;
       v.second += c.bytes;
       continue;
@@ -70,8 +54,8 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
     bytes += fmt::format("phalanx_nft_dropped_bytes_total{} {}\n", labels, c.bytes);
   }
   for (const auto& [key, v] : origins) {
-    const std::string labels =
-        fmt::format("{{origin=\"{}\",ip_type=\"{}\"}}", prometheus_escape(key.first), key.second);
+    const std::string labels = fmt::format("{{origin=\"{}\",ip_type=\"{}\"}}",
+                                           prometheus::escape_label(key.first), key.second);
     by_origin += fmt::format("phalanx_nft_dropped_by_origin_packets_total{} {}\n", labels, v.first);
     by_origin_bytes +=
         fmt::format("phalanx_nft_dropped_by_origin_bytes_total{} {}\n", labels, v.second);
@@ -84,7 +68,7 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
       "# TYPE phalanx_nft_active_decisions gauge\n";
   for (const auto& [key, n] : active)
     out += fmt::format("phalanx_nft_active_decisions{{origin=\"{}\",ip_type=\"{}\"}} {}\n",
-                       prometheus_escape(key.first), key.second, n);
+                       prometheus::escape_label(key.first), key.second, n);
   out += fmt::format(
       "# HELP phalanx_nft_processed_packets_total Packets our chain saw.\n"
       "# TYPE phalanx_nft_processed_packets_total counter\n"

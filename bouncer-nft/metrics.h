@@ -25,7 +25,8 @@ std::string render_metrics(const std::vector<CounterValue>& counters, const Back
                            const std::map<std::pair<std::string, std::string>, uint64_t>& active,
                            const bouncer::StreamStats& stream, const Drift& drift);
 
-// "ipv4" for the v4 sets' counters ("ban4", "range4"), "ipv6" for the v6 ones, "" otherwise.
+// "ipv4" for the v4 sets' and origins' counters ("ban4", "range4", "o41"), "ipv6" for the v6
+// ones, "" otherwise.
 std::string ip_type_of_counter(const std::string& name);
 
 }  // namespace phalanx::nft

@@ -47,8 +47,7 @@ std::string usage_metrics_body(
     }
     const auto origin = parse_origin_counter(c.name);
     if (by_origin != origin.has_value()) continue;
-    auto& d = dropped[{origin ? c.comment : std::string(),
-                       origin ? (origin->first ? "ipv6" : "ipv4") : ip_type_of_counter(c.name)}];
+    auto& d = dropped[{origin ? c.comment : std::string(), ip_type_of_counter(c.name)}];
     d.first += p;
     d.second += b;
   }
