@@ -18,9 +18,9 @@ struct Attempt {
 // One layout as CrowdSec's parseDateWithFormat tries it: Go's zero time counts as a failure,
 // year 0 gets the current year, and a time MarshalText refuses is a failure too.
 std::optional<Attempt> try_layout(std::string_view value, std::string_view layout, int year) {
-  auto parsed = parse_go(layout, value);
+  auto parsed = try_parse_go(layout, value);
   if (!parsed || parsed->is_zero()) return std::nullopt;
-  GoTime t = std::move(parsed).value();
+  GoTime t = std::move(*parsed);
   if (civil(t).year == 0) t = add_date(t, year, 0, 0);
   auto text = marshal_text(t);
   if (!text) return std::nullopt;

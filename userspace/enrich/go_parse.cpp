@@ -3,6 +3,7 @@
 // odd result (two-digit years, "GMT+3", unknown abbreviations) is the one Go makes.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -436,9 +437,11 @@ Result<GoTime> finish(ParseState& st) {
   return at(0, "UTC");
 }
 
-}  // namespace
-
-Result<GoTime> parse_go(std::string_view layout, std::string_view value) {
+// time.Parse. With kExplain the errors carry Go's texts; without, they are empty, because
+// building them (several quoted copies of the value and the layout) costs more than the parse
+// itself, and parse_date() tries up to 16 layouts in turn, most of which fail.
+template <bool kExplain>
+Result<GoTime> parse_layout(std::string_view layout, std::string_view value) {
   const std::string_view full_layout = layout;
   const std::string_view full_value = value;
   ParseState st;
@@ -446,22 +449,45 @@ Result<GoTime> parse_go(std::string_view layout, std::string_view value) {
     Chunk c = detail::next_std_chunk(layout);
     std::string_view element =
         layout.substr(c.prefix.size(), layout.size() - c.prefix.size() - c.suffix.size());
-    if (!skip(value, c.prefix)) return cannot_parse(full_layout, full_value, value, c.prefix);
+    if (!skip(value, c.prefix)) {
+      if constexpr (!kExplain) return Error(std::string());
+      return cannot_parse(full_layout, full_value, value, c.prefix);
+    }
     if (c.std == Std::kNone) {
-      if (!value.empty()) return parse_error(full_value, "extra text: " + quote(value));
-      break;
+      if (value.empty()) break;
+      if constexpr (!kExplain) return Error(std::string());
+      return parse_error(full_value, "extra text: " + quote(value));
     }
     layout = c.suffix;
     std::string_view hold = value;
     bool good = parse_element(c, value, st);
     if (!st.range_err.empty()) {
+      if constexpr (!kExplain) return Error(std::string());
       return parse_error(full_value, std::string(st.range_err) + " out of range");
     }
-    if (!good) return cannot_parse(full_layout, full_value, hold, element);
+    if (!good) {
+      if constexpr (!kExplain) return Error(std::string());
+      return cannot_parse(full_layout, full_value, hold, element);
+    }
   }
   auto t = finish(st);
-  if (!t) return parse_error(full_value, t.error().message());
+  if (!t) {
+    if constexpr (!kExplain) return Error(std::string());
+    return parse_error(full_value, t.error().message());
+  }
   return t;
+}
+
+}  // namespace
+
+Result<GoTime> parse_go(std::string_view layout, std::string_view value) {
+  return parse_layout<true>(layout, value);
+}
+
+std::optional<GoTime> try_parse_go(std::string_view layout, std::string_view value) {
+  auto t = parse_layout<false>(layout, value);
+  if (!t) return std::nullopt;
+  return std::move(t).value();
 }
 
 Result<ZonedTime> parse_go_time(std::string_view layout, std::string_view value) {

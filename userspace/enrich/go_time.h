@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,9 @@ GoTime add_date(const GoTime& t, int years, int months, int days);
 // Go's time.Parse(layout, value). Errors: "parsing time \"value\" as \"layout\": ..." when the
 // value does not match the layout or a field is out of range.
 Result<GoTime> parse_go(std::string_view layout, std::string_view value);
+
+// parse_go() without the error text, for callers that only need to know whether it parsed.
+std::optional<GoTime> try_parse_go(std::string_view layout, std::string_view value);
 
 // parse_go() converted to a ZonedTime. Errors: those of parse_go(), and "time out of range"
 // when the result does not fit a TimePoint (years before 1678 or after 2261), which includes the

@@ -233,6 +233,19 @@ TEST_P(GoParseTest, MatchesGo) {
   EXPECT_EQ(format_go(*t, c.layout), c.reformatted);
 }
 
+// The quiet variant parse_date() uses accepts and refuses exactly what parse_go() does.
+TEST_P(GoParseTest, TryParseAgreesWithParse) {
+  const ParseCase& c = GetParam();
+  auto t = parse_go(c.layout, c.value);
+  auto quiet = try_parse_go(c.layout, c.value);
+  ASSERT_EQ(quiet.has_value(), t.has_value()) << c.layout << " / " << c.value;
+  if (!t) return;
+  EXPECT_EQ(quiet->unix_sec, t->unix_sec);
+  EXPECT_EQ(quiet->nsec, t->nsec);
+  EXPECT_EQ(quiet->utc_offset_s, t->utc_offset_s);
+  EXPECT_EQ(quiet->zone_name, t->zone_name);
+}
+
 INSTANTIATE_TEST_SUITE_P(Table, GoParseTest, ::testing::ValuesIn(kParseCases));
 
 TEST(GoParse, KeepsZoneNameAndOffsetAsGoDoes) {
