@@ -347,6 +347,31 @@ TEST_F(Buckets, AnOverflowWithoutAValidSourceIpGivesNoAlert) {
   EXPECT_EQ(engine_->stats().no_source, 2u);
 }
 
+// An alert's source takes the enrichment of the last event from its address, whether the
+// events before it carried the same fields or not; each address of the bucket is a source.
+TEST_F(Buckets, AlertSourcesComeFromTheLastEventOfEachAddress) {
+  load("type: leaky\nname: t\ndescription: d\nfilter: 'true'\ncapacity: 3\nleakspeed: 1m\n");
+  std::vector<parser::Event> events;
+  for (int i = 0; i < 3; ++i)
+    events.push_back(log_event("198.51.100.7", i));
+  events[2].enriched.set("ASNumber", "64500");
+  events[2].enriched.set("IsoCode", "FR");
+  events.push_back(log_event("203.0.113.9", 3));
+  auto out = pour(events);
+  ASSERT_EQ(out.size(), 1u);
+  const auto& alerts = out[0].overflow->api_alerts;
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].source.value, "198.51.100.7");
+  EXPECT_EQ(alerts[0].source.as_number, "64500");
+  EXPECT_EQ(alerts[0].source.cn, "FR");
+  EXPECT_EQ(alerts[1].source.value, "203.0.113.9");
+  EXPECT_EQ(alerts[1].source.as_number, "");
+  EXPECT_EQ(alerts[0].message.substr(0, 12), "Ip 2 sources");
+  ASSERT_EQ(alerts[0].events.size(), 4u);
+  EXPECT_EQ(alerts[0].events[0].meta.front().key, "log_type");  // meta in key order
+  EXPECT_EQ(alerts[0].events[0].meta.back().key, "source_ip");
+}
+
 TEST_F(Buckets, QueueKeepsCapacityPlusOneEventsOrCacheSizePlusOne) {
   load(R"(type: leaky
 name: test/cache
