@@ -96,7 +96,10 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
     impl->names.push_back(expansion.semantics[i].name);
     impl->groups.push_back(lean.groups[i]);
     impl->submatches = std::max(impl->submatches, lean.groups[i] + 1);
+    impl->by_name.push_back(static_cast<uint32_t>(i));
   }
+  std::sort(impl->by_name.begin(), impl->by_name.end(),
+            [&](uint32_t a, uint32_t b) { return impl->names[a] < impl->names[b]; });
   impl->utf8 =
       std::make_unique<RE2>(impl->compiled, re2_options(RE2::Options::EncodingUTF8, options));
   if (!impl->utf8->ok()) return re2_error(impl->source, *impl->utf8);

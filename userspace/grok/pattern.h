@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -77,6 +78,8 @@ class Pattern {
   const std::string& regex() const { return impl_->regex; }
   // The semantic names, in order of first appearance; Captures follow this order.
   const std::vector<std::string>& semantics() const { return impl_->names; }
+  // The indexes of semantics() in increasing name order (the names are distinct).
+  const std::vector<uint32_t>& semantics_by_name() const { return impl_->by_name; }
 
   // Searches `line` (unanchored, leftmost-first) and fills `out`. Returns false when the
   // regex does not match, and always when the pattern has no semantic at all (such a grok
@@ -95,8 +98,9 @@ class Pattern {
     std::string regex;     // the expansion, as regex() shows it
     std::string compiled;  // what RE2 compiles: `regex` with only the semantics capturing
     std::vector<std::string> names;
-    std::vector<int> groups;  // capture group of each semantic
-    int submatches = 0;       // groups RE2 must report: the highest semantic group + 1
+    std::vector<uint32_t> by_name;  // indexes of names, sorted by name
+    std::vector<int> groups;        // capture group of each semantic
+    int submatches = 0;             // groups RE2 must report: the highest semantic group + 1
     std::unique_ptr<RE2> utf8;
     // Extracts captures from valid UTF-8 lines once RE2 has found the match span; null when
     // the regex is outside what it handles exactly (see pcre_extractor.h).

@@ -254,9 +254,7 @@ bool Node::run_grok(Event& evt, EventObject& obj, ParseContext& ctx, bool& node_
     node_state = false;
     return false;
   }
-  const auto& names = grok_->semantics();
-  for (size_t i = 0; i < names.size(); ++i)
-    evt.parsed.set(names[i], ctx.captures[i]);
+  evt.parsed.set_sorted(grok_->semantics(), ctx.captures.values(), grok_->semantics_by_name());
   return true;
 }
 

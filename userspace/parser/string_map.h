@@ -5,6 +5,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +40,39 @@ class StringMap {
       items_.emplace(it, std::string(key), std::string(value));
     }
   }
+  // set(keys[i], values[i]) for every i, where `order` lists the indexes of keys in strictly
+  // increasing key order (so no key repeats). One merge walk instead of a set() per key, each
+  // of which would shift the larger keys along: a grok sets a dozen captures or more at once.
+  void set_sorted(std::span<const std::string> keys, std::span<const std::string_view> values,
+                  std::span<const uint32_t> order) {
+    // Existing keys take their new value; the others are counted.
+    size_t added = 0;
+    auto it = items_.begin();
+    for (uint32_t k : order) {
+      it = std::lower_bound(it, items_.end(), keys[k], by_key);
+      if (it != items_.end() && it->first == keys[k]) {
+        it->second.assign(values[k].data(), values[k].size());
+      } else {
+        ++added;
+      }
+    }
+    if (added == 0) return;
+    // Merge from the back, so that each item moves at most once.
+    ptrdiff_t i = static_cast<ptrdiff_t>(items_.size()) - 1;
+    items_.resize(items_.size() + added);
+    ptrdiff_t w = static_cast<ptrdiff_t>(items_.size()) - 1;
+    for (ptrdiff_t j = static_cast<ptrdiff_t>(order.size()) - 1; j >= 0; --w) {
+      const uint32_t k = order[static_cast<size_t>(j)];
+      if (i >= 0 && items_[size_t(i)].first >= keys[k]) {
+        if (items_[size_t(i)].first == keys[k]) --j;  // already set above
+        if (w != i) items_[size_t(w)] = std::move(items_[size_t(i)]);
+        --i;
+      } else {
+        items_[size_t(w)] = value_type(keys[k], std::string(values[k]));
+        --j;
+      }
+    }
+  }
   bool erase(std::string_view key) {
     auto it = lower(key);
     if (it == items_.end() || it->first != key) return false;
@@ -53,13 +89,12 @@ class StringMap {
   bool operator==(const StringMap&) const = default;
 
  private:
+  static bool by_key(const value_type& a, std::string_view k) { return a.first < k; }
   std::vector<value_type>::iterator lower(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const value_type& a, std::string_view k) { return a.first < k; });
+    return std::lower_bound(items_.begin(), items_.end(), key, by_key);
   }
   std::vector<value_type>::const_iterator lower(std::string_view key) const {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const value_type& a, std::string_view k) { return a.first < k; });
+    return std::lower_bound(items_.begin(), items_.end(), key, by_key);
   }
 
   std::vector<value_type> items_;

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// StringMap: set_sorted() gives the map one set() per key would give, in key order.
+#include "parser/string_map.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace phalanx::parser {
+namespace {
+
+using Items = std::vector<std::pair<std::string, std::string>>;
+
+Items items(const StringMap& m) {
+  return {m.begin(), m.end()};
+}
+
+std::vector<uint32_t> by_name(const std::vector<std::string>& keys) {
+  std::vector<uint32_t> order(keys.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  return order;
+}
+
+TEST(StringMap, SetSortedMatchesOneSetPerKey) {
+  const std::vector<std::string> keys = {"program", "pid", "zz", "aa", "message", "host", "mid"};
+  const std::vector<std::string_view> values = {"sshd", "1", "", "first", "hello", "h", "new"};
+  // Existing keys before, between, equal to and after the new ones.
+  for (const Items& start : {Items{}, Items{{"a", "0"}}, Items{{"zzz", "9"}},
+                             Items{{"message", "old"}, {"mid", "kept"}, {"n", "x"}},
+                             Items{{"aa", "1"},
+                                   {"host", "2"},
+                                   {"message", "3"},
+                                   {"mid", "4"},
+                                   {"pid", "5"},
+                                   {"program", "6"},
+                                   {"zz", "7"}}}) {
+    StringMap bulk;
+    for (const auto& [k, v] : start)
+      bulk.set(k, v);
+    StringMap one = bulk;
+    bulk.set_sorted(keys, values, by_name(keys));
+    for (size_t i = 0; i < keys.size(); ++i)
+      one.set(keys[i], values[i]);
+    EXPECT_EQ(items(bulk), items(one)) << start.size() << " keys before";
+  }
+}
+
+TEST(StringMap, SetSortedWithNothingToSet) {
+  StringMap m;
+  m.set("k", "v");
+  m.set_sorted({}, {}, {});
+  EXPECT_EQ(items(m), (Items{{"k", "v"}}));
+}
+
+}  // namespace
+}  // namespace phalanx::parser
