@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // CrowdSec helpers over IP addresses and coordinates (Go net.ParseIP / ParseCIDR semantics).
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/net.h"
 #include "expr/builtins.h"
@@ -12,11 +17,44 @@ namespace {
 
 using Args = std::span<const Value>;
 
+// The last few texts parsed by fn_ip_in_range, per thread: a whitelist or a filter tests one
+// event's address against several literal ranges, event after event, so both the address and
+// the ranges repeat. A fixed round-robin table: a lookup is a few short string compares, against
+// a parse of each text per call.
+template <typename T, size_t N>
+class ParseCache {
+ public:
+  template <typename Parse>
+  const std::optional<T>& get(std::string_view text, Parse parse) {
+    for (size_t i = 0; i < used_; ++i) {
+      if (entries_[i].text == text) return entries_[i].value;
+    }
+    Entry& e = entries_[next_];
+    next_ = (next_ + 1) % N;
+    used_ = std::max(used_, next_ == 0 ? N : next_);
+    e.text.assign(text);
+    auto parsed = parse(text);
+    e.value = parsed ? std::optional<T>(*parsed) : std::nullopt;
+    return e.value;
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    std::optional<T> value;
+  };
+  std::array<Entry, N> entries_;
+  size_t next_ = 0;
+  size_t used_ = 0;
+};
+
 Result<Value> fn_ip_in_range(Args a, RunContext&) {
   PHALANX_TRY(std::string_view ip, want_string(a[0], "IpInRange"));
   PHALANX_TRY(std::string_view range, want_string(a[1], "IpInRange"));
-  auto addr = net::IpAddress::parse(ip);
-  auto cidr = parse_go_cidr(range);
+  thread_local ParseCache<net::IpAddress, 2> addresses;
+  thread_local ParseCache<net::Cidr, 8> ranges;
+  const auto& addr = addresses.get(ip, [](std::string_view t) { return net::IpAddress::parse(t); });
+  const auto& cidr = ranges.get(range, [](std::string_view t) { return parse_go_cidr(t); });
   // CrowdSec answers false (not an error) for an invalid address or range.
   if (!addr || !cidr) return Value::boolean(false);
   return Value::boolean(cidr_contains(*cidr, *addr));

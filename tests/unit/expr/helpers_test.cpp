@@ -197,6 +197,24 @@ TEST(ExprHelpers, Network) {
   });
 }
 
+// IpInRange keeps recent parses per thread; more ranges than it keeps, in turn and twice over,
+// with valid and invalid texts, give the same answers as the first time.
+TEST(ExprHelpers, IpInRangeOverManyRangesInTurn) {
+  std::vector<Case> cases;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 12; ++i) {
+      const std::string range = "'10." + std::to_string(i) + ".0.0/16'";
+      const std::string inside = "'10." + std::to_string(i) + ".5.5'";
+      const std::string outside = "'10." + std::to_string(i + 1) + ".5.5'";
+      cases.push_back({"IpInRange(" + inside + ", " + range + ")", B(true)});
+      cases.push_back({"IpInRange(" + outside + ", " + range + ")", B(false)});
+      cases.push_back({"IpInRange(" + inside + ", 'bad" + std::to_string(i) + "')", B(false)});
+      cases.push_back({"IpInRange('bad', " + range + ")", B(false)});
+    }
+  }
+  run_table(cases);
+}
+
 TEST(ExprHelpers, XmlUrlTime) {
   run_table({
       {"XMLGetNodeValue(evt.Parsed.xml, '//System/EventID')", S("4625")},
