@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parser/event_object.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 namespace phalanx::parser {
@@ -33,8 +35,28 @@ Value deep_copy(const Value& v) {
 
 }  // namespace
 
+namespace {
+
+// The value of key in m, with the position hint of StringMap::find kept per key text: the
+// expressions that read evt.Meta.x, evt.Parsed.y, … pass the same stored key on every event, so
+// its address names the lookup. A direct-mapped table per thread; a collision only costs the
+// binary search the hint would have saved.
+std::string_view hinted_get(const StringMap& m, std::string_view key) {
+  struct Slot {
+    const char* key = nullptr;
+    uint32_t at = 0;
+  };
+  thread_local std::array<Slot, 512> slots;
+  Slot& slot = slots[(reinterpret_cast<uintptr_t>(key.data()) >> 4) % slots.size()];
+  if (slot.key != key.data()) slot = Slot{key.data(), 0};
+  const std::string* v = m.find(key, slot.at);
+  return v != nullptr ? std::string_view(*v) : std::string_view();
+}
+
+}  // namespace
+
 Value StringMapObject::get(std::string_view key) const {
-  return Value::view(map_ != nullptr ? map_->get(key) : std::string_view());
+  return Value::view(map_ != nullptr ? hinted_get(*map_, key) : std::string_view());
 }
 
 bool StringMapObject::has(std::string_view key) const {

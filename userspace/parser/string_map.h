@@ -25,6 +25,16 @@ class StringMap {
     auto it = lower(key);
     return it != items_.end() && it->first == key ? &it->second : nullptr;
   }
+  // find() that first tries position `hint` and leaves the key's position there when found.
+  // Events from one parser hold the same keys in the same places, so a caller that keeps a hint
+  // per key it looks up usually pays one comparison instead of a binary search.
+  const std::string* find(std::string_view key, uint32_t& hint) const {
+    if (hint < items_.size() && items_[hint].first == key) return &items_[hint].second;
+    auto it = lower(key);
+    if (it == items_.end() || it->first != key) return nullptr;
+    hint = static_cast<uint32_t>(it - items_.begin());
+    return &it->second;
+  }
   // The value for key, or "" when absent (the hub's map[string]string semantics).
   std::string_view get(std::string_view key) const {
     const std::string* v = find(key);

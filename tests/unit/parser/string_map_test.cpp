@@ -58,5 +58,23 @@ TEST(StringMap, SetSortedWithNothingToSet) {
   EXPECT_EQ(items(m), (Items{{"k", "v"}}));
 }
 
+TEST(StringMap, FindWithAHintAnswersAsFindAndLeavesThePosition) {
+  StringMap m;
+  for (const char* k : {"a", "b", "c", "d"})
+    m.set(k, std::string("v") + k);
+  uint32_t hint = 99;  // out of range: searched
+  ASSERT_NE(m.find("c", hint), nullptr);
+  EXPECT_EQ(*m.find("c", hint), "vc");
+  EXPECT_EQ(hint, 2u);
+  hint = 0;  // pointing at another key: searched, then moved
+  EXPECT_EQ(*m.find("d", hint), "vd");
+  EXPECT_EQ(hint, 3u);
+  EXPECT_EQ(m.find("zz", hint), nullptr);  // absent: the hint stays
+  EXPECT_EQ(hint, 3u);
+  m.set("bb", "new");  // "d" moves to 4; the stale hint still finds it
+  EXPECT_EQ(*m.find("d", hint), "vd");
+  EXPECT_EQ(hint, 4u);
+}
+
 }  // namespace
 }  // namespace phalanx::parser
