@@ -5,6 +5,7 @@
 #include "expr/data_files.h"
 #include "expr/decision_counter.h"
 #include "expr/stash.h"
+#include "expr/utf8.h"
 #include "expr_test_util.h"
 
 namespace phalanx::expr::testing {
@@ -90,6 +91,22 @@ TEST(ExprHelpers, Strings) {
       {"FloatApproxEqual(2, 2.0)", B(true)},
       {"Hostname() != ''", B(true)},
   });
+}
+
+// Upper and Lower on ASCII change the 26 letters and nothing else, the characters next to
+// them in the table ('@', '[', '`', '{') included.
+TEST(ExprHelpers, UpperAndLowerOnEveryAsciiCharacter) {
+  std::string all;
+  for (int c = 0; c < 128; ++c)
+    all.push_back(static_cast<char>(c));
+  std::string upper = all;
+  std::string lower = all;
+  for (char& c : upper)
+    c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+  for (char& c : lower)
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  EXPECT_EQ(go_to_upper(all), upper);
+  EXPECT_EQ(go_to_lower(all), lower);
 }
 
 TEST(ExprHelpers, Sprintf) {
