@@ -33,10 +33,6 @@ Value deep_copy(const Value& v) {
   return v.to_owned();
 }
 
-}  // namespace
-
-namespace {
-
 // The value of key in m, with the position hint of StringMap::find kept per key text: the
 // expressions that read evt.Meta.x, evt.Parsed.y, … pass the same stored key on every event, so
 // its address names the lookup. A direct-mapped table per thread; a collision only costs the
