@@ -258,7 +258,8 @@ std::optional<ScenarioConfig> decode_one(const YAML::Node& doc, const std::strin
     if (!labels.IsMap() && !labels.IsNull()) {
       c.error(labels, "labels must be a map");
     } else {
-      s.labels = labels;
+      // A clone: a node of the document would keep the whole file's tree alive with it.
+      s.labels = YAML::Clone(labels);
       if (const YAML::Node r = labels["remediation"]; r && r.IsScalar()) {
         s.remediation = r.Scalar() == "true" || r.Scalar() == "True" || r.Scalar() == "TRUE";
       }
