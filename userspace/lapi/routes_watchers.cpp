@@ -81,7 +81,14 @@ Reply register_watcher(Lapi::State& s, Request& req) {
     return with_response(message(422, msg));
   }
   bool validated = false;
-  if (body.contains("registration_token")) {
+  if (body.contains("registration_token") && req.unix_socket) {
+    // A socket client has no address to check against the allowed ranges. As in CrowdSec, the
+    // token is then not used: the machine is created unvalidated and waits for
+    // `phalanx machines validate`.
+    logger()->warn(
+        "machine registering over the Unix socket: its registration token is not "
+        "used (no address to check); validate it with `phalanx machines validate`");
+  } else if (body.contains("registration_token")) {
     const json& token = body["registration_token"];
     if (!token.is_string() || s.options.registration_token.empty() ||
         token.get<std::string>() != s.options.registration_token)

@@ -96,6 +96,32 @@ TEST_F(UnixSocketTest, DeleteAlertsOverTheSocketIsTrusted) {
   EXPECT_EQ(json::parse(res->body), json({{"nbDeleted", "1"}}));
 }
 
+// A registration token needs the client's address in an allowed range; a socket client has
+// none, so its machine is created unvalidated (201), as CrowdSec does, while the same request
+// over TCP from an allowed address is validated at once (202).
+TEST_F(UnixSocketTest, ARegistrationTokenOverTheSocketLeavesTheMachineToValidate) {
+  LapiOptions o;
+  o.registration_token = "t0k3n";
+  o.registration_ranges = {*net::Cidr::parse("127.0.0.0/8")};
+  start(o);
+  auto res = unix_client()->Post(
+      "/v1/watchers", R"({"machine_id":"sock","password":"pw","registration_token":"t0k3n"})",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201) << res->body;
+  auto m = store_->get_machine("sock");
+  ASSERT_TRUE(m && *m);
+  EXPECT_FALSE((*m)->is_validated);
+  res = client()->Post("/v1/watchers",
+                       R"({"machine_id":"tcp","password":"pw","registration_token":"t0k3n"})",
+                       "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202) << res->body;
+  m = store_->get_machine("tcp");
+  ASSERT_TRUE(m && *m);
+  EXPECT_TRUE((*m)->is_validated);
+}
+
 TEST_F(UnixSocketTest, SocketFileModeAndRemovalOnStop) {
   struct stat st {};
   ASSERT_EQ(::lstat(socket_path_.c_str(), &st), 0);
