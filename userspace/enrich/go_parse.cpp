@@ -442,6 +442,14 @@ Result<GoTime> finish(ParseState& st) {
 // itself, and parse_date() tries up to 16 layouts in turn, most of which fail.
 template <bool kExplain>
 Result<GoTime> parse_layout(std::string_view layout, std::string_view value) {
+  // The error, built by `explain` only when it is wanted.
+  auto fail = [](auto explain) -> Result<GoTime> {
+    if constexpr (kExplain) {
+      return explain();
+    } else {
+      return Error(std::string());
+    }
+  };
   const std::string_view full_layout = layout;
   const std::string_view full_value = value;
   ParseState st;
@@ -450,31 +458,23 @@ Result<GoTime> parse_layout(std::string_view layout, std::string_view value) {
     std::string_view element =
         layout.substr(c.prefix.size(), layout.size() - c.prefix.size() - c.suffix.size());
     if (!skip(value, c.prefix)) {
-      if constexpr (!kExplain) return Error(std::string());
-      return cannot_parse(full_layout, full_value, value, c.prefix);
+      return fail([&] { return cannot_parse(full_layout, full_value, value, c.prefix); });
     }
     if (c.std == Std::kNone) {
       if (value.empty()) break;
-      if constexpr (!kExplain) return Error(std::string());
-      return parse_error(full_value, "extra text: " + quote(value));
+      return fail([&] { return parse_error(full_value, "extra text: " + quote(value)); });
     }
     layout = c.suffix;
     std::string_view hold = value;
     bool good = parse_element(c, value, st);
     if (!st.range_err.empty()) {
-      if constexpr (!kExplain) return Error(std::string());
-      return parse_error(full_value, std::string(st.range_err) + " out of range");
+      return fail(
+          [&] { return parse_error(full_value, std::string(st.range_err) + " out of range"); });
     }
-    if (!good) {
-      if constexpr (!kExplain) return Error(std::string());
-      return cannot_parse(full_layout, full_value, hold, element);
-    }
+    if (!good) return fail([&] { return cannot_parse(full_layout, full_value, hold, element); });
   }
   auto t = finish(st);
-  if (!t) {
-    if constexpr (!kExplain) return Error(std::string());
-    return parse_error(full_value, t.error().message());
-  }
+  if (!t) return fail([&] { return parse_error(full_value, t.error().message()); });
   return t;
 }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scenario/alert.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <map>
+#include <string_view>
 
 #include "core/log.h"
 #include "core/net.h"
@@ -98,27 +101,32 @@ Result<void> sources_of(const Scenario& s, const Event& evt, expr::RunContext& r
   return {};
 }
 
-// Whether sources_of() gives b the same sources as a, without running it: true when the scope
-// is Ip, or Range without a scope expression, and both events are logs that agree on every field
-// it reads. A bucket's events mostly come from one source, so the alert skips the address parse
-// and the copies for all but the first of them.
-bool same_sources(const Scenario& s, const Event& a, const Event& b) {
+// Whether sources_of() depends on an event's fields alone: the Ip scope, or Range without a
+// scope expression. Then the fields below decide its result.
+bool sources_follow_fields(const Scenario& s) {
   const std::string& scope = s.config.scope_type;
-  if (scope != "Ip" && (scope != "Range" || s.scope.valid())) return false;
+  return scope == "Ip" || (scope == "Range" && !s.scope.valid());
+}
+
+// Every field sources_of() reads from a log event's Meta and Enriched.
+constexpr std::string_view kSourceMeta[] = {"source_ip", "SourceRange"};
+constexpr std::string_view kSourceEnriched[] = {"ASNumber", "ASNNumber", "IsoCode",
+                                                "ASNOrg",   "Latitude",  "Longitude"};
+
+// Whether two log events agree on every field sources_of() reads, so that it gives both the same
+// sources. A bucket's events mostly come from one source, so the alert skips the address parse
+// and the copies for all but the first of them.
+bool same_source_fields(const Event& a, const Event& b) {
   if (a.type != parser::EventType::kLog || b.type != parser::EventType::kLog) return false;
   auto same = [](const parser::StringMap& x, const parser::StringMap& y, std::string_view key) {
     const std::string* u = x.find(key);
     const std::string* v = y.find(key);
     return u == nullptr ? v == nullptr : v != nullptr && *u == *v;
   };
-  for (std::string_view key : {"source_ip", "SourceRange"}) {
-    if (!same(a.meta, b.meta, key)) return false;
-  }
-  for (std::string_view key :
-       {"ASNumber", "ASNNumber", "IsoCode", "ASNOrg", "Latitude", "Longitude"}) {
-    if (!same(a.enriched, b.enriched, key)) return false;
-  }
-  return true;
+  return std::all_of(std::begin(kSourceMeta), std::end(kSourceMeta),
+                     [&](std::string_view k) { return same(a.meta, b.meta, k); }) &&
+         std::all_of(std::begin(kSourceEnriched), std::end(kSourceEnriched),
+                     [&](std::string_view k) { return same(a.enriched, b.enriched, k); });
 }
 
 }  // namespace
@@ -128,9 +136,10 @@ void build_alert(const Scenario& s, std::span<const std::shared_ptr<const parser
   // The alert, as NewAlert builds it: every queued event contributes its sources.
   std::map<std::string, parser::Source> sources;
   std::string error;
+  const bool by_fields = sources_follow_fields(s);
   const Event* previous = nullptr;
   for (const auto& e : queue) {
-    if (previous != nullptr && same_sources(s, *previous, *e)) continue;
+    if (by_fields && previous != nullptr && same_source_fields(*previous, *e)) continue;
     previous = e.get();
     std::map<std::string, parser::Source> one;
     if (auto r = sources_of(s, *e, run, one); !r) {
