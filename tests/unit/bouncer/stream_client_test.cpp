@@ -212,7 +212,10 @@ TEST(StreamClient, PeriodicResync) {
   size_t startups = 0;
   for (const auto& s : lapi.seen())
     startups += s.param("startup") == "true" ? 1 : 0;
-  EXPECT_EQ(startups, resyncs);
+  // Every resync asked for startup=true. The stop may land between the last request and its
+  // answer reaching the backend, so the LAPI can have seen one startup more.
+  EXPECT_GE(startups, resyncs);
+  EXPECT_LE(startups, resyncs + 1);
 }
 
 // A startup body of n Ip decisions (10.0.x.y), CrowdSec-shaped.
