@@ -111,8 +111,21 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
   // Every regex RE2 accepts in UTF-8 mode it accepts in Latin-1 mode (a byte is a character),
   // so the Latin-1 copy is left for the first line that needs it.
   impl->latin1_options = re2_options(RE2::Options::EncodingLatin1, options);
-  if (options.fast_extraction) impl->pcre = PcreExtractor::create(impl->compiled, lean.group_count);
+  impl->fast_extraction = options.fast_extraction;
+  impl->lean_group_count = lean.group_count;
+  if (!options.fast_extraction) impl->pcre_ready.store(true, std::memory_order_relaxed);
   return Pattern(std::move(impl));
+}
+
+const PcreExtractor* Pattern::extractor() const {
+  const Impl& impl = *impl_;
+  if (impl.pcre_ready.load(std::memory_order_acquire)) return impl.pcre.get();
+  std::lock_guard lock(impl.pcre_mutex);
+  if (!impl.pcre_ready.load(std::memory_order_relaxed)) {
+    impl.pcre = PcreExtractor::create(impl.compiled, impl.lean_group_count);
+    impl.pcre_ready.store(true, std::memory_order_release);
+  }
+  return impl.pcre.get();
 }
 
 const RE2& Pattern::latin1() const {
@@ -131,14 +144,17 @@ bool Pattern::match(std::string_view line, Captures& out) const {
   if (impl.names.empty()) return false;
   if (!is_valid_utf8(line)) return extract_with_re2(latin1(), line, out);
   // An empty line may have no storage at all; RE2 takes it without a pointer.
-  if (impl.pcre == nullptr || line.empty() || !PcreExtractor::line_supported(line))
+  const bool known = impl.pcre_ready.load(std::memory_order_acquire);
+  if ((known && impl.pcre == nullptr) || line.empty() || !PcreExtractor::line_supported(line))
     return extract_with_re2(*impl.utf8, line, out);
   // RE2's DFA (forward, then backward for the start) decides, in linear time.
   re2::StringPiece span;
   if (!impl.utf8->Match(line, 0, line.size(), RE2::UNANCHORED, &span, 1)) return false;
+  const PcreExtractor* pcre = known ? impl.pcre.get() : extractor();
+  if (pcre == nullptr) return extract_with_re2(*impl.utf8, line, out);
   size_t start = static_cast<size_t>(span.data() - line.data());
   const size_t* ov = nullptr;
-  if (!impl.pcre->extract(line, start, start + span.size(), out.pcre_, ov))
+  if (!pcre->extract(line, start, start + span.size(), out.pcre_, ov))
     return extract_with_re2(*impl.utf8, line, out);
   out.values_.resize(impl.groups.size());
   for (size_t i = 0; i < impl.groups.size(); ++i) {

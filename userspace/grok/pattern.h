@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -90,7 +91,8 @@ class Pattern {
   // Same answer as match() without extracting captures (DFA only; cheaper).
   bool matches(std::string_view line) const;
   // Whether captures may come from the PCRE2 fast path (for tests and diagnostics).
-  bool has_fast_extraction() const { return impl_->pcre != nullptr; }
+  // Compiles the fast path if no line has done so yet.
+  bool has_fast_extraction() const { return extractor() != nullptr; }
 
  private:
   struct Impl {
@@ -103,8 +105,14 @@ class Pattern {
     int submatches = 0;             // groups RE2 must report: the highest semantic group + 1
     std::unique_ptr<RE2> utf8;
     // Extracts captures from valid UTF-8 lines once RE2 has found the match span; null when
-    // the regex is outside what it handles exactly (see pcre_extractor.h).
-    std::unique_ptr<PcreExtractor> pcre;
+    // the regex is outside what it handles exactly (see pcre_extractor.h) or fast extraction
+    // is off. Compiled on the first line the pattern matches: on a given host most hub
+    // patterns never match a line, and the JIT code of all of them is about 10 MB.
+    bool fast_extraction = false;
+    int lean_group_count = 0;
+    mutable std::atomic<bool> pcre_ready{false};  // `pcre` is final; read it without the lock
+    mutable std::mutex pcre_mutex;
+    mutable std::unique_ptr<PcreExtractor> pcre;
     // Compiled on the first line that is not valid UTF-8: most patterns never see one, and a
     // second compiled copy of every hub regex would cost megabytes at load.
     RE2::Options latin1_options;
@@ -116,6 +124,7 @@ class Pattern {
                                const CompileOptions& options);
   const RE2& regex_for(std::string_view line) const;
   const RE2& latin1() const;
+  const PcreExtractor* extractor() const;
   bool extract_with_re2(const RE2& re, std::string_view line, Captures& out) const;
 
   std::shared_ptr<const Impl> impl_;
