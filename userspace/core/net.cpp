@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -72,10 +73,16 @@ IpAddress IpAddress::from_v6(const std::array<uint8_t, 16>& bytes) {
 }
 
 Uint128 IpAddress::to_uint128() const {
-  Uint128 v = 0;
-  for (uint8_t b : bytes_)
-    v = (v << 8) | b;
-  return v;
+  // The bytes are in network order: two big-endian 64-bit halves.
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  std::memcpy(&hi, bytes_.data(), sizeof hi);
+  std::memcpy(&lo, bytes_.data() + sizeof hi, sizeof lo);
+  if constexpr (std::endian::native == std::endian::little) {
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+  }
+  return (Uint128{hi} << 64) | lo;
 }
 
 IpAddress IpAddress::from_uint128(Uint128 value, bool v4) {
@@ -179,8 +186,9 @@ Result<Cidr> Cidr::parse(std::string_view text) {
 
 bool Cidr::contains(const IpAddress& addr) const {
   if (addr.is_v4() != network_.is_v4()) return false;
-  const Uint128 v = addr.to_uint128();
-  return v >= first() && v <= last();
+  // network_ has no host bits (the constructor masks them).
+  const int bits128 = prefix_len_ + (network_.is_v4() ? 96 : 0);
+  return (addr.to_uint128() & mask_for(bits128)) == first();
 }
 
 bool Cidr::contains(const Cidr& other) const {

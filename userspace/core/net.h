@@ -7,6 +7,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,14 @@ class IpAddress {
   std::string to_string() const;
 
   auto operator<=>(const IpAddress&) const = default;
+  // Two 64-bit compares; the defaulted one called memcmp for the 16 bytes.
+  bool operator==(const IpAddress& other) const {
+    uint64_t a[2];
+    uint64_t b[2];
+    std::memcpy(a, bytes_.data(), sizeof a);
+    std::memcpy(b, other.bytes_.data(), sizeof b);
+    return a[0] == b[0] && a[1] == b[1] && v4_ == other.v4_;
+  }
 
  private:
   std::array<uint8_t, 16> bytes_{};
