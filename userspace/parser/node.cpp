@@ -24,22 +24,24 @@ Result<Value> run(const expr::Program& program, EventObject& obj, ParseContext& 
   return program.run(vars, *ctx.run);
 }
 
-// The string a static or grok expression yields, following the hub's conversions: strings as
-// is, ints in decimal, floats with %f; nil yields nothing. Other kinds are an error.
-Result<std::optional<std::string>> to_static_string(const Value& v) {
+// The string a static expression yields, following the hub's conversions: strings as is, ints
+// in decimal, floats with %f, written into `out`. Returns false when the value yields nothing
+// (nil, and the containers the hub warns about and skips); other kinds are an error.
+Result<bool> static_string(const Value& v, std::string& out) {
   switch (v.kind()) {
     case expr::Kind::kString:
-      return std::optional<std::string>(std::string(v.as_string()));
+      out.assign(v.as_string());
+      return true;
     case expr::Kind::kInt:
-      return std::optional<std::string>(std::to_string(v.as_int()));
+      out = std::to_string(v.as_int());
+      return true;
     case expr::Kind::kFloat:
-      return std::optional<std::string>(fmt::format("{:f}", v.as_float()));
+      out = fmt::format("{:f}", v.as_float());
+      return true;
     case expr::Kind::kNil:
-      return std::optional<std::string>();
     case expr::Kind::kMap:
     case expr::Kind::kArray:
-      // The hub warns and skips containers rather than failing the event.
-      return std::optional<std::string>();
+      return false;
     default:
       return Error(fmt::format("unexpected return type {} for a static value", v.type_name()));
   }
@@ -159,7 +161,8 @@ Result<std::pair<TargetField, std::string>> resolve_target(std::string_view path
 Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& evt, EventObject& obj,
                            ParseContext& ctx) {
   for (const auto& st : statics) {
-    std::string value;
+    // An expression's string is copied out first: it may borrow from the map being written.
+    std::string_view value;
     if (!st.value.empty()) {
       value = st.value;
     } else if (st.expression) {
@@ -168,9 +171,9 @@ Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& ev
         logger()->debug("static expression failed: {}", out.error().message());
         continue;
       }
-      PHALANX_TRY(auto converted, to_static_string(*out));
-      if (!converted) continue;
-      value = std::move(*converted);
+      PHALANX_TRY(bool yielded, static_string(*out, ctx.static_value));
+      if (!yielded) continue;
+      value = ctx.static_value;
     }
     // Empty values are skipped, except for ParseDate, which then falls back to "now".
     if (value.empty() && !(st.kind == StaticKind::kMethod && st.key == "ParseDate")) continue;

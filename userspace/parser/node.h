@@ -34,7 +34,8 @@ struct ParseContext {
   expr::RunContext* run = nullptr;
   const Enrichers* enrichers = nullptr;
   grok::Captures captures;
-  std::string grok_input;  // a copy of a Parsed field being grokked (captures point into it)
+  std::string grok_input;    // a copy of a Parsed field being grokked (captures point into it)
+  std::string static_value;  // the string a static's expression yielded, being written
   // When set, the top-level nodes count into it, indexed as Pipeline::counted_nodes() lists
   // them (sized by the caller).
   std::vector<NodeCount>* node_counts = nullptr;
