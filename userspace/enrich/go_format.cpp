@@ -257,7 +257,27 @@ Result<std::string> marshal_text(const GoTime& t) {
   if (zone_hours >= 24 || zone_hours <= -24) {
     return Error("marshaling time: timezone hour outside of range [0,23]");
   }
-  return format_go(t, kRfc3339Nano);
+  // kRfc3339Nano written field by field: format_go would tokenize the layout on every call,
+  // and ParseDate marshals every date it parses.
+  std::string b;
+  b.reserve(kRfc3339Nano.size());
+  append_int(b, c.year, 4);
+  b += '-';
+  append_int(b, c.month, 2);
+  b += '-';
+  append_int(b, c.day, 2);
+  b += 'T';
+  append_int(b, c.hour, 2);
+  b += ':';
+  append_int(b, c.minute, 2);
+  b += ':';
+  append_int(b, c.second, 2);
+  Chunk fraction;  // .999999999
+  fraction.std = Std::kFracSecond9;
+  fraction.frac_digits = 9;
+  append_nano(b, t.nsec, fraction);
+  append_zone(b, Std::kISO8601ColonTZ, t.utc_offset_s);
+  return b;
 }
 
 std::string format_rfc3339_nano(const ZonedTime& t) {

@@ -290,6 +290,31 @@ TEST(GoCivil, FieldsInTheTimesOwnZone) {
   EXPECT_EQ(before_epoch.second, 59);
 }
 
+// marshal_text writes RFC 3339 with nanoseconds field by field; Format with the same layout is
+// the reference, over years, fractions with and without trailing zeros, and zones with odd
+// minutes and seconds (Z07:00 truncates the offset to minutes, toward zero).
+TEST(GoMarshal, SameTextAsFormatWithTheLayout) {
+  const int years[] = {0, 1, 9, 99, 999, 1969, 1970, 2026, 9999};
+  const int32_t nsecs[] = {0, 1, 10, 500000000, 123456789, 120000000, 999999999};
+  const int32_t offsets[] = {0, 30, -30, 59, -61, 3600, -3600, 19800, -34200, 86399 - 3600};
+  int checked = 0;
+  for (int year : years) {
+    for (int32_t nsec : nsecs) {
+      for (int32_t offset : offsets) {
+        GoTime t = go_date(year, 7, 4, 13, 5, 9, nsec, offset, offset == 0 ? "UTC" : "");
+        auto text = marshal_text(t);
+        ASSERT_TRUE(text.has_value()) << year << " " << nsec << " " << offset;
+        EXPECT_EQ(*text, format_go(t, "2006-01-02T15:04:05.999999999Z07:00"))
+            << year << " " << nsec << " " << offset;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 9 * 7 * 10);
+  EXPECT_EQ(*marshal_text(go_date(2026, 1, 2, 3, 4, 5, 120000000, -30, "")),
+            "2026-01-02T03:04:05.12+00:00");
+}
+
 TEST(GoMarshal, RefusesWhatGoRefuses) {
   EXPECT_FALSE(marshal_text(go_date(10000, 1, 1, 0, 0, 0, 0, 0, "UTC")).has_value());
   EXPECT_FALSE(marshal_text(go_date(-1, 1, 1, 0, 0, 0, 0, 0, "UTC")).has_value());
