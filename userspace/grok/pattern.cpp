@@ -2,6 +2,7 @@
 #include "grok/pattern.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "grok/syntax.h"
 
@@ -24,6 +25,30 @@ Error re2_error(const std::string& source, const RE2& re) {
   if (!re.error_arg().empty() && re.error().find(re.error_arg()) == std::string::npos)
     msg += ": " + re.error_arg();
   return Error(std::move(msg));
+}
+
+// Writes `in` in ASCII lower case to `out`; false (out unspecified) when a byte is not ASCII.
+bool ascii_lower(std::string_view in, std::string& out) {
+  out.resize(in.size());
+  const char* src = in.data();
+  char* dst = out.data();
+  size_t i = 0;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  for (; i + 8 <= in.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, src + i, sizeof w);
+    if ((w & kHigh) != 0) return false;
+    // Per byte b < 0x80: b + 0x3f sets the high bit from 'A' on, b + 0x25 from '[' on.
+    const uint64_t upper = ((w + 0x3f3f3f3f3f3f3f3fULL) & ~(w + 0x2525252525252525ULL)) & kHigh;
+    w |= upper >> 2;  // 0x80 >> 2 = 0x20, the case bit
+    std::memcpy(dst + i, &w, sizeof w);
+  }
+  for (; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(src[i]);
+    if (c >= 0x80) return false;
+    dst[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+  }
+  return true;
 }
 
 }  // namespace
@@ -111,6 +136,7 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
   // Every regex RE2 accepts in UTF-8 mode it accepts in Latin-1 mode (a byte is a character),
   // so the Latin-1 copy is left for the first line that needs it.
   impl->latin1_options = re2_options(RE2::Options::EncodingLatin1, options);
+  impl->literal = required_literal(impl->compiled);
   impl->fast_extraction = options.fast_extraction;
   impl->lean_group_count = lean.group_count;
   if (!options.fast_extraction) impl->pcre_ready.store(true, std::memory_order_relaxed);
@@ -142,7 +168,12 @@ const RE2& Pattern::regex_for(std::string_view line) const {
 bool Pattern::match(std::string_view line, Captures& out) const {
   const Impl& impl = *impl_;
   if (impl.names.empty()) return false;
-  if (!is_valid_utf8(line)) return extract_with_re2(latin1(), line, out);
+  bool ascii = false;  // ASCII is valid UTF-8
+  if (!impl.literal.empty() && ascii_lower(line, out.lowered_)) {
+    if (out.lowered_.find(impl.literal) == std::string::npos) return false;
+    ascii = true;
+  }
+  if (!ascii && !is_valid_utf8(line)) return extract_with_re2(latin1(), line, out);
   // An empty line may have no storage at all; RE2 takes it without a pointer.
   const bool known = impl.pcre_ready.load(std::memory_order_acquire);
   if ((known && impl.pcre == nullptr) || line.empty() || !PcreExtractor::line_supported(line))

@@ -34,7 +34,8 @@ class Captures {
   friend class Pattern;
   std::vector<re2::StringPiece> groups_;  // RE2's submatch buffer
   std::vector<std::string_view> values_;
-  PcreScratch pcre_;  // PCRE2's match state for the fast extraction path
+  PcreScratch pcre_;     // PCRE2's match state for the fast extraction path
+  std::string lowered_;  // the line in ASCII lower case, for the required-literal check
 };
 
 // Tuning of compiled patterns.
@@ -113,6 +114,9 @@ class Pattern {
     mutable std::atomic<bool> pcre_ready{false};  // `pcre` is final; read it without the lock
     mutable std::mutex pcre_mutex;
     mutable std::unique_ptr<PcreExtractor> pcre;
+    // required_literal() of `compiled`: a line whose ASCII lower case lacks it is refused
+    // before any regex search. Parsers try their groks in turn, and most tries fail.
+    std::string literal;
     // Compiled on the first line that is not valid UTF-8: most patterns never see one, and a
     // second compiled copy of every hub regex would cost megabytes at load.
     RE2::Options latin1_options;

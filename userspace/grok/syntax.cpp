@@ -231,6 +231,110 @@ bool has_empty_repeated_capture(std::string_view re) {
   return found;
 }
 
+namespace {
+
+bool is_ascii_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+}  // namespace
+
+std::string required_literal(std::string_view re) {
+  std::string best;
+  std::string run;
+  const auto end_run = [&] {
+    if (run.size() > best.size()) best = run;
+    run.clear();
+  };
+  int depth = 0;  // inside a group: only its extent matters
+  size_t i = 0;
+  while (i < re.size()) {
+    const char c = re[i];
+    if (c == '\\') {
+      if (i + 1 >= re.size()) return {};
+      const char d = re[i + 1];
+      if (static_cast<unsigned char>(d) < 0x80 && !is_ascii_alnum(d)) {
+        if (depth == 0) run += d;  // an escaped punctuation character is itself
+      } else if (std::string_view("dDsSwWbBAztnrfv").find(d) != std::string_view::npos) {
+        if (depth == 0) end_run();
+      } else {
+        return {};  // \x, \p, \Q…\E, \C, digits: not worth following
+      }
+      i += 2;
+      continue;
+    }
+    if (c == '[') {
+      if (depth == 0) end_run();
+      i = skip_class(re, i);
+      continue;
+    }
+    if (c == '(') {
+      if (depth == 0) end_run();
+      ++depth;
+      ++i;
+      continue;
+    }
+    if (c == ')') {
+      if (depth == 0) return {};  // unbalanced
+      --depth;
+      ++i;
+      continue;
+    }
+    if (depth > 0) {
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '|':
+        return {};
+      case '?':
+      case '*':
+      case '+':
+        // Quantifies the item before: if that was the run's last character, it is not
+        // required.
+        if (!run.empty()) run.pop_back();
+        end_run();
+        break;
+      case '{': {
+        // {n}, {n,} or {n,m} quantify like the above; any other '{' is a literal, left out.
+        size_t j = i + 1;
+        while (j < re.size() && re[j] >= '0' && re[j] <= '9')
+          ++j;
+        bool repeat = j > i + 1;
+        if (repeat && j < re.size() && re[j] == ',') {
+          ++j;
+          while (j < re.size() && re[j] >= '0' && re[j] <= '9')
+            ++j;
+        }
+        repeat = repeat && j < re.size() && re[j] == '}';
+        if (repeat) {
+          if (!run.empty()) run.pop_back();
+          i = j;  // the '}'; the ++i below steps past it
+        }
+        end_run();
+        break;
+      }
+      case '.':
+      case '^':
+      case '$':
+        end_run();
+        break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          end_run();
+        } else {
+          run += c;
+        }
+    }
+    ++i;
+  }
+  end_run();
+  if (best.size() < 3) return {};
+  for (char& ch : best)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch | 0x20);
+  return best;
+}
+
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();

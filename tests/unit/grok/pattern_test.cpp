@@ -239,6 +239,25 @@ TEST(PatternTest, CompileNamedAndAccessors) {
   EXPECT_EQ(caps[1], "7");
 }
 
+// A line without the pattern's required literal is refused before the regex runs; the check
+// must not refuse what the regex would match.
+TEST(PatternTest, RequiredLiteralNeverRefusesAMatch) {
+  Fields f;
+  Pattern failed = compile("Failed %{WORD:method} for %{USER:user}");
+  EXPECT_TRUE(run(failed, "sshd[1]: Failed password for root", f));
+  EXPECT_EQ(f["user"], "root");
+  EXPECT_FALSE(run(failed, "sshd[1]: Accepted password for root", f));
+  EXPECT_FALSE(run(failed, "sshd[1]: failed password for root", f));  // the regex is exact
+  // Case-insensitive: the upper-case line has the literal once lowered.
+  Pattern folded = compile("(?i)kelvin=%{WORD:w}");
+  EXPECT_TRUE(run(folded, "KELVIN=273", f));
+  EXPECT_EQ(f["w"], "273");
+  // (?i)k also matches the Kelvin sign U+212A, which ASCII lowering does not turn into 'k':
+  // lines outside ASCII go to the regex unjudged.
+  EXPECT_TRUE(run(folded, "\xe2\x84\xaa" "elvin=0", f));
+  EXPECT_EQ(f["w"], "0");
+}
+
 TEST(PatternTest, ConcurrentMatching) {
   Pattern p = compile("%{SYSLOGBASE} %{GREEDYDATA:message}");
   const auto& names = p.semantics();

@@ -148,5 +148,34 @@ TEST(SyntaxTest, ValidUtf8) {
     EXPECT_EQ(is_valid_utf8(c.text), c.valid) << c.text;
 }
 
+TEST(SyntaxTest, RequiredLiteral) {
+  struct Case {
+    const char* regex;
+    const char* literal;
+  };
+  const Case cases[] = {
+      {"Failed (?P<m>\\w+) for (invalid user )?(?P<u>\\S+) from", "failed "},
+      {"ab?cde", "cde"},            // 'b' is optional
+      {"abc+", ""},                 // "ab" once 'c' is dropped: too short
+      {"\\d+ foo{2}barx", "barx"},  // {2} quantifies 'o': " fo", then "barx"
+      {"xy{2,}zzz", "zzz"},         // {2,} quantifies 'y'
+      {"a{b}cd", "b}cd"},           // not a repetition: '{' is left out
+      {"abc|defgh", ""},            // alternation at the top
+      {"x(abc|def)yz", ""},         // runs of 1 and 2
+      {"\\[Warn\\] Auth-Failure ip", "[warn] auth-failure ip"},
+      {"[]abc]defg", "defg"},  // ']' first in a class is a member
+      {"[[:alpha:]]+ hello", " hello"},
+      {"(?i)HELLO world", "hello world"},  // lower case either way
+      {"caf\xc3\xa9 bar", " bar"},         // non-ASCII ends a run
+      {"\\x41BCDEF", ""},                  // escapes not followed: give up
+      {"abc\\Qxyz\\E", ""},
+      {"^user=(?P<u>\\w+)$", "user="},
+      {"a.bcd\\.e?", "bcd."},  // '.' is any; "\\.e?" leaves '.'
+      {"", ""},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(required_literal(c.regex), c.literal) << c.regex;
+}
+
 }  // namespace
 }  // namespace phalanx::grok
