@@ -119,10 +119,11 @@ Result<Value> Program::run(std::span<const Value> vars, RunContext& ctx) const {
     alignas(Value) std::byte storage[kInlineSlots * sizeof(Value)];
     size_t n;
     explicit InlineSlots(size_t count) : n(count) {
-      std::uninitialized_default_construct_n(data(), n);
+      std::uninitialized_default_construct_n(reinterpret_cast<Value*>(storage), n);
     }
     ~InlineSlots() { std::destroy_n(data(), n); }
-    Value* data() { return std::launder(reinterpret_cast<Value*>(storage)); }
+    // The Values exist only once constructed; with none, there is nothing to point at.
+    Value* data() { return n == 0 ? nullptr : std::launder(reinterpret_cast<Value*>(storage)); }
   } inline_slots(count);
   detail::Frame frame{vars, &ctx, inline_slots.data()};
   return impl_->root->eval(frame);
