@@ -243,6 +243,38 @@ TEST(HubPatternsTest, FastExtractionAgreesWithRe2OnHubTestLogs) {
   EXPECT_GT(compared, 1000u);
 }
 
+// match() refuses a line without the grok's required literal before any search; matches()
+// asks RE2 alone. On every hub grok and every line of the hub's .tests logs they must agree.
+TEST(HubPatternsTest, RequiredLiteralNeverRefusesAHubMatch) {
+  REQUIRE_HUB();
+  HubContent hub = load_hub();
+  std::vector<std::string> lines;
+  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
+    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+  }
+  size_t patterns = 0, matched = 0;
+  std::set<std::string> seen;
+  Captures caps;
+  for (const HubGrok& g : hub.groks) {
+    if (!seen.insert((g.by_name ? "name:" : "pattern:") + g.text).second) continue;
+    auto p = g.by_name ? Pattern::compile_named(hub.library, g.text)
+                       : Pattern::compile(hub.library, g.text);
+    if (!p || p->semantics().empty()) continue;
+    ++patterns;
+    for (const std::string& line : lines) {
+      const bool m = p->match(line, caps);
+      ASSERT_EQ(m, p->matches(line)) << g.where << ": " << line;
+      matched += m ? 1 : 0;
+    }
+  }
+  std::cout << "[ hub      ] " << patterns << " distinct groks x " << lines.size()
+            << " .tests log lines: " << matched << " matches, each confirmed by RE2 alone\n";
+  EXPECT_GT(matched, 1000u);
+}
+
 // CrowdSec numbers semantics by counting '(' in the literal text between references (minus
 // "(?:", "\(" and "(?flags)"), wrapping every reference in a capturing group. We number by
 // RE2's own rules. This checks that both give the same group on every hub pattern, by
