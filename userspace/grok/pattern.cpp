@@ -137,6 +137,11 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
   // so the Latin-1 copy is left for the first line that needs it.
   impl->latin1_options = re2_options(RE2::Options::EncodingLatin1, options);
   impl->literal = required_literal(impl->compiled);
+  impl->literal_fold = may_fold_case(impl->compiled);
+  if (impl->literal_fold) {
+    for (char& c : impl->literal)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+  }
   impl->fast_extraction = options.fast_extraction;
   impl->lean_group_count = lean.group_count;
   if (!options.fast_extraction) impl->pcre_ready.store(true, std::memory_order_relaxed);
@@ -169,9 +174,14 @@ bool Pattern::match(std::string_view line, Captures& out) const {
   const Impl& impl = *impl_;
   if (impl.names.empty()) return false;
   bool ascii = false;  // ASCII is valid UTF-8
-  if (!impl.literal.empty() && ascii_lower(line, out.lowered_)) {
-    if (out.lowered_.find(impl.literal) == std::string::npos) return false;
-    ascii = true;
+  if (!impl.literal.empty()) {
+    if (!impl.literal_fold) {
+      // Byte for byte, whatever the encoding: the literal is ASCII.
+      if (line.find(impl.literal) == std::string_view::npos) return false;
+    } else if (ascii_lower(line, out.lowered_)) {
+      if (out.lowered_.find(impl.literal) == std::string::npos) return false;
+      ascii = true;
+    }
   }
   if (!ascii && !is_valid_utf8(line)) return extract_with_re2(latin1(), line, out);
   // An empty line may have no storage at all; RE2 takes it without a pointer.

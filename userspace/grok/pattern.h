@@ -114,9 +114,10 @@ class Pattern {
     mutable std::atomic<bool> pcre_ready{false};  // `pcre` is final; read it without the lock
     mutable std::mutex pcre_mutex;
     mutable std::unique_ptr<PcreExtractor> pcre;
-    // required_literal() of `compiled`: a line whose ASCII lower case lacks it is refused
-    // before any regex search. Parsers try their groks in turn, and most tries fail.
+    // required_literal() of `compiled` (in lower case when literal_fold): a line without it
+    // is refused before any regex search. Parsers try their groks in turn, and most fail.
     std::string literal;
+    bool literal_fold = false;  // may_fold_case(): look it up in the ASCII-lowered line
     // Compiled on the first line that is not valid UTF-8: most patterns never see one, and a
     // second compiled copy of every hub regex would cost megabytes at load.
     RE2::Options latin1_options;

@@ -330,9 +330,18 @@ std::string required_literal(std::string_view re) {
   }
   end_run();
   if (best.size() < 3) return {};
-  for (char& ch : best)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch | 0x20);
   return best;
+}
+
+bool may_fold_case(std::string_view re) {
+  for (size_t at = re.find("(?"); at != std::string_view::npos; at = re.find("(?", at + 2)) {
+    for (size_t j = at + 2; j < re.size() && re[j] != ')' && re[j] != ':'; ++j) {
+      if (re[j] == 'i') return true;
+      if (!((re[j] >= 'a' && re[j] <= 'z') || (re[j] >= 'A' && re[j] <= 'Z') || re[j] == '-'))
+        break;  // not a flag group: (?P<name>, (?:
+    }
+  }
+  return false;
 }
 
 bool is_valid_utf8(std::string_view text) {

@@ -37,12 +37,16 @@ std::vector<size_t> capture_group_offsets(std::string_view regex);
 bool has_empty_repeated_capture(std::string_view regex);
 
 // The longest run of plain characters (3 or more, ASCII) that every match of an RE2 regex
-// contains, in ASCII lower case; "" when there is none or the regex is beyond this scan. Only
-// the top level counts: groups, classes, escapes like \d and anything quantified end a run, a
-// top-level '|' means nothing is required, and rarer escapes (\x, \p, \Q, …) give up.
-// Comparing lower cases makes it hold under (?i) too, for ASCII lines; a line with any other
-// byte must not be judged by it ((?i)k also matches the Kelvin sign). Thread-safe (pure).
+// contains, as written; "" when there is none or the regex is beyond this scan. Only the top
+// level counts: groups, classes, escapes like \d and anything quantified end a run, a
+// top-level '|' means nothing is required, and rarer escapes (\x, \p, \Q, …) give up. Where
+// may_fold_case() is true, compare ASCII lower cases instead, and only for ASCII lines ((?i)k
+// also matches the Kelvin sign). Thread-safe (pure).
 std::string required_literal(std::string_view regex);
+
+// True when a flag group of the regex ("(?i)", "(?i:", "(?si)") turns on case folding. A
+// scan of the text: it may say true for a regex that does not fold, never the reverse.
+bool may_fold_case(std::string_view regex);
 
 // True when `text` is well-formed UTF-8 as Go's utf8.Valid defines it: no overlong forms, no
 // surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequence. Pure ASCII is

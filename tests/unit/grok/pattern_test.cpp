@@ -254,7 +254,10 @@ TEST(PatternTest, RequiredLiteralNeverRefusesAMatch) {
   EXPECT_EQ(f["w"], "273");
   // (?i)k also matches the Kelvin sign U+212A, which ASCII lowering does not turn into 'k':
   // lines outside ASCII go to the regex unjudged.
-  EXPECT_TRUE(run(folded, "\xe2\x84\xaa" "elvin=0", f));
+  EXPECT_TRUE(run(folded,
+                  "\xe2\x84\xaa"
+                  "elvin=0",
+                  f));
   EXPECT_EQ(f["w"], "0");
 }
 

@@ -154,7 +154,7 @@ TEST(SyntaxTest, RequiredLiteral) {
     const char* literal;
   };
   const Case cases[] = {
-      {"Failed (?P<m>\\w+) for (invalid user )?(?P<u>\\S+) from", "failed "},
+      {"Failed (?P<m>\\w+) for (invalid user )?(?P<u>\\S+) from", "Failed "},
       {"ab?cde", "cde"},            // 'b' is optional
       {"abc+", ""},                 // "ab" once 'c' is dropped: too short
       {"\\d+ foo{2}barx", "barx"},  // {2} quantifies 'o': " fo", then "barx"
@@ -162,10 +162,10 @@ TEST(SyntaxTest, RequiredLiteral) {
       {"a{b}cd", "b}cd"},           // not a repetition: '{' is left out
       {"abc|defgh", ""},            // alternation at the top
       {"x(abc|def)yz", ""},         // runs of 1 and 2
-      {"\\[Warn\\] Auth-Failure ip", "[warn] auth-failure ip"},
+      {"\\[Warn\\] Auth-Failure ip", "[Warn] Auth-Failure ip"},
       {"[]abc]defg", "defg"},  // ']' first in a class is a member
       {"[[:alpha:]]+ hello", " hello"},
-      {"(?i)HELLO world", "hello world"},  // lower case either way
+      {"(?i)HELLO world", "HELLO world"},  // as written; may_fold_case() says fold
       {"caf\xc3\xa9 bar", " bar"},         // non-ASCII ends a run
       {"\\x41BCDEF", ""},                  // escapes not followed: give up
       {"abc\\Qxyz\\E", ""},
@@ -175,6 +175,16 @@ TEST(SyntaxTest, RequiredLiteral) {
   };
   for (const auto& c : cases)
     EXPECT_EQ(required_literal(c.regex), c.literal) << c.regex;
+}
+
+TEST(SyntaxTest, MayFoldCase) {
+  EXPECT_TRUE(may_fold_case("(?i)hello"));
+  EXPECT_TRUE(may_fold_case("a(?i:b)c"));
+  EXPECT_TRUE(may_fold_case("(?si)x"));
+  EXPECT_TRUE(may_fold_case("(?-i)x"));  // a scan, not a parse: true is always safe
+  EXPECT_FALSE(may_fold_case("(?P<ip>\\d+) (?:x|y)"));
+  EXPECT_TRUE(may_fold_case("\\(?i\\)"));  // escaped, but erring towards folding is safe
+  EXPECT_FALSE(may_fold_case("Failed (?P<m>\\w+)"));
 }
 
 }  // namespace
