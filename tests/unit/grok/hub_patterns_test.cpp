@@ -105,6 +105,18 @@ HubContent load_hub() {
   return hub;
 }
 
+// Every line of the hub's .tests logs.
+std::vector<std::string> hub_test_log_lines() {
+  std::vector<std::string> lines;
+  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
+    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+  }
+  return lines;
+}
+
 TEST(HubPatternsTest, EveryLibraryPatternCompiles) {
   REQUIRE_HUB();
   PatternLibrary lib;
@@ -166,13 +178,7 @@ TEST(HubPatternsTest, PatternSetsAgreeOnHubTestLogs) {
                        : Pattern::compile(hub.library, g.text);
     if (p) by_file[g.where].push_back(std::move(p).value());
   }
-  std::vector<std::string> lines;
-  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
-    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
+  const std::vector<std::string> lines = hub_test_log_lines();
   size_t matches = 0, fallbacks = 0;
   std::vector<int> candidates;
   for (const auto& [file, patterns] : by_file) {
@@ -201,13 +207,7 @@ TEST(HubPatternsTest, PatternSetsAgreeOnHubTestLogs) {
 TEST(HubPatternsTest, FastExtractionAgreesWithRe2OnHubTestLogs) {
   REQUIRE_HUB();
   HubContent hub = load_hub();
-  std::vector<std::string> lines;
-  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
-    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
+  const std::vector<std::string> lines = hub_test_log_lines();
   CompileOptions reference_options;
   reference_options.fast_extraction = false;
   size_t patterns = 0, fast = 0, compared = 0;
@@ -248,13 +248,7 @@ TEST(HubPatternsTest, FastExtractionAgreesWithRe2OnHubTestLogs) {
 TEST(HubPatternsTest, RequiredLiteralNeverRefusesAHubMatch) {
   REQUIRE_HUB();
   HubContent hub = load_hub();
-  std::vector<std::string> lines;
-  for (const auto& e : fs::recursive_directory_iterator(hub_dir() / ".tests")) {
-    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
+  const std::vector<std::string> lines = hub_test_log_lines();
   size_t patterns = 0, matched = 0;
   std::set<std::string> seen;
   Captures caps;
