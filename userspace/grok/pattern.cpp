@@ -142,7 +142,6 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
     for (char& c : impl->literal)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
   }
-  impl->fast_extraction = options.fast_extraction;
   impl->lean_group_count = lean.group_count;
   if (!options.fast_extraction) impl->pcre_ready.store(true, std::memory_order_relaxed);
   return Pattern(std::move(impl));

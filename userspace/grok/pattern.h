@@ -107,10 +107,10 @@ class Pattern {
     std::unique_ptr<RE2> utf8;
     // Extracts captures from valid UTF-8 lines once RE2 has found the match span; null when
     // the regex is outside what it handles exactly (see pcre_extractor.h) or fast extraction
-    // is off. Compiled on the first line the pattern matches: on a given host most hub
-    // patterns never match a line, and the JIT code of all of them is about 10 MB.
-    bool fast_extraction = false;
-    int lean_group_count = 0;
+    // is off (pcre_ready is then set from the start). Compiled on the first line the pattern
+    // matches: on a given host most hub patterns never match a line, and the JIT code of all
+    // of them is about 10 MB.
+    int lean_group_count = 0;  // the capture groups of `compiled`, as the extractor checks
     mutable std::atomic<bool> pcre_ready{false};  // `pcre` is final; read it without the lock
     mutable std::mutex pcre_mutex;
     mutable std::unique_ptr<PcreExtractor> pcre;

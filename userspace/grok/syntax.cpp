@@ -15,6 +15,11 @@ bool is_word(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+// RE2 reads a backslash before anything else in ASCII as that character itself.
+bool is_ascii_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 // Length of the run of word characters starting at `pos`.
 size_t word_run(std::string_view s, size_t pos) {
   size_t n = 0;
@@ -230,14 +235,6 @@ bool has_empty_repeated_capture(std::string_view re) {
       });
   return found;
 }
-
-namespace {
-
-bool is_ascii_alnum(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-}  // namespace
 
 std::string required_literal(std::string_view re) {
   std::string best;
