@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,6 +91,10 @@ class Conn {
   // collects the rows into run_batch() (PostgreSQL: one pipeline).
   virtual Result<void> run_each(std::string_view sql, size_t n, const BindFn& bind,
                                 const EachRowFn& on_row);
+
+  // The id of the last row this connection inserted, where the backend keeps one (SQLite's
+  // rowid); nullopt elsewhere (PostgreSQL: INSERT … RETURNING).
+  virtual std::optional<int64_t> last_insert_id() const { return std::nullopt; }
 
   // Change watching for watch_decisions(). start_watch() arms it (SQLite: remembers
   // data_version; PostgreSQL: LISTEN); wait_change() blocks up to `timeout` and returns true when

@@ -19,18 +19,27 @@ namespace {
 // A group commit stops taking queued calls once it holds this many alerts.
 constexpr size_t kMaxGroupAlerts = 1000;
 
-constexpr const char* kInsertAlert =
-    "INSERT INTO alerts (uuid, machine_id, created_at, scenario, scenario_hash, "
-    "scenario_version, message, leakspeed, kind, capacity, events_count, start_at, stop_at, "
-    "simulated, remediation, source_scope, source_value, source_ip, source_range, "
-    "source_as_name, source_as_number, source_cn, source_latitude, source_longitude, "
-    "source_ip_start, source_ip_end, source_ip_size, events, meta, labels) VALUES (?, ?, ?, ?, "
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+// SQLite reads a new row's id from the connection (Conn::last_insert_id()): a RETURNING clause
+// makes it build and drop a temporary table, with its own b-tree and page cache, per statement.
+// PostgreSQL returns it in the same round trip.
+#define PHALANX_INSERT_ALERT                                                                   \
+  "INSERT INTO alerts (uuid, machine_id, created_at, scenario, scenario_hash, "                \
+  "scenario_version, message, leakspeed, kind, capacity, events_count, start_at, stop_at, "    \
+  "simulated, remediation, source_scope, source_value, source_ip, source_range, "              \
+  "source_as_name, source_as_number, source_cn, source_latitude, source_longitude, "           \
+  "source_ip_start, source_ip_end, source_ip_size, events, meta, labels) VALUES (?, ?, ?, ?, " \
+  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define PHALANX_INSERT_DECISION                                                                  \
+  "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "     \
+  "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " \
+  "?, ?, ?)"
+constexpr const char* kInsertAlert = PHALANX_INSERT_ALERT;
+constexpr const char* kInsertAlertReturning = PHALANX_INSERT_ALERT " RETURNING id";
+constexpr const char* kInsertDecision = PHALANX_INSERT_DECISION;
+constexpr const char* kInsertDecisionReturning = PHALANX_INSERT_DECISION " RETURNING id";
+#undef PHALANX_INSERT_ALERT
+#undef PHALANX_INSERT_DECISION
 
-constexpr const char* kInsertDecision =
-    "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
-    "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?) RETURNING id";
 // PostgreSQL only: the alert inserted just before, in the same session (see insert_alert_rows).
 constexpr const char* kInsertDecisionAfterAlert =
     "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
@@ -105,8 +114,10 @@ Result<int64_t> SqlStore::Revs::next() {
 }
 
 Result<int64_t> SqlStore::Revs::reserve(int64_t n) {
-  if (!locked_) {
-    // Lock, advance and write back in one statement (one round trip on PostgreSQL).
+  if (!locked_ && conn_.dialect() == Dialect::kPostgres) {
+    // Lock, advance and write back in one statement (one round trip). SQLite reads the counter
+    // instead (its write lock is the transaction's) and save() writes it back, without the
+    // temporary table of a RETURNING clause.
     std::vector<Value> p{n};
     bool found = false;
     PHALANX_CHECK(
@@ -120,6 +131,7 @@ Result<int64_t> SqlStore::Revs::reserve(int64_t n) {
     locked_ = true;
     return value_ - n + 1;
   }
+  PHALANX_CHECK(lock());
   int64_t first = value_ + 1;
   value_ += n;
   return first;
@@ -249,7 +261,10 @@ Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decis
     d.rev = rev++;
   }
   std::optional<IpSpan> span;  // the bound row's range: lives until the next row is bound
+  const bool returning = !c.last_insert_id();
   auto bind = [&](size_t i, Conn::Binder& b) {
+    // Without RETURNING: run_each has stepped row i - 1 by now, its id is the last one.
+    if (!returning && i > 0) decisions[i - 1].id = *c.last_insert_id();
     const Decision& d = decisions[i];
     span = decision_span(d.scope, d.value);
     if (d.alert_id > 0)
@@ -275,15 +290,21 @@ Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decis
     b.i64(12, span_size(span));
     b.i64(13, d.rev);
   };
-  return c.run_each(kInsertDecision, decisions.size(), bind,
-                    [&](size_t i, const Row& r) { decisions[i].id = r.i64(0); });
+  if (returning) {
+    return c.run_each(kInsertDecisionReturning, decisions.size(), bind,
+                      [&](size_t i, const Row& r) { decisions[i].id = r.i64(0); });
+  }
+  PHALANX_CHECK(c.run_each(kInsertDecision, decisions.size(), bind, {}));
+  decisions.back().id = *c.last_insert_id();
+  return ok();
 }
 
 Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> alerts,
                                          std::vector<int64_t>& ids) {
   if (c.dialect() == Dialect::kSqlite) {
     for (auto& a : alerts) {
-      PHALANX_CHECK(c.run(kInsertAlert, alert_params(a), [&](const Row& r) { a.id = r.i64(0); }));
+      PHALANX_CHECK(c.run(kInsertAlert, alert_params(a)));
+      a.id = *c.last_insert_id();
       PHALANX_CHECK(insert_decision_rows(c, revs, a.decisions, a.id));
       ids.push_back(a.id);
     }
@@ -298,7 +319,8 @@ Result<void> SqlStore::insert_alert_rows(Conn& c, Revs& revs, std::span<Alert> a
   }
   std::vector<Conn::Statement> batch;
   for (auto& a : alerts) {
-    batch.push_back({kInsertAlert, alert_params(a), [&a](const Row& r) { a.id = r.i64(0); }});
+    batch.push_back(
+        {kInsertAlertReturning, alert_params(a), [&a](const Row& r) { a.id = r.i64(0); }});
     for (auto& d : a.decisions) {
       d.rev = rev++;
       batch.push_back({kInsertDecisionAfterAlert, decision_params(d, false),

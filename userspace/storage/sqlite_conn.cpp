@@ -163,6 +163,7 @@ class SqliteConn final : public Conn {
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
+  std::optional<int64_t> last_insert_id() const override { return sqlite3_last_insert_rowid(db_); }
   bool broken() const override { return false; }
 
   Result<void> exec(std::string_view sql) override {
