@@ -70,6 +70,9 @@ class SqliteVfsTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     path_ = dir_ + "/t.db";
+    auto vfs = wal_batching_vfs();
+    ASSERT_TRUE(vfs) << vfs.error().message();
+    vfs_ = *vfs;
   }
   void TearDown() override {
     for (sqlite3* db : open_)
@@ -133,13 +136,12 @@ class SqliteVfsTest : public ::testing::Test {
 
   std::string dir_;
   std::string path_;
+  const char* vfs_ = nullptr;  // the WAL-batching VFS
   std::vector<sqlite3*> open_;
 };
 
 TEST_F(SqliteVfsTest, ACommitIsOneWrite) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  EXPECT_EQ(writes_per_commit(*vfs), 1);
+  EXPECT_EQ(writes_per_commit(vfs_), 1);
 }
 
 TEST_F(SqliteVfsTest, TheDefaultVfsWritesTwicePerPage) {
@@ -148,9 +150,7 @@ TEST_F(SqliteVfsTest, TheDefaultVfsWritesTwicePerPage) {
 }
 
 TEST_F(SqliteVfsTest, EveryCommitIsVisibleToTheDefaultVfsAtOnce) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  sqlite3* writer = open(*vfs);
+  sqlite3* writer = open(vfs_);
   create_schema(writer);
   sqlite3* reader = open(nullptr);
   for (int i = 0; i < 300; ++i) {
@@ -162,9 +162,7 @@ TEST_F(SqliteVfsTest, EveryCommitIsVisibleToTheDefaultVfsAtOnce) {
 // Commits of 1 to 80 rows: some of them end exactly where a run reaches its size limit, so the
 // commit frame's page is the write that makes the VFS hand the run over early.
 TEST_F(SqliteVfsTest, CommitsOfEverySizeAreWholeWhenPublished) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  sqlite3* writer = open(*vfs);
+  sqlite3* writer = open(vfs_);
   create_schema(writer);
   sqlite3* reader = open(nullptr);
   int rows = 0;
@@ -179,9 +177,7 @@ TEST_F(SqliteVfsTest, CommitsOfEverySizeAreWholeWhenPublished) {
 }
 
 TEST_F(SqliteVfsTest, ALargeTransactionGoesOutInBoundedRuns) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  sqlite3* writer = open(*vfs);
+  sqlite3* writer = open(vfs_);
   create_schema(writer);
   exec(writer, "PRAGMA cache_size=-200000");  // no spill: every page goes out at the commit
   WriteCounter counter;
@@ -198,9 +194,7 @@ TEST_F(SqliteVfsTest, ALargeTransactionGoesOutInBoundedRuns) {
 }
 
 TEST_F(SqliteVfsTest, SpilledPagesReadBackAndTheWalAloneHoldsTheData) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  sqlite3* writer = open(*vfs);
+  sqlite3* writer = open(vfs_);
   create_schema(writer);
   exec(writer, "PRAGMA cache_size=50");  // the transaction spills pages to the WAL mid-way
   exec(writer, "BEGIN");
@@ -218,9 +212,7 @@ TEST_F(SqliteVfsTest, SpilledPagesReadBackAndTheWalAloneHoldsTheData) {
 }
 
 TEST_F(SqliteVfsTest, ARolledBackTransactionLeavesNothing) {
-  auto vfs = wal_batching_vfs();
-  ASSERT_TRUE(vfs) << vfs.error().message();
-  sqlite3* writer = open(*vfs);
+  sqlite3* writer = open(vfs_);
   create_schema(writer);
   exec(writer, "PRAGMA cache_size=50");
   insert_row(writer, 0);
