@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <new>
 #include <string>
 
 namespace phalanx::storage {
@@ -103,11 +104,19 @@ int x_write(sqlite3_file* file, const void* data, int n, sqlite3_int64 at) {
     if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
     if (static_cast<size_t>(n) > kMaxRun) return io(file)->xWrite(real(file), data, n, at);
   }
-  if (f->pending->empty()) f->pending_at = at;
   const auto* bytes = static_cast<const unsigned char*>(data);
-  f->hand_over_after_next =
+  const bool commit_header =
       n == kFrameHeaderSize && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
-  f->pending->append(static_cast<const char*>(data), static_cast<size_t>(n));
+  if (f->pending->empty()) f->pending_at = at;
+  try {
+    f->pending->append(static_cast<const char*>(data), static_cast<size_t>(n));
+  } catch (const std::bad_alloc&) {  // no exception crosses into SQLite: write it through
+    if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
+    const int rc = io(file)->xWrite(real(file), data, n, at);
+    f->hand_over_after_next = commit_header;
+    return rc;
+  }
+  f->hand_over_after_next = commit_header;
   if (ends_commit) return hand_over(f);
   return SQLITE_OK;
 }
@@ -216,7 +225,13 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
   f->hand_over_after_next = false;
   const int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
   if (f->real->pMethods == nullptr) return rc;  // nothing open: SQLite will not call xClose
-  if ((flags & SQLITE_OPEN_WAL) != 0) f->pending = new std::string();
+  if ((flags & SQLITE_OPEN_WAL) != 0) {
+    f->pending = new (std::nothrow) std::string();
+    if (f->pending == nullptr) {
+      f->real->pMethods->xClose(f->real);
+      return SQLITE_NOMEM;
+    }
+  }
   f->base.pMethods = &kMethods;
   return rc;
 }
@@ -232,8 +247,8 @@ Result<const char*> wal_batching_vfs() {
       rc = SQLITE_ERROR;
       return;
     }
-    // Every method but xOpen is the default VFS's own. They are called with this copy, which
-    // holds the same pAppData and mxPathname, the only fields they read.
+    // Every method but xOpen is the default VFS's own, called with this copy, which holds the
+    // same pAppData and mxPathname (all that the unix VFS's methods read of it).
     g_vfs = *g_base;
     g_vfs.szOsFile = static_cast<int>(kFileSize) + g_base->szOsFile;
     g_vfs.pNext = nullptr;
