@@ -103,8 +103,7 @@ std::string token_for(httplib::Client& c) {
   return json::parse(res->body)["token"];
 }
 
-// One startup pull over a raw socket with Connection: close, read to the end: the time to last
-// byte without an HTTP client's own decoding in the way. Returns the bytes read.
+// A TCP connection to 127.0.0.1:port; dies when refused.
 int connect_loopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -116,6 +115,8 @@ int connect_loopback(int port) {
   return fd;
 }
 
+// One startup pull over a raw socket with Connection: close, read to the end: the time to last
+// byte without an HTTP client's own decoding in the way. Returns the bytes read.
 size_t pull_startup(int port, const std::string& key) {
   const int fd = connect_loopback(port);
   const std::string req = fmt::format(
