@@ -261,7 +261,7 @@ Result<void> SqlStore::insert_decision_rows(Conn& c, Revs& revs, std::span<Decis
     d.rev = rev++;
   }
   std::optional<IpSpan> span;  // the bound row's range: lives until the next row is bound
-  const bool returning = !c.last_insert_id();
+  const bool returning = c.dialect() != Dialect::kSqlite;
   auto bind = [&](size_t i, Conn::Binder& b) {
     // Without RETURNING: run_each has stepped row i - 1 by now, its id is the last one.
     if (!returning && i > 0) decisions[i - 1].id = *c.last_insert_id();

@@ -90,35 +90,40 @@ int x_read(sqlite3_file* file, void* out, int n, sqlite3_int64 at) {
   return io(file)->xRead(real(file), out, n, at);
 }
 
+// Appends to the run; false when the memory for it cannot be had (no exception crosses into
+// SQLite).
+bool hold(File* f, const void* data, int n, sqlite3_int64 at) {
+  try {
+    if (f->pending->empty()) f->pending_at = at;
+    f->pending->append(static_cast<const char*>(data), static_cast<size_t>(n));
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
 int x_write(sqlite3_file* file, const void* data, int n, sqlite3_int64 at) {
   File* f = self(file);
   if (f->pending == nullptr) return io(file)->xWrite(real(file), data, n, at);
   // Taken before any hand-over below clears it: this may be the page of a commit frame.
   const bool ends_commit = f->hand_over_after_next;
-  if (!f->pending->empty() &&
-      at != f->pending_at + static_cast<sqlite3_int64>(f->pending->size())) {
-    if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
-  }
-  if (at == 0) return io(file)->xWrite(real(file), data, n, at);  // the WAL header
-  if (f->pending->size() + static_cast<size_t>(n) > kMaxRun) {
-    if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
-    if (static_cast<size_t>(n) > kMaxRun) return io(file)->xWrite(real(file), data, n, at);
-  }
   const auto* bytes = static_cast<const unsigned char*>(data);
   const bool commit_header =
       n == kFrameHeaderSize && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
-  if (f->pending->empty()) f->pending_at = at;
-  try {
-    f->pending->append(static_cast<const char*>(data), static_cast<size_t>(n));
-  } catch (const std::bad_alloc&) {  // no exception crosses into SQLite: write it through
+  const size_t size = f->pending->size();
+  const bool continues = size == 0 || at == f->pending_at + static_cast<sqlite3_int64>(size);
+  if (!continues || size + static_cast<size_t>(n) > kMaxRun) {
+    if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
+  }
+  // The WAL header, a piece too large for a run, or no memory: straight through, after the run.
+  if (at == 0 || static_cast<size_t>(n) > kMaxRun || !hold(f, data, n, at)) {
     if (const int rc = hand_over(f); rc != SQLITE_OK) return rc;
     const int rc = io(file)->xWrite(real(file), data, n, at);
     f->hand_over_after_next = commit_header;
     return rc;
   }
   f->hand_over_after_next = commit_header;
-  if (ends_commit) return hand_over(f);
-  return SQLITE_OK;
+  return ends_commit ? hand_over(f) : SQLITE_OK;
 }
 
 int x_truncate(sqlite3_file* file, sqlite3_int64 size) {

@@ -24,19 +24,18 @@ sqlite3_syscall_ptr g_real_pwrite = nullptr;
 sqlite3_syscall_ptr g_real_pwrite64 = nullptr;
 sqlite3_syscall_ptr g_real_write = nullptr;
 
+using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
+using WriteFn = ssize_t (*)(int, const void*, size_t);
+
+// pwrite and pwrite64 have the same shape; `real` is the one this wrapper stands in for.
+template <sqlite3_syscall_ptr* real>
 ssize_t counting_pwrite(int fd, const void* buf, size_t n, off_t at) {
   ++g_writes;
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(g_real_pwrite)(fd, buf, n,
-                                                                                       at);
-}
-ssize_t counting_pwrite64(int fd, const void* buf, size_t n, off_t at) {
-  ++g_writes;
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(g_real_pwrite64)(fd, buf, n,
-                                                                                         at);
+  return reinterpret_cast<PwriteFn>(*real)(fd, buf, n, at);
 }
 ssize_t counting_write(int fd, const void* buf, size_t n) {
   ++g_writes;
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(g_real_write)(fd, buf, n);
+  return reinterpret_cast<WriteFn>(g_real_write)(fd, buf, n);
 }
 
 // Counts the unix VFS's write system calls while it lives (whichever of the three this SQLite
@@ -45,8 +44,10 @@ class WriteCounter {
  public:
   WriteCounter() : vfs_(sqlite3_vfs_find("unix")) {
     g_writes = 0;
-    hook("pwrite", g_real_pwrite, reinterpret_cast<sqlite3_syscall_ptr>(counting_pwrite));
-    hook("pwrite64", g_real_pwrite64, reinterpret_cast<sqlite3_syscall_ptr>(counting_pwrite64));
+    hook("pwrite", g_real_pwrite,
+         reinterpret_cast<sqlite3_syscall_ptr>(counting_pwrite<&g_real_pwrite>));
+    hook("pwrite64", g_real_pwrite64,
+         reinterpret_cast<sqlite3_syscall_ptr>(counting_pwrite<&g_real_pwrite64>));
     hook("write", g_real_write, reinterpret_cast<sqlite3_syscall_ptr>(counting_write));
   }
   ~WriteCounter() {
