@@ -385,7 +385,8 @@ Result<size_t> Lapi::sync() {
   PHALANX_TRY(auto rows, s_->store.decisions_after(s_->synced_rev));
   for (const auto& d : rows)
     s_->synced_rev = std::max(s_->synced_rev, d.rev);
-  return s_->index.apply(rows);
+  s_->index.apply(rows);
+  return rows.size();
 }
 
 void Lapi::start_watching() {

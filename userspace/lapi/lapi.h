@@ -79,7 +79,7 @@ class Lapi final : public Handler {
   size_t body_limit(std::string_view path) const override;
 
   // Applies decisions other writers changed since the last sync (decisions_after). Returns the
-  // rows applied.
+  // rows read from the store; this LAPI's own writes are not read back (index_stored()).
   Result<size_t> sync();
   // Starts/stops the store's watcher thread, which calls sync().
   void start_watching();

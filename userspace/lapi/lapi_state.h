@@ -55,7 +55,8 @@ struct Lapi::State {
     policy_.swap(next);
   }
 
-  // Rev of the store up to which other writers' rows were read (sync()).
+  // Rev of the store up to which every decision row is in the index: read by sync(), or
+  // written by this LAPI with no other writer's rev in between (index_stored()).
   std::mutex sync_mu;
   int64_t synced_rev = 0;
 

@@ -2,7 +2,9 @@
 // /v1/alerts and /v1/alerts/:id (spec §1.3, §1.6).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -119,7 +121,21 @@ void index_stored(Lapi::State& s, std::span<const storage::Alert> alerts) {
   std::vector<storage::Decision> decisions;
   for (const auto& a : alerts)
     decisions.insert(decisions.end(), a.decisions.begin(), a.decisions.end());
-  if (!decisions.empty()) s.index.apply(decisions);
+  if (decisions.empty()) return;
+  s.index.apply(decisions);
+  // Every writer takes revs from one counter and commits in rev order (sql_store.h), so when
+  // these rows are exactly the revs right after synced_rev, every row up to the last of them is
+  // in the index now and sync() need not read them back. Otherwise another writer's rows may lie
+  // in between, and sync() reads from synced_rev as before.
+  int64_t lo = decisions.front().rev;
+  int64_t hi = lo;
+  for (const auto& d : decisions) {
+    lo = std::min(lo, d.rev);
+    hi = std::max(hi, d.rev);
+  }
+  std::lock_guard lock(s.sync_mu);
+  if (lo == s.synced_rev + 1 && hi - lo + 1 == static_cast<int64_t>(decisions.size()))
+    s.synced_rev = hi;
 }
 
 Result<std::vector<int64_t>> ingest_alerts(Lapi::State& s, const std::string& machine_id,

@@ -227,5 +227,44 @@ TEST_F(StreamTest, OtherWritersReachTheIndexThroughSync) {
   EXPECT_TRUE(r.added[0].uuid.empty());
 }
 
+TEST_F(StreamTest, SyncDoesNotReadBackThisLapisOwnWrites) {
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_EQ(post_alerts(token_, json::array({alert(fmt::format("203.0.113.{}", i))}))->status,
+              201);
+  auto n = lapi_->sync();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+}
+
+TEST_F(StreamTest, OtherWritersRowsBetweenOwnWritesStillReachTheIndex) {
+  ASSERT_EQ(post_alerts(token_, json::array({alert("203.0.113.1")}))->status, 201);
+  storage::Decision d;
+  d.created_at = clock_.now();
+  d.until = clock_.now() + std::chrono::hours(1);
+  d.scenario = "manual";
+  d.type = "ban";
+  d.scope = "Ip";
+  d.value = "203.0.113.2";
+  d.origin = "cscli";
+  std::vector<storage::Decision> rows{d};
+  ASSERT_TRUE(store_->insert_decisions(rows));
+  // This write follows the other writer's rev: the index must not be taken as complete.
+  ASSERT_EQ(post_alerts(token_, json::array({alert("203.0.113.3")}))->status, 201);
+  auto r = stream("?startup=true");
+  EXPECT_EQ(values(r.added), (std::vector<std::string>{"203.0.113.1", "203.0.113.3"}));
+  auto n = lapi_->sync();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u);  // the other writer's row, and this LAPI's write after it
+  r = stream("?");
+  EXPECT_EQ(values(r.added), (std::vector<std::string>{"203.0.113.2"}));
+  n = lapi_->sync();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+  ASSERT_EQ(post_alerts(token_, json::array({alert("203.0.113.4")}))->status, 201);
+  n = lapi_->sync();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+}
+
 }  // namespace
 }  // namespace phalanx::lapi::test
