@@ -303,8 +303,8 @@ int propagation(int port, const std::string& key, int n) {
     lat.push_back(ms_since(t0));
     t.join();
   }
-  std::printf("propagation_ms p50 %.2f p99 %.2f n %d\n", percentile(lat, 0.5),
-              percentile(lat, 0.99), n);
+  std::printf("propagation_ms p50 %.2f p99 %.2f max %.2f n %d\n", percentile(lat, 0.5),
+              percentile(lat, 0.99), percentile(lat, 1.0), n);
   return 0;
 }
 
