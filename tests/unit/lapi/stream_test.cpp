@@ -36,6 +36,20 @@ class StreamTest : public LapiTest {
     return out;
   }
 
+  // A decision inserted straight into the store, as another LAPI or the CLI would.
+  void insert_as_another_writer(const std::string& ip) {
+    storage::Decision d;
+    d.created_at = clock_.now();
+    d.until = clock_.now() + std::chrono::hours(1);
+    d.scenario = "manual";
+    d.type = "ban";
+    d.scope = "Ip";
+    d.value = ip;
+    d.origin = "cscli";
+    std::vector<storage::Decision> rows{d};
+    ASSERT_TRUE(store_->insert_decisions(rows));
+  }
+
   void SetUp() override {
     LapiTest::SetUp();
     key_ = add_bouncer("fw");
@@ -206,17 +220,7 @@ TEST_F(StreamTest, LargeStartupIsChunkedAndComplete) {
 }
 
 TEST_F(StreamTest, OtherWritersReachTheIndexThroughSync) {
-  // A decision inserted straight into the store (as another LAPI or the CLI would).
-  storage::Decision d;
-  d.created_at = clock_.now();
-  d.until = clock_.now() + std::chrono::hours(1);
-  d.scenario = "manual";
-  d.type = "ban";
-  d.scope = "Ip";
-  d.value = "203.0.113.4";
-  d.origin = "cscli";
-  std::vector<storage::Decision> rows{d};
-  ASSERT_TRUE(store_->insert_decisions(rows));
+  ASSERT_NO_FATAL_FAILURE(insert_as_another_writer("203.0.113.4"));
   auto r = stream("?startup=true");
   EXPECT_TRUE(r.added.empty());
   auto n = lapi_->sync();
@@ -238,16 +242,7 @@ TEST_F(StreamTest, SyncDoesNotReadBackThisLapisOwnWrites) {
 
 TEST_F(StreamTest, OtherWritersRowsBetweenOwnWritesStillReachTheIndex) {
   ASSERT_EQ(post_alerts(token_, json::array({alert("203.0.113.1")}))->status, 201);
-  storage::Decision d;
-  d.created_at = clock_.now();
-  d.until = clock_.now() + std::chrono::hours(1);
-  d.scenario = "manual";
-  d.type = "ban";
-  d.scope = "Ip";
-  d.value = "203.0.113.2";
-  d.origin = "cscli";
-  std::vector<storage::Decision> rows{d};
-  ASSERT_TRUE(store_->insert_decisions(rows));
+  ASSERT_NO_FATAL_FAILURE(insert_as_another_writer("203.0.113.2"));
   // This write follows the other writer's rev: the index must not be taken as complete.
   ASSERT_EQ(post_alerts(token_, json::array({alert("203.0.113.3")}))->status, 201);
   auto r = stream("?startup=true");
