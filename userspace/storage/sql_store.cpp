@@ -29,22 +29,23 @@ constexpr size_t kMaxGroupAlerts = 1000;
   "source_as_name, source_as_number, source_cn, source_latitude, source_longitude, "           \
   "source_ip_start, source_ip_end, source_ip_size, events, meta, labels) VALUES (?, ?, ?, ?, " \
   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define PHALANX_INSERT_DECISION                                                                  \
-  "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "     \
-  "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " \
-  "?, ?, ?)"
+// Every decision column; the first value, alert_id, is the statement's own.
+#define PHALANX_INSERT_DECISION_INTO                                                         \
+  "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, " \
+  "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES ("
+#define PHALANX_DECISION_VALUES_AFTER_ALERT_ID ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 constexpr const char* kInsertAlert = PHALANX_INSERT_ALERT;
 constexpr const char* kInsertAlertReturning = PHALANX_INSERT_ALERT " RETURNING id";
-constexpr const char* kInsertDecision = PHALANX_INSERT_DECISION;
-constexpr const char* kInsertDecisionReturning = PHALANX_INSERT_DECISION " RETURNING id";
-#undef PHALANX_INSERT_ALERT
-#undef PHALANX_INSERT_DECISION
-
+constexpr const char* kInsertDecision =
+    PHALANX_INSERT_DECISION_INTO "?" PHALANX_DECISION_VALUES_AFTER_ALERT_ID;
+constexpr const char* kInsertDecisionReturning =
+    PHALANX_INSERT_DECISION_INTO "?" PHALANX_DECISION_VALUES_AFTER_ALERT_ID " RETURNING id";
 // PostgreSQL only: the alert inserted just before, in the same session (see insert_alert_rows).
-constexpr const char* kInsertDecisionAfterAlert =
-    "INSERT INTO decisions (alert_id, uuid, created_at, until, scenario, type, scope, value, "
-    "origin, simulated, ip_start, ip_end, ip_size, rev) VALUES (currval('alerts_id_seq'), ?, ?, "
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr const char* kInsertDecisionAfterAlert = PHALANX_INSERT_DECISION_INTO
+    "currval('alerts_id_seq')" PHALANX_DECISION_VALUES_AFTER_ALERT_ID " RETURNING id";
+#undef PHALANX_INSERT_ALERT
+#undef PHALANX_INSERT_DECISION_INTO
+#undef PHALANX_DECISION_VALUES_AFTER_ALERT_ID
 
 Alert read_alert(const Row& r) {
   Alert a;
