@@ -4,7 +4,7 @@
 # parse-only floor, miss and hit paths hot (one source) and cold (random sources), with and
 # without the prefilter, and the map load times. Needs root (bpf()).
 #   V4 (default 1000000), V6 (100000), RANGES4 (10000), RANGES6 (1000), REPEAT (10000000),
-#   RUNS (5), SEED (1), BUILD_DIR (build-bench-xdp)
+#   RUNS (5), SEED (1), BUILD_DIR (build-bench-xdp), HOT_ONLY (set: only the cache-hot rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-bench-xdp}
@@ -15,4 +15,5 @@ cmake --build "$build" -j"${JOBS:-2}" --target xdp_bench >/dev/null
 exec "./$build/bench/xdp/xdp_bench" \
   --v4 "${V4:-1000000}" --v6 "${V6:-100000}" \
   --ranges4 "${RANGES4:-10000}" --ranges6 "${RANGES6:-1000}" \
-  --repeat "${REPEAT:-10000000}" --runs "${RUNS:-5}" --seed "${SEED:-1}"
+  --repeat "${REPEAT:-10000000}" --runs "${RUNS:-5}" --seed "${SEED:-1}" \
+  ${HOT_ONLY:+--hot-only}

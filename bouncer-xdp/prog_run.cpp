@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 
 #include <cerrno>
+#include <chrono>
 #include <vector>
 
 namespace phalanx::xdp {
@@ -28,12 +29,15 @@ Result<ProgRun> run_program(int prog_fd, std::span<const uint8_t> frame, uint32_
     opts.ctx_in = &ctx;
     opts.ctx_size_in = sizeof(ctx);
   }
-  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = bpf_prog_test_run_opts(prog_fd, &opts);
+  const std::chrono::duration<double, std::nano> wall = std::chrono::steady_clock::now() - start;
+  if (rc != 0) {
     const int err = errno;
     if (short_frame && err == EINVAL) return Error::from_errno(kShortFrameError, err);
     return Error::from_errno("running xdp program: BPF_PROG_TEST_RUN", err);
   }
-  return ProgRun{opts.retval, opts.duration};
+  return ProgRun{opts.retval, opts.duration, wall.count() / repeat};
 }
 
 }  // namespace phalanx::xdp

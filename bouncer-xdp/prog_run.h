@@ -15,7 +15,10 @@ inline constexpr const char* kShortFrameError = "running xdp program: short fram
 
 struct ProgRun {
   uint32_t action = 0;      // XDP_PASS, XDP_DROP, ...
-  uint32_t ns_per_run = 0;  // kernel-measured average over `repeat` runs
+  uint32_t ns_per_run = 0;  // kernel-measured average over `repeat` runs, truncated to 1 ns
+  // The same average from the caller's clock around the whole call, to a fraction of a ns: it
+  // includes the call's setup (microseconds, spread over `repeat`) and any preemption.
+  double wall_ns_per_run = 0;
 };
 
 // Runs prog_fd `repeat` times on `frame`. The kernel refuses test input shorter than an Ethernet
