@@ -163,6 +163,16 @@ Result<uint32_t> read_generation(int gen_fd) {
   return gen % PHX_GENERATIONS;
 }
 
+// Sets the allow bit of every allow entry in the maps.
+Result<void> add_allow_bits(const MapFds& fds, PrefilterWords v4, PrefilterWords v6) {
+  PHALANX_CHECK(for_each_key<phx_lpm_v4_key>(fds.allow_v4, [&](const phx_lpm_v4_key& k) {
+    pf_add_range_v4(v4, k.addr, k.prefixlen, PrefixBits::kAllow);
+  }));
+  return for_each_key<phx_lpm_v6_key>(fds.allow_v6, [&](const phx_lpm_v6_key& k) {
+    pf_add_range_v6(v6, k.addr, k.prefixlen, PrefixBits::kAllow);
+  });
+}
+
 }  // namespace
 
 MapFds map_fds(const XdpObject& object) {
@@ -256,6 +266,7 @@ BlocklistMaps::BlocklistMaps(const MapFds& fds, Prefilter prefilter, BanMaps liv
 
 Result<BlocklistMaps> BlocklistMaps::open(const MapFds& fds) {
   PHALANX_TRY(Prefilter prefilter, Prefilter::map(fds.pfilter_v4, fds.pfilter_v6));
+  PHALANX_CHECK(add_allow_bits(fds, prefilter.v4(), prefilter.v6()));
   PHALANX_TRY(const uint32_t generation, read_generation(fds.gen));
   auto live = BanMaps::of_generation(fds, generation);
   if (!live && live.error().code() == ENOENT) {
@@ -307,6 +318,7 @@ Result<void> BlocklistMaps::unban(const net::Cidr& target) {
 }
 
 Result<void> BlocklistMaps::allow(const net::Cidr& target, const phx_entry& value) {
+  prefilter_.add_allow(target);
   if (target.is_v4()) {
     const phx_lpm_v4_key key = lpm_v4_key(target);
     return write_one(fds_.allow_v4, &key, value, "allowing", target);
@@ -392,8 +404,14 @@ Result<PrefilterFill> BlocklistMaps::rebuild_prefilter() {
   PHALANX_CHECK(for_each_key<phx_lpm_v6_key>(fds_.range_v6, [&](const phx_lpm_v6_key& k) {
     pf_add_range_v6(image.v6(), k.addr, k.prefixlen);
   }));
-  prefilter_.store(image);
+  PHALANX_CHECK(store_prefilter(image));
   return prefilter_.fill();
+}
+
+Result<void> BlocklistMaps::store_prefilter(PrefilterImage& image) {
+  PHALANX_CHECK(add_allow_bits(fds_, image.v4(), image.v6()));
+  prefilter_.store(image);
+  return ok();
 }
 
 }  // namespace phalanx::xdp

@@ -92,15 +92,18 @@ inline phx_entry make_entry(uint16_t origin, uint64_t expiry_ns) {
 class BlocklistMaps {
  public:
   // Maps the prefilter and opens the generation of ban maps in force; on a fresh load (an empty
-  // slot) creates it with fds.sizes. Errors: "mapping prefilter: ..." with errno; code ENOENT
-  // when no generation is in force and no sizes were given.
+  // slot) creates it with fds.sizes. Sets the prefilter bits of the allow entries already in the
+  // maps (pins left by a version without them, or entries written behind our back). Errors:
+  // "mapping prefilter: ..." with errno; code ENOENT when no generation is in force and no sizes
+  // were given.
   static Result<BlocklistMaps> open(const MapFds& fds);
 
   // Inserts or replaces one ban (a replaced value refreshes its expiry and origin).
   Result<void> ban(const net::Cidr& target, const phx_entry& value);
   // Removes one ban. Errors: code ENOENT when absent. Prefilter bits stay until a rebuild.
   Result<void> unban(const net::Cidr& target);
-  // Allow entries are LPM prefixes (a host is a /32 or /128) and override any ban.
+  // Allow entries are LPM prefixes (a host is a /32 or /128) and override any ban. allow() sets
+  // the entry's prefilter bits first; unallow() leaves them until a rebuild.
   Result<void> allow(const net::Cidr& target, const phx_entry& value);
   Result<void> unallow(const net::Cidr& target);
 
@@ -124,6 +127,10 @@ class BlocklistMaps {
   // Recomputes the prefilter from the bans now in the maps and stores it, which clears the bits
   // of removed entries. Must not run concurrently with ban().
   Result<PrefilterFill> rebuild_prefilter();
+  // Stores image (the bits of a ban state built elsewhere, e.g. a resync's) as the prefilter,
+  // with the bits of every allow entry now in the maps added first: an image without them would
+  // make the program skip the allow lookup and drop allowed sources.
+  Result<void> store_prefilter(PrefilterImage& image);
 
   Result<Counters> counters() const { return read_counters(fds_.counters); }
   Prefilter& prefilter() { return prefilter_; }

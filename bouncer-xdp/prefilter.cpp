@@ -26,8 +26,10 @@ void set_in(PrefilterWords w, uint64_t prefix_hash, uint64_t bits) {
   set_bits(&w.words[phx_pf_word(prefix_hash, w.log2)], bits);
 }
 
-void set_range(PrefilterWords w, uint64_t prefix_hash) {
-  set_in(w, prefix_hash, phx_pf_range_bits(prefix_hash, w.log2));
+void set_prefix(PrefilterWords w, uint64_t prefix_hash, PrefixBits bits) {
+  set_in(w, prefix_hash,
+         bits == PrefixBits::kRange ? phx_pf_range_bits(prefix_hash, w.log2)
+                                    : phx_pf_allow_bit(prefix_hash, w.log2));
 }
 
 void saturate_words(PrefilterWords w) {
@@ -71,20 +73,20 @@ void pf_add_exact_v6(PrefilterWords w, const uint32_t* addr) {
   set_in(w, phx_pf_hash_v6_prefix(addr), phx_pf_exact_bits(phx_pf_hash_v6(addr)));
 }
 
-void pf_add_range_v4(PrefilterWords w, uint32_t addr, uint32_t prefix_len) {
+void pf_add_range_v4(PrefilterWords w, uint32_t addr, uint32_t prefix_len, PrefixBits bits) {
   constexpr uint32_t kGrain = PHX_PF_V4_RANGE_PREFIX;
-  if (prefix_len >= kGrain) return set_range(w, phx_pf_hash_v4_prefix(addr));
+  if (prefix_len >= kGrain) return set_prefix(w, phx_pf_hash_v4_prefix(addr), bits);
   const uint32_t count = 1U << (kGrain - prefix_len);
   if (count > kMaxRangeExpansion) return saturate_words(w);
   // Walk the /24s of the range in host order; the hash takes them in network order.
   const uint32_t first = ntohl(addr) & ~((uint32_t{1} << (32 - prefix_len)) - 1);
   for (uint32_t i = 0; i < count; ++i)
-    set_range(w, phx_pf_hash_v4_prefix(htonl(first + (i << (32 - kGrain)))));
+    set_prefix(w, phx_pf_hash_v4_prefix(htonl(first + (i << (32 - kGrain)))), bits);
 }
 
-void pf_add_range_v6(PrefilterWords w, const uint32_t* addr, uint32_t prefix_len) {
+void pf_add_range_v6(PrefilterWords w, const uint32_t* addr, uint32_t prefix_len, PrefixBits bits) {
   constexpr uint32_t kGrain = PHX_PF_V6_RANGE_PREFIX;
-  if (prefix_len >= kGrain) return set_range(w, phx_pf_hash_v6_prefix(addr));
+  if (prefix_len >= kGrain) return set_prefix(w, phx_pf_hash_v6_prefix(addr), bits);
   if (kGrain - prefix_len > 16 || (1U << (kGrain - prefix_len)) > kMaxRangeExpansion)
     return saturate_words(w);
   const uint32_t count = 1U << (kGrain - prefix_len);
@@ -92,7 +94,7 @@ void pf_add_range_v6(PrefilterWords w, const uint32_t* addr, uint32_t prefix_len
   uint32_t prefix[4];
   for (uint32_t i = 0; i < count; ++i) {
     from_top48(first + i, prefix);
-    set_range(w, phx_pf_hash_v6_prefix(prefix));
+    set_prefix(w, phx_pf_hash_v6_prefix(prefix), bits);
   }
 }
 
@@ -104,6 +106,13 @@ void pf_add(PrefilterWords v4, PrefilterWords v6, const net::Cidr& target) {
   }
   const phx_v6_key key = v6_key(target.network());
   return is_host(target) ? pf_add_exact_v6(v6, key.addr) : pf_add_range_v6(v6, key.addr, len);
+}
+
+void pf_add_allow(PrefilterWords v4, PrefilterWords v6, const net::Cidr& target) {
+  const auto len = static_cast<uint32_t>(target.prefix_len());
+  if (target.is_v4())
+    return pf_add_range_v4(v4, v4_key(target.network()).addr, len, PrefixBits::kAllow);
+  return pf_add_range_v6(v6, v6_key(target.network()).addr, len, PrefixBits::kAllow);
 }
 
 PrefilterImage::PrefilterImage() : v4_(PHX_PF_V4_WORDS, 0), v6_(PHX_PF_V6_WORDS, 0) {}

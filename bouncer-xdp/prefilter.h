@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The userspace side of the XDP prefilter (layout in bpf/xdp_blocklist.h): per family one array
 // of words, a word per /24 (IPv4) or /48 (IPv6) prefix hash, holding an "exact" bit pair per
-// banned address and a "range" bit pair per prefix a banned range covers. The program skips every
-// lookup for a source when neither of its pairs is complete.
+// banned address, a "range" bit pair per prefix a banned range covers and an "allow" bit per
+// prefix an allow entry covers. The program skips every ban lookup for a source when neither its
+// exact nor its range pair is complete, and the allow lookup when its allow bit is clear.
 //
 // Invariant kept by callers: an entry's bits are set before the entry is inserted. Removing an
 // entry leaves its bits (a stale bit costs one lookup, never a wrong verdict); rebuild from the
-// current entries with a PrefilterImage + Prefilter::store() to clear them.
+// current entries with a PrefilterImage + Prefilter::store() to clear them. An image must hold
+// the allow entries' bits too (BlocklistMaps::store_prefilter() adds them).
 #pragma once
 
 #include <cstddef>
@@ -38,13 +40,21 @@ struct PrefilterWords {
   uint32_t log2 = 0;
 };
 
+// The bits that an entry covering whole prefixes sets.
+enum class PrefixBits { kRange, kAllow };
+
 // Bit setters over any word array; atomic (relaxed fetch_or), so safe on live mmap'ed maps.
 void pf_add_exact_v4(PrefilterWords w, uint32_t addr);
 void pf_add_exact_v6(PrefilterWords w, const uint32_t* addr);
-void pf_add_range_v4(PrefilterWords w, uint32_t addr, uint32_t prefix_len);
-void pf_add_range_v6(PrefilterWords w, const uint32_t* addr, uint32_t prefix_len);
-// Dispatches on family and length: a /32 or /128 is exact, anything shorter a range.
+void pf_add_range_v4(PrefilterWords w, uint32_t addr, uint32_t prefix_len,
+                     PrefixBits bits = PrefixBits::kRange);
+void pf_add_range_v6(PrefilterWords w, const uint32_t* addr, uint32_t prefix_len,
+                     PrefixBits bits = PrefixBits::kRange);
+// A ban: dispatches on family and length; a /32 or /128 is exact, anything shorter a range.
 void pf_add(PrefilterWords v4, PrefilterWords v6, const net::Cidr& target);
+// An allow entry of any length: the allow bit of every prefix it covers (a /32 or /128 marks the
+// one prefix that contains it).
+void pf_add_allow(PrefilterWords v4, PrefilterWords v6, const net::Cidr& target);
 
 // A complete prefilter content built off-line (e.g. from the current map entries).
 // Not thread-safe.
@@ -77,6 +87,7 @@ class Prefilter {
   PrefilterWords v4() { return {v4_, PHX_PF_V4_LOG2}; }
   PrefilterWords v6() { return {v6_, PHX_PF_V6_LOG2}; }
   void add(const net::Cidr& target) { pf_add(v4(), v6(), target); }
+  void add_allow(const net::Cidr& target) { pf_add_allow(v4(), v6(), target); }
   // Replaces the content word by word. A word only ever moves from its old to its new value,
   // so entries present in both states never lose their bits during the store.
   void store(const PrefilterImage& image);

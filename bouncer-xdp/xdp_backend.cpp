@@ -166,7 +166,7 @@ Result<void> XdpBackend::commit_resync() {
   // One write puts the whole snapshot in force; the old generation is released.
   PHALANX_CHECK(maps_.put_in_force(std::move(s->next)));
   // The prefilter for exactly the new state (drops the bits of lifted entries).
-  maps_.prefilter().store(s->image);
+  PHALANX_CHECK(maps_.store_prefilter(s->image));
   removed_since_rebuild_ = 0;
   normalise(s->want_v4);
   normalise(s->want_other);
@@ -195,7 +195,7 @@ Result<size_t> XdpBackend::rebuild_prefilter_locked() {
     pf_add_exact_v4(image.v4(), key.addr);
   for (const auto& e : current.other)
     pf_add(image.v4(), image.v6(), e.target);
-  maps_.prefilter().store(image);
+  PHALANX_CHECK(maps_.store_prefilter(image));
   removed_since_rebuild_ = 0;
   return current.size();
 }

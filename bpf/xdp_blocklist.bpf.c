@@ -6,8 +6,9 @@
  * Verdict precedence: allow list > banned exact address > banned range > pass. Evaluation is
  * ordered for speed without changing that result: a prefilter first proves most sources unlisted
  * (no lookup at all); otherwise exact hash, then range trie, and the allow trie only once a live
- * ban matched, because allowing a source that is not banned changes nothing. Expired entries
- * count as absent. Non-IP and malformed frames pass (fail open: the stack decides).
+ * ban matched (allowing a source that is not banned changes nothing) and the prefilter's allow
+ * bit says an allow entry may cover it. Expired entries count as absent. Non-IP and malformed
+ * frames pass (fail open: the stack decides).
  */
 #include "xdp_parse.h"
 
@@ -85,39 +86,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } phx_counters SEC(".maps");
 
-#define PHX_PF_EXACT 1U
-#define PHX_PF_RANGE 2U
-
 /*
- * Which bit pairs of word idx are complete: PHX_PF_EXACT, PHX_PF_RANGE, both or neither. A
- * missing word means "maybe" for both (fail safe: the lookups decide).
+ * The prefilter word of a source: the one its prefix hash picks. A missing word reads as every
+ * bit set, "maybe" for every pair (fail safe: the lookups decide).
  */
-static __always_inline __u32 phx_pf_probe(void *map, __u32 idx, __u64 exact, __u64 range)
+static __always_inline __u64 phx_pf_load(void *map, __u32 idx)
 {
 	__u64 *word = bpf_map_lookup_elem(map, &idx);
 
-	if (!word)
-		return PHX_PF_EXACT | PHX_PF_RANGE;
-	return ((*word & exact) == exact ? PHX_PF_EXACT : 0) |
-	       ((*word & range) == range ? PHX_PF_RANGE : 0);
+	return word ? *word : ~0ULL;
 }
 
-static __always_inline __u32 phx_pf_v4(__u32 addr)
+/* Whether the pair `bits` is complete in word. */
+static __always_inline int phx_pf_has(__u64 word, __u64 bits)
 {
-	__u64 hp = phx_pf_hash_v4_prefix(addr);
-
-	return phx_pf_probe(&phx_pfilter_v4, phx_pf_word(hp, PHX_PF_V4_LOG2),
-			    phx_pf_exact_bits(phx_pf_hash_v4(addr)),
-			    phx_pf_range_bits(hp, PHX_PF_V4_LOG2));
-}
-
-static __always_inline __u32 phx_pf_v6(const __u32 *addr)
-{
-	__u64 hp = phx_pf_hash_v6_prefix(addr);
-
-	return phx_pf_probe(&phx_pfilter_v6, phx_pf_word(hp, PHX_PF_V6_LOG2),
-			    phx_pf_exact_bits(phx_pf_hash_v6(addr)),
-			    phx_pf_range_bits(hp, PHX_PF_V6_LOG2));
+	return (word & bits) == bits;
 }
 
 /* The generation of ban maps in force; read once per packet that needs a lookup. */
@@ -174,18 +157,21 @@ static __always_inline __u32 phx_check_v4(const struct phx_src *src, __u32 *orig
 {
 	struct phx_lpm_v4_key lk = {.prefixlen = 32, .addr = src->addr[0]};
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
-	__u32 pf = phx_pf_v4(src->addr[0]);
+	__u64 hp = phx_pf_hash_v4_prefix(src->addr[0]);
+	__u64 word = phx_pf_load(&phx_pfilter_v4, phx_pf_word(hp, PHX_PF_V4_LOG2));
+	int exact = phx_pf_has(word, phx_pf_exact_bits(phx_pf_hash_v4(src->addr[0])));
+	int range = phx_pf_has(word, phx_pf_range_bits(hp, PHX_PF_V4_LOG2));
 	__u64 now = 0;
 	__u32 gen;
 
-	if (!pf)
+	if (!exact && !range)
 		return PHX_VERDICT_PASS_PREFILTER;
 	gen = phx_generation();
-	if (pf & PHX_PF_EXACT)
+	if (exact)
 		ban = phx_live(phx_ban_lookup(&phx_ban_v4, gen, &lk.addr), &stale, &now);
-	if (!ban && (pf & PHX_PF_RANGE))
+	if (!ban && range)
 		ban = phx_live(phx_ban_lookup(&phx_range_v4, gen, &lk), &stale, &now);
-	if (ban)
+	if (ban && phx_pf_has(word, phx_pf_allow_bit(hp, PHX_PF_V4_LOG2)))
 		allow = phx_live(bpf_map_lookup_elem(&phx_allow_v4, &lk), &ignored, &now);
 	return phx_judge(ban, allow, stale, origin);
 }
@@ -194,19 +180,22 @@ static __always_inline __u32 phx_check_v6(const struct phx_src *src, __u32 *orig
 {
 	struct phx_lpm_v6_key lk = {.prefixlen = 128};
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
-	__u32 pf = phx_pf_v6(src->addr);
+	__u64 hp = phx_pf_hash_v6_prefix(src->addr);
+	__u64 word = phx_pf_load(&phx_pfilter_v6, phx_pf_word(hp, PHX_PF_V6_LOG2));
+	int exact = phx_pf_has(word, phx_pf_exact_bits(phx_pf_hash_v6(src->addr)));
+	int range = phx_pf_has(word, phx_pf_range_bits(hp, PHX_PF_V6_LOG2));
 	__u64 now = 0;
 	__u32 gen;
 
-	if (!pf)
+	if (!exact && !range)
 		return PHX_VERDICT_PASS_PREFILTER;
 	__builtin_memcpy(lk.addr, src->addr, sizeof(lk.addr));
 	gen = phx_generation();
-	if (pf & PHX_PF_EXACT)
+	if (exact)
 		ban = phx_live(phx_ban_lookup(&phx_ban_v6, gen, &lk.addr), &stale, &now);
-	if (!ban && (pf & PHX_PF_RANGE))
+	if (!ban && range)
 		ban = phx_live(phx_ban_lookup(&phx_range_v6, gen, &lk), &stale, &now);
-	if (ban)
+	if (ban && phx_pf_has(word, phx_pf_allow_bit(hp, PHX_PF_V6_LOG2)))
 		allow = phx_live(bpf_map_lookup_elem(&phx_allow_v6, &lk), &ignored, &now);
 	return phx_judge(ban, allow, stale, origin);
 }

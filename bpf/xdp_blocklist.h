@@ -130,15 +130,19 @@ PHX_INLINE __u32 phx_counter_index(__u32 origin, __u32 family, __u32 verdict)
 /*
  * Prefilter. Per family one BPF_F_MMAPABLE array of 2^PHX_PF_*_LOG2 __u64 words
  * (phx_pfilter_v4/_v6) that userspace writes through mmap. A source selects ONE word by a hash of
- * its /24 (IPv4) or /48 (IPv6) prefix, so a packet costs one cache line, and tests two pairs of
- * bits in it (blocked Bloom filters with k = 2):
+ * its /24 (IPv4) or /48 (IPv6) prefix, so a packet costs one cache line, and tests pairs of bits
+ * in it (blocked Bloom filters with k = 2, k = 1 for allow entries):
  *   exact pair: chosen by a hash of the whole address; set for every exact ban;
  *   range pair: chosen by the prefix hash; set for every /24 or /48 a banned range covers (a
- *               range longer than that marks the one prefix that contains it).
- * A source whose two pairs are both incomplete cannot be banned and skips every lookup. A set
- * bit only costs a lookup, so stale bits are safe; a missing bit would let a ban through, so
- * userspace sets bits before it inserts the entry and clears them only by a rebuild. All bits
- * set means "no prefilter": every source takes the lookups.
+ *               range longer than that marks the one prefix that contains it);
+ *   allow bit:  chosen by the prefix hash like the range pair, from other bits; set for every
+ *               /24 or /48 an allow entry covers.
+ * A source whose exact and range pairs are both incomplete cannot be banned and skips every
+ * lookup; a banned source whose allow bit is clear cannot be allowed and skips the allow
+ * lookup. A set bit only costs a lookup, so stale bits are safe; a missing bit would let a ban
+ * through or drop an allowed source, so userspace sets bits before it inserts the entry and
+ * clears them only by a rebuild (which keeps the allow entries' bits). All bits set means "no
+ * prefilter": every source takes the lookups.
  */
 #define PHX_PF_V4_LOG2	       19 /* 2^25 bits = 4 MiB */
 #define PHX_PF_V6_LOG2	       18 /* 2^24 bits = 2 MiB */
@@ -210,6 +214,17 @@ PHX_INLINE __u64 phx_pf_range_bits(__u64 prefix_hash, __u32 log2)
 	       (1ULL << ((prefix_hash >> (52 - log2)) & 63));
 }
 
+/*
+ * The allow bit: one bit (k = 1) from the prefix hash below the range pair's. One bit, not two,
+ * because a wide allow entry marks every /24 it covers (127.0.0.0/8: 65,536 words) and each bit
+ * set there adds false positives to the ban pairs of the other prefixes in those words, while a
+ * false positive of the allow bit only costs a banned packet the allow lookup.
+ */
+PHX_INLINE __u64 phx_pf_allow_bit(__u64 prefix_hash, __u32 log2)
+{
+	return 1ULL << ((prefix_hash >> (46 - log2)) & 63);
+}
+
 /* The exact pair: two bits taken from the top of the address hash (they may coincide). */
 PHX_INLINE __u64 phx_pf_exact_bits(__u64 addr_hash)
 {
@@ -224,7 +239,7 @@ static_assert(sizeof(struct phx_lpm_v6_key) == 20, "phx_lpm_v6_key layout");
 static_assert(sizeof(struct phx_entry) == 16, "phx_entry layout");
 static_assert(sizeof(struct phx_counter) == 16, "phx_counter layout");
 static_assert(PHX_COUNTER_COUNT == 1344, "counter table size");
-static_assert(PHX_PF_V4_LOG2 + 12 <= 64 && PHX_PF_V6_LOG2 + 12 <= 64, "prefilter hash bits");
+static_assert(PHX_PF_V4_LOG2 + 18 <= 64 && PHX_PF_V6_LOG2 + 18 <= 64, "prefilter hash bits");
 #endif
 
 #endif /* PHALANX_BPF_XDP_BLOCKLIST_H */

@@ -106,6 +106,21 @@ TEST_F(XdpBackendTest, ResyncReplacesTheState) {
   EXPECT_EQ(run(v4("192.0.2.2")), XDP_PASS);
 }
 
+// A resync stores a prefilter built from the snapshot alone; the allow entries keep their bits.
+TEST_F(XdpBackendTest, AllowEntriesOutliveAResync) {
+  XdpBackend backend(*maps_);
+  const phx_entry allow = make_entry(PHX_ORIGIN_LOCAL, PHX_EXPIRY_NEVER);
+  ASSERT_TRUE(maps_->allow(cidr("192.0.2.0/24"), allow).has_value());
+  ASSERT_TRUE(maps_->allow(cidr("2001:db8:7::/48"), allow).has_value());
+  const std::vector<Decision> snapshot = {decision("192.0.2.1"), decision("2001:db8:7::1"),
+                                          decision("198.51.100.1")};
+  ASSERT_TRUE(backend.resync(snapshot).has_value());
+  EXPECT_EQ(run(v4("192.0.2.1")), XDP_PASS);
+  EXPECT_EQ(run(v6("2001:db8:7::1")), XDP_PASS);
+  EXPECT_EQ(run(v4("198.51.100.1")), XDP_DROP);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_ALLOWED).packets, 2u);
+}
+
 // No packet sees a half-loaded blocklist: until the commit every packet meets the old state
 // whole, from the commit on the new one whole.
 TEST_F(XdpBackendTest, ResyncSwapsTheWholeStateAtTheCommit) {

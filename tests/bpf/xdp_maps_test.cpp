@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // phalanx_xdp_maps against the loaded program: batch writes and deletes, the prefilter's
-// maintenance (stale bits, rebuild, bypass), expiry refresh, counters over repeated runs, and
-// pinning with reuse by a second loader.
+// maintenance (stale bits, rebuild, bypass, the allow entries' bits), expiry refresh, counters over
+// repeated runs, and pinning with reuse by a second loader.
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <sched.h>
@@ -118,6 +118,45 @@ TEST_F(XdpMapsTest, EntryWithoutPrefilterBitsIsSkipped) {
   const PrefilterFill fill = maps_->prefilter().fill();
   EXPECT_EQ(fill.v4, 1.0);
   EXPECT_EQ(fill.v6, 1.0);
+}
+
+// A ban hit consults the allow list only where the prefilter's allow bit is set; the rebuild
+// keeps the allow entries' bits, or it would drop allowed sources.
+TEST_F(XdpMapsTest, AllowEntriesKeepTheirBitsThroughARebuild) {
+  const phx_entry ban = make_entry(PHX_ORIGIN_CSCLI, live());
+  const phx_entry allow = make_entry(PHX_ORIGIN_LOCAL, live());
+  ASSERT_TRUE(maps_->ban(cidr("203.0.113.5"), ban).has_value());
+  ASSERT_TRUE(maps_->ban(cidr("198.51.0.0/16"), ban).has_value());
+  ASSERT_TRUE(maps_->ban(cidr("2001:db8:7::1"), ban).has_value());
+  ASSERT_TRUE(maps_->allow(cidr("203.0.113.0/24"), allow).has_value());
+  ASSERT_TRUE(maps_->allow(cidr("198.51.100.7"), allow).has_value());
+  ASSERT_TRUE(maps_->allow(cidr("2001:db8::/32"), allow).has_value());
+  const auto expect_allowed = [&](const char* when) {
+    ASSERT_TRUE(reset_counters(maps_->fds().counters).has_value());
+    EXPECT_EQ(run(v4_frame("203.0.113.5")), XDP_PASS) << when;
+    EXPECT_EQ(run(v4_frame("198.51.100.7")), XDP_PASS) << when;
+    EXPECT_EQ(run(v6_frame("2001:db8:7::1")), XDP_PASS) << when;
+    EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_ALLOWED).packets, 3U) << when;
+    EXPECT_EQ(run(v4_frame("198.51.100.8")), XDP_DROP) << when;
+  };
+  expect_allowed("after allow()");
+  maps_->prefilter().store(PrefilterImage());  // wipe, as if the bitmap were lost
+  ASSERT_TRUE(maps_->rebuild_prefilter().has_value());
+  expect_allowed("after a rebuild");
+}
+
+TEST_F(XdpMapsTest, AllowEntryWithoutBitsIsMarkedWhenTheMapsAreOpened) {
+  // Written behind the library's back, as pins left by a version without the allow bit hold it.
+  const phx_lpm_v4_key key = lpm_v4_key(cidr("192.0.2.60/32"));
+  const phx_entry allow = make_entry(PHX_ORIGIN_LOCAL, live());
+  ASSERT_EQ(bpf_map_update_elem(maps_->fds().allow_v4, &key, &allow, BPF_ANY), 0);
+  ASSERT_TRUE(maps_->ban(cidr("192.0.2.60"), make_entry(PHX_ORIGIN_CSCLI, live())).has_value());
+  EXPECT_EQ(run(v4_frame("192.0.2.60")), XDP_DROP) << "the program skips the allow lookup";
+
+  auto reopened = BlocklistMaps::open(map_fds(*object_));
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message();
+  EXPECT_EQ(run(v4_frame("192.0.2.60")), XDP_PASS);
+  EXPECT_EQ(counters().verdict_total(PHX_VERDICT_PASS_ALLOWED).packets, 1U);
 }
 
 // The program looks only in the generation phx_gen names; a generation filled off-line comes in
