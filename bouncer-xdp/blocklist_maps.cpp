@@ -411,7 +411,11 @@ Result<PrefilterFill> BlocklistMaps::rebuild_prefilter() {
 Result<void> BlocklistMaps::store_prefilter(PrefilterImage& image) {
   PHALANX_CHECK(add_allow_bits(fds_, image.v4(), image.v6()));
   prefilter_.store(image);
-  return ok();
+  // `phalanx xdp allow add` runs in another process: it sets its entry's bit on the live words,
+  // then writes the entry, and the store above may have overwritten that bit. A second walk over
+  // the live words sets it again for every entry written by now, which leaves only a race with
+  // the microseconds between the CLI's bit and its write.
+  return add_allow_bits(fds_, prefilter_.v4(), prefilter_.v6());
 }
 
 }  // namespace phalanx::xdp

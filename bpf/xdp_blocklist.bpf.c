@@ -97,7 +97,7 @@ static __always_inline __u64 phx_pf_load(void *map, __u32 idx)
 	return word ? *word : ~0ULL;
 }
 
-/* Whether the pair `bits` is complete in word. */
+/* Whether every bit of `bits` (a pair, or the allow bit) is set in word. */
 static __always_inline int phx_pf_has(__u64 word, __u64 bits)
 {
 	return (word & bits) == bits;
