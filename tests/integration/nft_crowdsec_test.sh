@@ -70,6 +70,10 @@ cat >"$WORK/nft.yaml" <<YAML
 api_url: $API_URL
 api_key: \${PHX_NFT_KEY}
 update_frequency: 200ms
+# CrowdSec's stream can leave out for good a decision whose transaction commits after a
+# concurrent pull (userspace/bouncer/README.md); the periodic full resync heals that, so it runs
+# often enough here to fit the checks' 10 s windows.
+resync_interval: 2s
 retry_initial: 100ms
 retry_max: 500ms
 usage_metrics_interval: 1s

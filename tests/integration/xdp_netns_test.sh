@@ -91,6 +91,10 @@ cat >"$WORK/xdp.yaml" <<YAML
 api_url: http://127.0.0.1:$CS_PORT/
 api_key: \${PHX_E2E_KEY}
 update_frequency: 200ms
+# CrowdSec's stream can leave out for good a decision whose transaction commits after a
+# concurrent pull (userspace/bouncer/README.md); the periodic full resync heals that, so it runs
+# often enough here to fit the checks' 10 s windows.
+resync_interval: 2s
 retry_initial: 100ms
 retry_max: 500ms
 interfaces: [$IFA, $IFC]
