@@ -30,12 +30,6 @@ int fail(const Error& err) {
   return 1;
 }
 
-Result<void> install_allow_list(BlocklistMaps& maps, const XdpBouncerConfig& config) {
-  for (const auto& cidr : safety_allow_list(config))
-    PHALANX_CHECK(maps.allow(cidr, make_entry(PHX_ORIGIN_LOCAL, PHX_EXPIRY_NEVER)));
-  return ok();
-}
-
 // Sends one usage-metrics window; a LAPI without the endpoint (404) is reported once.
 class UsageReporter {
  public:
@@ -100,6 +94,12 @@ std::vector<net::Cidr> safety_allow_list(const XdpBouncerConfig& config) {
   }
   out.insert(out.end(), config.allow.begin(), config.allow.end());
   return out;
+}
+
+Result<void> install_allow_list(BlocklistMaps& maps, const XdpBouncerConfig& config) {
+  for (const auto& cidr : safety_allow_list(config))
+    PHALANX_CHECK(maps.allow(cidr, make_entry(PHX_ORIGIN_LOCAL, PHX_EXPIRY_NEVER)));
+  return ok();
 }
 
 int run_daemon(const XdpBouncerConfig& config) {

@@ -4,6 +4,7 @@
 // serve metrics; and the --detach uninstall.
 #pragma once
 
+#include "bouncer-xdp/blocklist_maps.h"
 #include "bouncer-xdp/config.h"
 
 namespace phalanx::xdp {
@@ -20,5 +21,8 @@ int run_detach(const XdpBouncerConfig& config);
 // Allow-list entries every bouncer keeps: loopback, plus this host's interface addresses when
 // config.allow_own_addresses, plus config.allow.
 std::vector<net::Cidr> safety_allow_list(const XdpBouncerConfig& config);
+
+// Writes safety_allow_list(config) into the allow maps (origin local, no expiry).
+Result<void> install_allow_list(BlocklistMaps& maps, const XdpBouncerConfig& config);
 
 }  // namespace phalanx::xdp

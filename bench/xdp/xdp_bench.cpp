@@ -22,9 +22,9 @@
 
 #include "bench_data.h"
 #include "bouncer-xdp/blocklist_maps.h"
+#include "bouncer-xdp/daemon.h"
 #include "bouncer-xdp/prog_run.h"
 #include "bouncer-xdp/xdp_object.h"
-#include "core/net.h"
 #include "xdp_bench_rand.skel.h"
 #include "xdp_parse_only.skel.h"
 
@@ -184,9 +184,13 @@ int run(const Options& o) {
   BlocklistMaps maps = must(BlocklistMaps::open(map_fds(blocklist)));
   load_maps(maps, d);
   // The allow list phalanx-xdp always installs (the host's own addresses aside).
-  for (const char* a : {"127.0.0.0/8", "::1/128"})
-    must(maps.allow(*net::Cidr::parse(a), make_entry(PHX_ORIGIN_LOCAL, PHX_EXPIRY_NEVER)));
-  fmt::print("allow list: 127.0.0.0/8, ::1/128\n");
+  XdpBouncerConfig daemon;
+  daemon.allow_own_addresses = false;
+  must(install_allow_list(maps, daemon));
+  fmt::print("allow list:");
+  for (const auto& cidr : safety_allow_list(daemon))
+    fmt::print(" {}", cidr.to_string());
+  fmt::print("\n");
   print_prefilter(maps, d);
   std::unique_ptr<xdp_parse_only, void (*)(xdp_parse_only*)> parse(xdp_parse_only__open_and_load(),
                                                                    xdp_parse_only__destroy);
