@@ -245,7 +245,9 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
   filter_run.memo = &memo_;
   for (uint32_t index : candidates_) {
     const Scenario& s = scenarios_.scenarios()[index];
-    auto match = s.filter.run(vars, filter_run);
+    // Listed by the router: the equalities it tested need no second evaluation.
+    const expr::Program& filter = s.routed_filter.valid() ? s.routed_filter : s.filter;
+    auto match = filter.run(vars, filter_run);
     if (!match) {
       ++stats_.errors;
       continue;
@@ -436,6 +438,34 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
 void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Event>& out) {
   Bucket& b = it->second;
   const std::string mapkey = sha1_hex(s.config.filter + it->first.group + s.name());
+
+  // The blackhole: whether an overflow of this key is hidden at b's overflow time, and if not,
+  // hides the next ones. It runs after overflow_filter, which can discard an overflow first.
+  auto blackholed = [&] {
+    if (!s.config.blackhole) return false;
+    auto& hidden = blackholes_[s.index];
+    const TimePoint at = b.ovflw_ts.time;
+    bool inside = false;
+    auto h = hidden.find(mapkey);
+    if (h != hidden.end() && h->second > at) {
+      inside = true;
+    } else {
+      hidden[mapkey] = at + *s.config.blackhole;
+    }
+    if (hidden.size() > 1024 && hidden.size() > 2 * buckets_.size()) {
+      std::erase_if(hidden, [&](const auto& kv) { return kv.second <= at; });
+    }
+    return inside;
+  };
+  // Without an overflow_filter nothing reads the alert before the blackhole decides, so a hidden
+  // overflow is dropped before its alert is built: a brute force that keeps overflowing inside
+  // its blackhole costs a hash lookup per overflow, not an alert with every queued event.
+  if (!s.overflow_filter.valid() && blackholed()) {
+    buckets_.erase(it);
+    ++stats_.discarded;
+    return;
+  }
+
   auto ovf = std::make_shared<parser::Overflow>();
   ovf->mapkey = mapkey;
   ovf->bucket_id = std::to_string(b.id);
@@ -455,19 +485,7 @@ void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Eve
     } else if (!v->as_bool()) {
       discarded = true;
     }
-  }
-  if (!discarded && s.config.blackhole) {
-    auto& hidden = blackholes_[s.index];
-    const TimePoint at = b.ovflw_ts.time;
-    auto h = hidden.find(mapkey);
-    if (h != hidden.end() && h->second > at) {
-      discarded = true;
-    } else {
-      hidden[mapkey] = at + *s.config.blackhole;
-    }
-    if (hidden.size() > 1024 && hidden.size() > 2 * buckets_.size()) {
-      std::erase_if(hidden, [&](const auto& kv) { return kv.second <= at; });
-    }
+    if (!discarded) discarded = blackholed();
   }
   const ZonedTime ovflw_ts = b.ovflw_ts;
   buckets_.erase(it);

@@ -188,6 +188,21 @@ blackhole: 1m
   EXPECT_EQ(pour({log_event("1.2.3.4", 1)}).size(), 1u);
 }
 
+TEST_F(Buckets, BlackholeStillHidesRepeatsThatPassTheOverflowFilter) {
+  load(R"(type: trigger
+name: test/of
+description: d
+filter: 'true'
+groupby: evt.Meta.source_ip
+overflow_filter: signal.Alert.GetScenario() == 'test/of'
+blackhole: 1m
+)");
+  auto out = pour({log_event("1.2.3.4", 0), log_event("1.2.3.4", 30), log_event("1.2.3.4", 70)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(alert(out[1]).stop_at, "2026-11-23T10:01:10Z");
+  EXPECT_EQ(engine_->stats().discarded, 1u);
+}
+
 TEST_F(Buckets, CounterNeverOverflowsInReplayAndOverflowsOnTheClockWhenLive) {
   const char* counter = R"(type: counter
 name: test/counter
