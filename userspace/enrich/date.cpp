@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "enrich/date.h"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -64,6 +65,40 @@ ParseDateResult success(const Attempt& a) {
   return ParseDateResult{to_zoned_saturating(a.time), true, a.marshaled};
 }
 
+// The last few successful parses, per thread. A parsed result depends on the text, the format
+// and the year alone, and log lines come in runs that share a timestamp (every line written in
+// the same second), so a run parses its date once. Failures are not kept: they read the clock.
+class RecentDates {
+ public:
+  const ParseDateResult* find(std::string_view str, std::string_view format, int year) const {
+    for (const Entry& e : entries_) {
+      if (e.used && e.year == year && e.str == str && e.format == format) return &e.result;
+    }
+    return nullptr;
+  }
+  const ParseDateResult& put(std::string_view str, std::string_view format, int year,
+                             ParseDateResult result) {
+    Entry& e = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    e.used = true;
+    e.str.assign(str);
+    e.format.assign(format);
+    e.year = year;
+    e.result = std::move(result);
+    return e.result;
+  }
+
+ private:
+  struct Entry {
+    bool used = false;
+    int year = 0;
+    std::string str, format;
+    ParseDateResult result;
+  };
+  std::array<Entry, 4> entries_;
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 ParseDateResult parse_date(std::string_view str, std::string_view str_time_format,
@@ -73,11 +108,17 @@ ParseDateResult parse_date(std::string_view str, std::string_view str_time_forma
   if (!str.empty()) {
     int year =
         options.pinned_year ? *options.pinned_year : static_cast<int>(civil(to_go_time(now)).year);
+    thread_local RecentDates recent;
+    if (const ParseDateResult* r = recent.find(str, str_time_format, year)) return *r;
     if (!str_time_format.empty()) {
-      if (auto a = try_layout(str, str_time_format, year)) return success(*a);
+      if (auto a = try_layout(str, str_time_format, year)) {
+        return recent.put(str, str_time_format, year, success(*a));
+      }
     }
     for (std::string_view layout : kParseDateLayouts) {
-      if (auto a = try_layout(str, layout, year)) return success(*a);
+      if (auto a = try_layout(str, layout, year)) {
+        return recent.put(str, str_time_format, year, success(*a));
+      }
     }
     if (auto epoch = parse_epoch(str)) {
       // The epoch path formats with RFC 3339 (no fraction) in the process zone, which is UTC.

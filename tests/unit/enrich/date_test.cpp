@@ -121,6 +121,29 @@ TEST(ParseDate, CurrentYearComesFromTheClock) {
   EXPECT_EQ(parse_date("Nov 23 10:07:14", "", options).marshaled, "2100-11-23T10:07:14Z");
 }
 
+TEST(ParseDate, RepeatedTextsParseAsTheFirstTimeWhateverTheFormat) {
+  ManualClock clock{TimePoint(std::chrono::nanoseconds(kNowNs))};
+  DateOptions options;
+  options.clock = &clock;
+  const char* text = "01/02/2026 10:00:00";
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    EXPECT_EQ(parse_date(text, "", options).marshaled, "2026-01-02T10:00:00Z");
+    EXPECT_EQ(parse_date(text, "02/01/2006 15:04:05", options).marshaled, "2026-02-01T10:00:00Z");
+    EXPECT_EQ(parse_date(text, "", options).marshaled, "2026-01-02T10:00:00Z");
+    // More texts than are remembered, so later rounds parse some of them again.
+    for (int h = 10; h < 17; ++h) {
+      const std::string t = "Nov 23 " + std::to_string(h) + ":07:14";
+      ParseDateResult r = parse_date(t, "", options);
+      EXPECT_TRUE(r.parsed);
+      EXPECT_EQ(r.marshaled, "2026-11-23T" + std::to_string(h) + ":07:14Z");
+    }
+    // A failure is not remembered: it is the clock's time, which moves.
+    clock.set(clock.now() + std::chrono::seconds(1));
+    EXPECT_EQ(parse_date("garbage", "", options).time.time, clock.now());
+  }
+}
+
 TEST(ParseDate, WithoutAClockUsesTheSystemClock) {
   ParseDateResult r = parse_date("not a date", "", DateOptions{});
   EXPECT_FALSE(r.parsed);
