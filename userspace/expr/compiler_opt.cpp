@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The compiler's optimisations that go beyond folding: and/or chains (literal runs become one
-// lookup) and per-element precomputation inside closures over constant arrays.
+// The compiler's optimisations that go beyond folding: and/or chains (literal runs, string
+// comparisons or IpInRange over literal ranges, become one lookup) and per-element precomputation
+// inside closures over constant arrays.
 #include <algorithm>
 
 #include "expr/compiler.h"
@@ -10,12 +11,17 @@ namespace phalanx::expr::detail {
 
 namespace {
 
-// The operator of a disjunct `X op 'literal'` that may join a literal run, or nullopt.
-std::optional<MatchKind> literal_disjunct(const Ast& a) {
-  if (a.kind != AstKind::kBinary || a.kids.size() != 2 || a.kids[1]->kind != AstKind::kString ||
-      !pure_ast(*a.kids[0])) {
+// The operator of a disjunct `X op 'literal'` (or `IpInRange(X, 'literal')`, the built-in, when
+// no host function takes its name) that may join a literal run, or nullopt.
+std::optional<MatchKind> literal_disjunct(const Ast& a, bool builtin_in_range) {
+  if (a.kids.size() != 2 || a.kids[1]->kind != AstKind::kString || !pure_ast(*a.kids[0])) {
     return std::nullopt;
   }
+  if (a.kind == AstKind::kCall) {
+    if (builtin_in_range && a.text == "IpInRange") return MatchKind::kInRange;
+    return std::nullopt;
+  }
+  if (a.kind != AstKind::kBinary) return std::nullopt;
   if (a.text == "contains") return MatchKind::kContains;
   if (a.text == "startsWith") return MatchKind::kStartsWith;
   if (a.text == "endsWith") return MatchKind::kEndsWith;
@@ -24,11 +30,11 @@ std::optional<MatchKind> literal_disjunct(const Ast& a) {
 }
 
 // End (exclusive) of the run of disjuncts starting at `begin` that share X and the operator.
-size_t literal_run_end(const Ast& a, size_t begin) {
-  auto kind = literal_disjunct(*a.kids[begin]);
+size_t literal_run_end(const Ast& a, size_t begin, bool builtin_in_range) {
+  auto kind = literal_disjunct(*a.kids[begin], builtin_in_range);
   if (!kind) return begin;
   size_t end = begin + 1;
-  while (end < a.kids.size() && literal_disjunct(*a.kids[end]) == kind &&
+  while (end < a.kids.size() && literal_disjunct(*a.kids[end], builtin_in_range) == kind &&
          same_ast(*a.kids[end]->kids[0], *a.kids[begin]->kids[0])) {
     ++end;
   }
@@ -41,16 +47,20 @@ constexpr size_t kMinLiteralRun = 3;
 
 Result<NodePtr> Compiler::logic(const Ast& a) {
   bool is_and = a.text == "&&";
+  const bool builtin_in_range =
+      std::none_of(out_.host_functions.begin(), out_.host_functions.end(),
+                   [](const auto& fn) { return fn->name == "IpInRange"; });
   std::vector<NodePtr> operands;
   for (size_t i = 0; i < a.kids.size();) {
-    size_t end = !is_and && options_.optimize ? literal_run_end(a, i) : i;
+    size_t end = !is_and && options_.optimize ? literal_run_end(a, i, builtin_in_range) : i;
     if (end - i >= kMinLiteralRun) {
       PHALANX_TRY(NodePtr x, compile(*a.kids[i]->kids[0]));
       std::vector<std::string> literals;
       for (size_t k = i; k < end; ++k)
         literals.push_back(a.kids[k]->kids[1]->text);
-      PHALANX_TRY(NodePtr run, make_literal_match(*literal_disjunct(*a.kids[i]), std::move(x),
-                                                  std::move(literals), a.kids[i]->column));
+      PHALANX_TRY(NodePtr run,
+                  make_literal_match(*literal_disjunct(*a.kids[i], builtin_in_range), std::move(x),
+                                     std::move(literals), a.kids[i]->column));
       if (run) {
         operands.push_back(std::move(run));
         i = end;

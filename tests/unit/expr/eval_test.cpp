@@ -169,6 +169,22 @@ TEST(ExprEval, Logic) {
        Err("float64")},
       {"evt.Unmarshaled.num == 'a' || evt.Unmarshaled.num == 'b' || evt.Unmarshaled.num == 42",
        B(true)},
+      // IpInRange over literal ranges: one address parse and one table probe when optimised.
+      {"IpInRange(evt.Meta.source_ip, '10.0.0.0/8') || IpInRange(evt.Meta.source_ip, "
+       "'172.16.0.0/12') || IpInRange(evt.Meta.source_ip, '192.168.0.0/16')",
+       B(true)},
+      {"not (IpInRange(evt.Meta.source_ip, '127.0.0.0/8') || IpInRange(evt.Meta.source_ip, "
+       "'::1/128') || IpInRange(evt.Meta.source_ip, 'fc00::/7'))",
+       B(true)},
+      {"IpInRange(evt.Meta.source_ip, 'not a range') || IpInRange(evt.Meta.source_ip, "
+       "'192.168.1.0/30') || IpInRange(evt.Meta.source_ip, '192.168.1.10/32')",
+       B(true)},
+      {"IpInRange(evt.Meta.service, '0.0.0.0/0') || IpInRange(evt.Meta.service, '::/0') || "
+       "IpInRange(evt.Meta.service, '10.0.0.0/8')",
+       B(false)},
+      {"IpInRange(evt.Unmarshaled.num, '10.0.0.0/8') || IpInRange(evt.Unmarshaled.num, "
+       "'172.16.0.0/12') || IpInRange(evt.Unmarshaled.num, '192.168.0.0/16')",
+       Err("IpInRange")},
   });
 }
 
