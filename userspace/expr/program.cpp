@@ -26,7 +26,9 @@ std::vector<std::string> path_of(const Ast& a, const std::vector<std::string>& v
   return path;
 }
 
-void collect_conjuncts(const Ast& a, std::vector<const Ast*>& out) {
+// The top-level conjuncts of a, in order (const Ast or Ast).
+template <typename A, typename Out>
+void collect_conjuncts(A& a, std::vector<Out*>& out) {
   if (a.kind == AstKind::kBinary && a.text == "&&") {
     for (const auto& kid : a.kids)
       collect_conjuncts(*kid, out);
@@ -68,8 +70,11 @@ std::vector<EqualityConstraint> extract_constraints(const Ast& root,
   std::vector<const Ast*> conjuncts;
   collect_conjuncts(root, conjuncts);
   std::vector<EqualityConstraint> out;
-  for (const Ast* c : conjuncts) {
-    if (auto constraint = constraint_of(*c, variables)) out.push_back(std::move(*constraint));
+  for (size_t i = 0; i < conjuncts.size(); ++i) {
+    if (auto constraint = constraint_of(*conjuncts[i], variables)) {
+      constraint->conjunct = i;
+      out.push_back(std::move(*constraint));
+    }
   }
   return out;
 }
@@ -86,16 +91,46 @@ const FunctionSpec* find_builtin(std::string_view name) {
 
 }  // namespace detail
 
-Result<Program> compile(std::string_view source, const CompileOptions& options) {
-  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
+namespace {
+
+Result<std::shared_ptr<const detail::CompiledProgram>> compile_ast(std::string_view source,
+                                                                   const detail::Ast& ast,
+                                                                   const CompileOptions& options) {
   auto compiled = std::make_shared<detail::CompiledProgram>();
   compiled->source = std::string(source);
   compiled->var_count = options.variables.size();
   detail::Compiler compiler(options, *compiled);
-  PHALANX_TRY(compiled->root, compiler.compile(*ast));
-  compiled->constraints = detail::extract_constraints(*ast, options.variables);
+  PHALANX_TRY(compiled->root, compiler.compile(ast));
+  compiled->constraints = detail::extract_constraints(ast, options.variables);
+  return std::shared_ptr<const detail::CompiledProgram>(std::move(compiled));
+}
+
+}  // namespace
+
+Result<Program> compile(std::string_view source, const CompileOptions& options) {
+  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
   Program program;
-  program.impl_ = std::move(compiled);
+  PHALANX_TRY(program.impl_, compile_ast(source, *ast, options));
+  return program;
+}
+
+Result<Program> compile(std::string_view source, const CompileOptions& options,
+                        std::span<const size_t> established) {
+  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
+  std::vector<detail::Ast*> conjuncts;
+  detail::collect_conjuncts(*ast, conjuncts);
+  for (size_t i : established) {
+    if (i >= conjuncts.size()) continue;
+    // The literal true in its place. The compiler drops it where it leads the chain, as in
+    // `true && x`, and keeps it elsewhere.
+    detail::Ast& c = *conjuncts[i];
+    c.kind = detail::AstKind::kBool;
+    c.bool_value = true;
+    c.text.clear();
+    c.kids.clear();
+  }
+  Program program;
+  PHALANX_TRY(program.impl_, compile_ast(source, *ast, options));
   return program;
 }
 

@@ -72,6 +72,7 @@ struct CompileOptions {
 struct EqualityConstraint {
   std::vector<std::string> path;    // {"evt", "Meta", "log_type"}
   std::vector<std::string> values;  // {"ssh_failed-auth"}
+  size_t conjunct = 0;              // which top-level conjunct, counted from 0 (see compile())
 };
 
 namespace detail {
@@ -105,6 +106,7 @@ class Program {
 
  private:
   friend Result<Program> compile(std::string_view, const CompileOptions&);
+  friend Result<Program> compile(std::string_view, const CompileOptions&, std::span<const size_t>);
   std::shared_ptr<const detail::CompiledProgram> impl_;
 };
 
@@ -113,6 +115,13 @@ class Program {
 // at column 7", "invalid regexp '(' at column 10: missing )"; the caller adds file and item.
 // Thread-safe.
 Result<Program> compile(std::string_view source, const CompileOptions& options);
+// compile(), with the top-level conjuncts numbered in `established` (EqualityConstraint::
+// conjunct of the full program) taken as true and left out. For a caller that has tested them
+// itself: the scenario router finds a scenario by the field values its filter requires, and
+// then runs the rest of the filter only. Dropping a conjunct that holds changes no result; a
+// number past the last conjunct is ignored.
+Result<Program> compile(std::string_view source, const CompileOptions& options,
+                        std::span<const size_t> established);
 
 // The names of every built-in function (expr-lang builtins and CrowdSec helpers).
 std::vector<std::string> builtin_function_names();

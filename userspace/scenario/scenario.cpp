@@ -29,13 +29,18 @@ class Compiler {
     base_.functions = options.functions;
   }
 
+  // The options every expression is compiled with, for the given variables.
+  expr::CompileOptions options(std::vector<std::string> variables) const {
+    expr::CompileOptions opts = base_;
+    opts.variables = std::move(variables);
+    return opts;
+  }
+
   // Compiles one expression of a scenario; an empty source leaves `out` invalid.
   bool compile(const ScenarioConfig& s, std::string_view key, const std::string& source,
                std::vector<std::string> variables, expr::Program& out) {
     if (source.empty()) return true;
-    expr::CompileOptions opts = base_;
-    opts.variables = std::move(variables);
-    auto program = expr::compile(source, opts);
+    auto program = expr::compile(source, options(std::move(variables)));
     if (!program) {
       diags_.error(s.file, s.line, s.name,
                    std::string(key) + ": " + program.error().message() + " in '" + source + "'");
@@ -178,7 +183,7 @@ std::unique_ptr<ScenarioSet> ScenarioSet::load(const LoadOptions& options, Diagn
       set->scenarios_.push_back(std::move(s));
     }
   }
-  set->build_index();
+  set->build_index(compiler.options({"evt"}));
   return set;
 }
 
@@ -218,7 +223,7 @@ std::set<std::vector<std::string>> fields_filter_writes(const Scenario& s) {
   return out;
 }
 
-void ScenarioSet::build_index() {
+void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
   // Each scenario is indexed under the constraint whose field the most scenarios share, so a
   // typical event looks up one or two fields; its other constraints are checked after.
   std::map<std::vector<std::string>, size_t> popularity;
@@ -239,7 +244,7 @@ void ScenarioSet::build_index() {
       if (usable(c)) ++popularity[std::vector<std::string>(c.path.begin() + 1, c.path.end())];
     }
   }
-  for (const auto& s : scenarios_) {
+  for (auto& s : scenarios_) {
     const expr::EqualityConstraint* best = nullptr;
     size_t best_score = 0;
     for (const auto& c : s.filter.equality_constraints()) {
@@ -264,6 +269,7 @@ void ScenarioSet::build_index() {
     for (const auto& v : best->values)
       it->by_value[v].push_back(s.index);
     ++indexed_count_;
+    std::vector<size_t> tested{best->conjunct};
     for (const auto& c : s.filter.equality_constraints()) {
       if (&c == best || !usable(c)) continue;
       const std::vector<std::string> field(c.path.begin() + 1, c.path.end());
@@ -273,6 +279,13 @@ void ScenarioSet::build_index() {
         f = check_fields_.insert(check_fields_.end(), field);
       }
       checks_[s.index].push_back({uint32_t(f - check_fields_.begin()), c.values});
+      tested.push_back(c.conjunct);
+    }
+    // Every event the router lists this scenario for has passed these conjuncts already, and
+    // they read fields no filter writes: the engine runs the filter without them. A filter
+    // that compiled once compiles again; should it not, the engine runs the whole filter.
+    if (auto routed = expr::compile(s.config.filter, filter_options, tested)) {
+      s.routed_filter = std::move(*routed);
     }
   }
 }

@@ -35,9 +35,12 @@ struct Scenario {
   // Scenarios with the same filter and name share buckets (the hub keys buckets by
   // sha1(filter, groupby, name)); this is the index of the first of them.
   uint32_t family = 0;
-  std::string hash;               // sha256 of the file (scenario_hash)
-  std::string version = "?";      // scenario_version
-  expr::Program filter;           // {evt}
+  std::string hash;           // sha256 of the file (scenario_hash)
+  std::string version = "?";  // scenario_version
+  expr::Program filter;       // {evt}
+  // The filter without the equalities the router has tested when it lists this scenario (see
+  // ScenarioSet::candidates); what the engine runs on a routed event. Invalid when unindexed.
+  expr::Program routed_filter;
   expr::Program groupby;          // {evt}; may be invalid (no groupby)
   expr::Program distinct;         // {evt}
   expr::Program cancel_on;        // {evt}
@@ -98,7 +101,8 @@ class ScenarioSet {
     };
     std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_value;
   };
-  void build_index();
+  // filter_options: how the filters were compiled, to compile their routed_filter.
+  void build_index(const expr::CompileOptions& filter_options);
 
   std::vector<Scenario> scenarios_;
   std::shared_ptr<expr::DataFiles> data_files_;

@@ -60,6 +60,49 @@ TEST(ExprProgram, EqualityConstraints) {
             (Paths{{{"queue", "x"}, {"a"}}, {{"evt", "y"}, {"b"}}}));
 }
 
+TEST(ExprProgram, ConstraintsNameTheirConjunct) {
+  auto cs = constraints_of(
+      "(evt.Meta.a == 'x' && Upper(evt.Meta.q) == 'Q') && evt.Meta.b in ['y'] && "
+      "evt.Meta.c == 'z'");
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[0].conjunct, 0u);
+  EXPECT_EQ(cs[1].conjunct, 2u);
+  EXPECT_EQ(cs[2].conjunct, 3u);
+}
+
+TEST(ExprProgram, EstablishedConjunctsAreLeftOut) {
+  const std::string src = "m.a == 'x' && (m.b in ['y', 'z'] && m.c == 'w') && m.d == 'v'";
+  CompileOptions opts{.variables = {"m"}};
+  auto map = std::make_shared<Map>(true);
+  map->set("a", Value::string("no"));
+  map->set("b", Value::string("no"));
+  map->set("c", Value::string("w"));
+  map->set("d", Value::string("v"));
+  const Value vars[] = {Value::map(map)};
+  auto result = [&](std::vector<size_t> established) {
+    auto p = compile(src, opts, established);
+    EXPECT_TRUE(p.has_value()) << (p ? "" : p.error().message());
+    auto v = p->run(vars);
+    EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message());
+    return v->truthy();
+  };
+  EXPECT_FALSE(result({}));
+  EXPECT_FALSE(result({0}));
+  EXPECT_FALSE(result({1, 7}));  // a number past the last conjunct changes nothing
+  EXPECT_TRUE(result({0, 1}));
+  // A conjunct that is not left out is still tested, wherever it stands.
+  map->set("c", Value::string("no"));
+  EXPECT_FALSE(result({0, 1}));
+  EXPECT_TRUE(result({0, 1, 2}));
+  map->set("d", Value::string("no"));
+  EXPECT_FALSE(result({0, 1, 2}));
+  // The full program is unchanged by compiling a reduced one.
+  auto full = compile(src, opts);
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(full->equality_constraints().size(), 4u);
+  EXPECT_EQ(full->source(), src);
+}
+
 TEST(ExprProgram, Constants) {
   struct Row {
     std::string source;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "parser/event_object.h"
 #include "scenario/scenario.h"
 
 namespace phalanx::scenario {
@@ -248,6 +249,58 @@ filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.tag == 'seen'
   set->candidates(bare, c);
   // Meta.tag is written by the tagger's filter before the tagged one runs: never a routing key.
   EXPECT_EQ(c, (std::vector<uint32_t>{1, 2}));
+}
+
+TEST(ScenarioSet, RoutedFilterLeavesOutWhatTheRouterTested) {
+  Diagnostics diags;
+  auto set = ScenarioSet::load({.items = {{"x.yaml", R"(type: trigger
+name: probing
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.http_status in ['404', '403'] && evt.Parsed.verb != 'HEAD'
+---
+type: trigger
+name: tagger
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.SetMeta('tag', 'seen')
+---
+type: trigger
+name: tagged
+description: d
+filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.tag == 'seen'
+---
+type: trigger
+name: unrouted
+description: d
+filter: evt.Meta.log_type != 'x'
+)"}},
+                                .data_files = nullptr,
+                                .functions = {}},
+                               diags);
+  ASSERT_EQ(set->size(), 4u) << all(diags);
+  const auto& s = set->scenarios();
+  // An event that fails every equality but passes the rest of each filter.
+  parser::Event evt;
+  evt.meta.set("log_type", "other");
+  evt.meta.set("http_status", "200");
+  evt.meta.set("tag", "seen");
+  evt.parsed.set("verb", "GET");
+  parser::EventObject obj(&evt);
+  const expr::Value vars[] = {expr::Value::object(&obj)};
+  auto truthy = [&](const expr::Program& p) {
+    auto v = p.run(vars);
+    return v && v->truthy();
+  };
+  ASSERT_TRUE(s[0].routed_filter.valid());
+  EXPECT_TRUE(truthy(s[0].routed_filter));
+  EXPECT_FALSE(truthy(s[0].filter));
+  // What the router does not test stays: the verb, and Meta.tag, which a filter writes.
+  evt.parsed.set("verb", "HEAD");
+  EXPECT_FALSE(truthy(s[0].routed_filter));
+  ASSERT_TRUE(s[2].routed_filter.valid());
+  EXPECT_TRUE(truthy(s[2].routed_filter));
+  evt.meta.set("tag", "other");
+  EXPECT_FALSE(truthy(s[2].routed_filter));
+  EXPECT_FALSE(s[3].routed_filter.valid());
 }
 
 }  // namespace
