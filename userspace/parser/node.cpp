@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/log.h"
 #include "expr/stash.h"
@@ -113,7 +114,71 @@ void set_target(Event& evt, TargetField field, const std::string& key, std::stri
   }
 }
 
+// The string a plain field read gives, as the expression engine reads it: a map's missing key
+// reads "".
+std::string_view read_field(const Event& evt, TargetField field, const std::string& key) {
+  switch (field) {
+    case TargetField::kStrTime:
+      return evt.str_time;
+    case TargetField::kStrTimeFormat:
+      return evt.str_time_format;
+    case TargetField::kMarshaledTime:
+      return evt.marshaled_time;
+    case TargetField::kWhitelistReason:
+      return evt.whitelist_reason;
+    case TargetField::kLineRaw:
+      return evt.line.raw;
+    case TargetField::kLineSrc:
+      return evt.line.src;
+    case TargetField::kLineModule:
+      return evt.line.module;
+    case TargetField::kParsed:
+      return evt.parsed.get(key);
+    case TargetField::kMeta:
+      return evt.meta.get(key);
+    case TargetField::kEnriched:
+      return evt.enriched.get(key);
+    case TargetField::kLabels:
+      return evt.line.labels.get(key);
+    case TargetField::kAlertSource:
+    case TargetField::kUnsupported:
+      break;
+  }
+  return {};
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return c == '_' || std::isalnum(static_cast<unsigned char>(c));
+  });
+}
+
 }  // namespace
+
+std::pair<TargetField, std::string> plain_field_read(std::string_view expression) {
+  const std::pair<TargetField, std::string> none{TargetField::kUnsupported, std::string()};
+  while (!expression.empty() && std::isspace(static_cast<unsigned char>(expression.front())))
+    expression.remove_prefix(1);
+  while (!expression.empty() && std::isspace(static_cast<unsigned char>(expression.back())))
+    expression.remove_suffix(1);
+  if (!expression.starts_with("evt.")) return none;
+  auto target = resolve_target(expression);
+  if (!target) return none;
+  switch (target->first) {
+    case TargetField::kParsed:
+    case TargetField::kMeta:
+    case TargetField::kEnriched:
+    case TargetField::kLabels:
+      // One key: `evt.Parsed.a.b` reads a field of a string, which is another matter.
+      return is_identifier(target->second) ? std::move(*target) : none;
+    case TargetField::kAlertSource:
+    case TargetField::kUnsupported:
+      return none;
+    default:
+      return std::move(*target);
+  }
+}
 
 Result<std::pair<TargetField, std::string>> resolve_target(std::string_view path) {
   if (path.starts_with("evt.")) path.remove_prefix(4);
@@ -165,6 +230,10 @@ Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& ev
     std::string_view value;
     if (!st.value.empty()) {
       value = st.value;
+    } else if (st.source != TargetField::kUnsupported) {
+      // What the expression would read, without running it.
+      ctx.static_value.assign(read_field(evt, st.source, st.source_key));
+      value = ctx.static_value;
     } else if (st.expression) {
       auto out = run(*st.expression, obj, ctx);
       if (!out) {

@@ -77,7 +77,16 @@ struct CompiledStatic {
   std::optional<expr::Program> expression;
   TargetField target = TargetField::kUnsupported;  // kind == kTarget
   std::string target_key;                          // map key for map targets
+  // An expression that only reads one string field (evt.Parsed.x, evt.Line.Raw): the field,
+  // which apply_statics reads directly. kUnsupported for any other expression.
+  TargetField source = TargetField::kUnsupported;
+  std::string source_key;
 };
+
+// The field a static expression reads when it is a plain read of one of the event's string
+// fields ("evt.Parsed.remote_addr", "evt.StrTime", "evt.Line.Labels.type"); kUnsupported for
+// any other expression, which the expression engine evaluates.
+std::pair<TargetField, std::string> plain_field_read(std::string_view expression);
 
 class Node {
  public:

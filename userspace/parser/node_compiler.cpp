@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parser/node_compiler.h"
 
+#include <tuple>
+
 #include "core/duration.h"
 #include "parser/enrichers.h"
 
@@ -52,6 +54,7 @@ std::optional<std::vector<CompiledStatic>> NodeCompiler::compile_statics(
     if (st.value.empty() && !st.expression.empty()) {
       c.expression = compile_expr(st.expression, file, st.line, item, "static expression");
       if (!c.expression) ok = false;
+      if (c.expression) std::tie(c.source, c.source_key) = plain_field_read(st.expression);
     }
     if (st.kind == StaticKind::kTarget) {
       auto target = resolve_target(st.key);

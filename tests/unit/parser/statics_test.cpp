@@ -141,6 +141,63 @@ TEST_F(StaticsTest, TargetPaths) {
   }
 }
 
+TEST(PlainFieldRead, OnlyAPlainReadOfOneStringField) {
+  struct Case {
+    const char* expression;
+    TargetField field;
+    const char* key;
+  };
+  const Case cases[] = {
+      {"evt.Parsed.remote_addr", TargetField::kParsed, "remote_addr"},
+      {"  evt.Meta.a_b1 ", TargetField::kMeta, "a_b1"},
+      {"evt.Enriched.x", TargetField::kEnriched, "x"},
+      {"evt.Line.Labels.type", TargetField::kLabels, "type"},
+      {"evt.Line.Raw", TargetField::kLineRaw, ""},
+      {"evt.StrTime", TargetField::kStrTime, ""},
+      {"evt.MarshaledTime", TargetField::kMarshaledTime, ""},
+      {"evt.Parsed.a.b", TargetField::kUnsupported, ""},
+      {"evt.Parsed['x']", TargetField::kUnsupported, ""},
+      {"evt.Parsed.x + ''", TargetField::kUnsupported, ""},
+      {"evt.Parsed.1x", TargetField::kUnsupported, ""},
+      {"Parsed.x", TargetField::kUnsupported, ""},
+      {"evt.Unmarshaled.x", TargetField::kUnsupported, ""},
+      {"evt.Overflow.Alert.Source.IP", TargetField::kUnsupported, ""},
+      {"evt.Line.Labels", TargetField::kUnsupported, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.expression);
+    auto [field, key] = plain_field_read(c.expression);
+    EXPECT_EQ(field, c.field);
+    EXPECT_EQ(key, c.key);
+  }
+}
+
+TEST_F(StaticsTest, PlainFieldReadsGiveWhatTheExpressionGives) {
+  // Each plain read beside the same read through the expression engine (`+ ''`).
+  for (const char* path :
+       {"evt.Parsed.p", "evt.Parsed.missing", "evt.Meta.m", "evt.Meta.out", "evt.Enriched.e",
+        "evt.Line.Raw", "evt.Line.Src", "evt.Line.Module", "evt.Line.Labels.type", "evt.StrTime"}) {
+    SCOPED_TRACE(path);
+    std::string got[2];
+    for (int engine = 0; engine < 2; ++engine) {
+      const std::string yaml = std::string(
+                                   "name: n\nstatics:\n"
+                                   "  - parsed: p\n    value: pv\n"
+                                   "  - meta: m\n    value: mv\n"
+                                   "  - enriched: e\n    value: ev\n"
+                                   "  - target: evt.StrTime\n    value: st\n"
+                                   "  - meta: out\n    value: old\n"
+                                   "  - meta: out\n    expression: \"") +
+                               path + (engine == 1 ? " + ''" : "") + "\"\n";
+      auto r = run_single(yaml, log_event("hello"));
+      ASSERT_TRUE(r.success);
+      got[engine] = std::string(r.event.meta.get("out"));
+    }
+    EXPECT_EQ(got[0], got[1]);
+    EXPECT_NE(got[0], "");
+  }
+}
+
 TEST_F(StaticsTest, StaticsSeeEarlierStatics) {
   // Statics apply in order, each seeing the event as the previous ones left it.
   auto r = run_single(R"y(
