@@ -116,7 +116,8 @@ void set_target(Event& evt, TargetField field, const std::string& key, std::stri
 
 // The string a plain field read gives, as the expression engine reads it: a map's missing key
 // reads "".
-std::string_view read_field(const Event& evt, TargetField field, const std::string& key) {
+std::string_view read_field(const Event& evt, TargetField field, const std::string& key,
+                            const StringMap::SharedHint& hint) {
   switch (field) {
     case TargetField::kStrTime:
       return evt.str_time;
@@ -133,13 +134,13 @@ std::string_view read_field(const Event& evt, TargetField field, const std::stri
     case TargetField::kLineModule:
       return evt.line.module;
     case TargetField::kParsed:
-      return evt.parsed.get(key);
+      return evt.parsed.get(key, hint);
     case TargetField::kMeta:
-      return evt.meta.get(key);
+      return evt.meta.get(key, hint);
     case TargetField::kEnriched:
-      return evt.enriched.get(key);
+      return evt.enriched.get(key, hint);
     case TargetField::kLabels:
-      return evt.line.labels.get(key);
+      return evt.line.labels.get(key, hint);
     case TargetField::kAlertSource:
     case TargetField::kUnsupported:
       break;
@@ -232,7 +233,7 @@ Result<void> apply_statics(const std::vector<CompiledStatic>& statics, Event& ev
       value = st.value;
     } else if (st.source != TargetField::kUnsupported) {
       // What the expression would read, without running it.
-      ctx.static_value.assign(read_field(evt, st.source, st.source_key));
+      ctx.static_value.assign(read_field(evt, st.source, st.source_key, st.source_hint));
       value = ctx.static_value;
     } else if (st.expression) {
       auto out = run(*st.expression, obj, ctx);

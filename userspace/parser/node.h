@@ -81,6 +81,9 @@ struct CompiledStatic {
   // which apply_statics reads directly. kUnsupported for any other expression.
   TargetField source = TargetField::kUnsupported;
   std::string source_key;
+  // Where source_key sat in its map last time: events from one parser keep their keys in
+  // the same places.
+  StringMap::SharedHint source_hint;
 };
 
 // The field a static expression reads when it is a plain read of one of the event's string

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -34,6 +35,34 @@ class StringMap {
     if (it == items_.end() || it->first != key) return nullptr;
     hint = static_cast<uint32_t>(it - items_.begin());
     return &it->second;
+  }
+  // A find() hint kept by a compiled rule that every worker thread runs (a static, a routing
+  // field). Any position is safe, since find() checks it, so relaxed loads and stores suffice.
+  // Copying copies the position.
+  class SharedHint {
+   public:
+    SharedHint() = default;
+    SharedHint(const SharedHint& o) : at_(o.at_.load(std::memory_order_relaxed)) {}
+    SharedHint& operator=(const SharedHint& o) {
+      at_.store(o.at_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      return *this;
+    }
+
+   private:
+    friend class StringMap;
+    mutable std::atomic<uint32_t> at_{0};
+  };
+  const std::string* find(std::string_view key, const SharedHint& hint) const {
+    uint32_t at = hint.at_.load(std::memory_order_relaxed);
+    const uint32_t was = at;
+    const std::string* v = find(key, at);
+    if (at != was) hint.at_.store(at, std::memory_order_relaxed);
+    return v;
+  }
+  // get() with a shared hint.
+  std::string_view get(std::string_view key, const SharedHint& hint) const {
+    const std::string* v = find(key, hint);
+    return v != nullptr ? std::string_view(*v) : std::string_view();
   }
   // The value for key, or "" when absent (the hub's map[string]string semantics).
   std::string_view get(std::string_view key) const {

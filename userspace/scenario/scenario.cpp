@@ -188,12 +188,16 @@ std::unique_ptr<ScenarioSet> ScenarioSet::load(const LoadOptions& options, Diagn
 }
 
 std::optional<std::string_view> event_field(const parser::Event& evt,
-                                            const std::vector<std::string>& path) {
+                                            const std::vector<std::string>& path,
+                                            const parser::StringMap::SharedHint* hint) {
+  auto get = [&](const parser::StringMap& m, const std::string& key) {
+    return hint != nullptr ? m.get(key, *hint) : m.get(key);
+  };
   if (path.size() == 2) {
     const std::string& map = path[0];
-    if (map == "Meta") return evt.meta.get(path[1]);
-    if (map == "Parsed") return evt.parsed.get(path[1]);
-    if (map == "Enriched") return evt.enriched.get(path[1]);
+    if (map == "Meta") return get(evt.meta, path[1]);
+    if (map == "Parsed") return get(evt.parsed, path[1]);
+    if (map == "Enriched") return get(evt.enriched, path[1]);
     if (map == "Line") {
       if (path[1] == "Module") return std::string_view(evt.line.module);
       if (path[1] == "Src") return std::string_view(evt.line.src);
@@ -201,7 +205,7 @@ std::optional<std::string_view> event_field(const parser::Event& evt,
     return std::nullopt;
   }
   if (path.size() == 3 && path[0] == "Line" && path[1] == "Labels") {
-    return evt.line.labels.get(path[2]);
+    return get(evt.line.labels, path[2]);
   }
   return std::nullopt;
 }
@@ -263,7 +267,7 @@ void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
     auto it = std::find_if(indexes_.begin(), indexes_.end(),
                            [&](const FieldIndex& f) { return f.path == path; });
     if (it == indexes_.end()) {
-      indexes_.push_back({path, {}});
+      indexes_.push_back({path, {}, {}});
       it = indexes_.end() - 1;
     }
     for (const auto& v : best->values)
@@ -277,6 +281,7 @@ void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
       if (f == check_fields_.end()) {
         if (check_fields_.size() == kMaxCheckFields) continue;  // the filter still tests it
         f = check_fields_.insert(check_fields_.end(), field);
+        check_hints_.emplace_back();
       }
       checks_[s.index].push_back({uint32_t(f - check_fields_.begin()), c.values});
       tested.push_back(c.conjunct);
@@ -295,7 +300,7 @@ void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& ou
   out.insert(out.end(), unindexed_.begin(), unindexed_.end());
   const size_t plain = out.size();
   for (const auto& index : indexes_) {
-    auto value = event_field(evt, index.path);
+    auto value = event_field(evt, index.path, &index.hint);
     if (!value) continue;
     auto it = index.by_value.find(*value);
     if (it != index.by_value.end()) out.insert(out.end(), it->second.begin(), it->second.end());
@@ -312,7 +317,7 @@ void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& ou
   std::erase_if(out, [&](uint32_t i) {
     for (const Check& c : checks_[i]) {
       if (!read[c.field]) {
-        value[c.field] = event_field(evt, check_fields_[c.field]);
+        value[c.field] = event_field(evt, check_fields_[c.field], &check_hints_[c.field]);
         read[c.field] = true;
       }
       const auto& v = value[c.field];

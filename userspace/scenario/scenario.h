@@ -100,6 +100,7 @@ class ScenarioSet {
       }
     };
     std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_value;
+    parser::StringMap::SharedHint hint;  // where the field's key sits in its map
   };
   // filter_options: how the filters were compiled, to compile their routed_filter.
   void build_index(const expr::CompileOptions& filter_options);
@@ -114,7 +115,8 @@ class ScenarioSet {
   static constexpr size_t kMaxCheckFields = 16;
   std::vector<FieldIndex> indexes_;
   std::vector<std::vector<std::string>> check_fields_;
-  std::vector<std::vector<Check>> checks_;  // by scenario index
+  std::vector<parser::StringMap::SharedHint> check_hints_;  // one per check field
+  std::vector<std::vector<Check>> checks_;                  // by scenario index
   std::vector<uint32_t> unindexed_;
   size_t indexed_count_ = 0;
 };
@@ -122,7 +124,8 @@ class ScenarioSet {
 // The value of an event field named by a path below evt ({"Meta", "log_type"}); nullopt when
 // the path is not one the router knows how to read.
 std::optional<std::string_view> event_field(const parser::Event& evt,
-                                            const std::vector<std::string>& path);
+                                            const std::vector<std::string>& path,
+                                            const parser::StringMap::SharedHint* hint = nullptr);
 
 // The event fields a scenario's filter may change (evt.SetMeta / evt.SetParsed), which later
 // scenarios' filters then see: {"Meta", "cve"} for a literal key, {"Meta"} when the key is

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <numeric>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace phalanx::parser {
@@ -74,6 +76,34 @@ TEST(StringMap, FindWithAHintAnswersAsFindAndLeavesThePosition) {
   m.set("bb", "new");  // "d" moves to 4; the stale hint still finds it
   EXPECT_EQ(*m.find("d", hint), "vd");
   EXPECT_EQ(hint, 4u);
+}
+
+TEST(StringMap, SharedHintAnswersAsFindFromEveryThread) {
+  // Two layouts of the same keys, as events from two parsers: the hint keeps moving.
+  StringMap a, b;
+  for (const char* k : {"a", "c", "d"})
+    a.set(k, std::string("a") + k);
+  for (const char* k : {"b", "c", "x", "y"})
+    b.set(k, std::string("b") + k);
+  StringMap::SharedHint hint;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        if (a.get("c", hint) != "ac" || b.get("c", hint) != "bc" || !a.get("b", hint).empty() ||
+            b.find("zz", hint) != nullptr) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  StringMap::SharedHint copy = hint;  // copies the position; both still answer
+  EXPECT_EQ(a.get("d", copy), "ad");
+  EXPECT_EQ(b.get("y", hint), "by");
 }
 
 }  // namespace
