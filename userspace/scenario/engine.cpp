@@ -245,9 +245,8 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
   filter_run.memo = &memo_;
   for (uint32_t index : candidates_) {
     const Scenario& s = scenarios_.scenarios()[index];
-    // Listed by the router: the equalities it tested need no second evaluation.
-    const expr::Program& filter = s.routed_filter.valid() ? s.routed_filter : s.filter;
-    auto match = filter.run(vars, filter_run);
+    // A routed filter leaves out the equalities candidates() has just tested.
+    auto match = s.filter.run(vars, filter_run);
     if (!match) {
       ++stats_.errors;
       continue;

@@ -287,10 +287,13 @@ void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
       tested.push_back(c.conjunct);
     }
     // Every event the router lists this scenario for has passed these conjuncts already, and
-    // they read fields no filter writes: the engine runs the filter without them. A filter
-    // that compiled once compiles again; should it not, the engine runs the whole filter.
+    // they read fields no filter writes: the engine runs the filter without them. It replaces
+    // the whole filter rather than sitting beside it, since a second compiled copy of every
+    // hub filter (their data-file indexes, their regexps) costs megabytes. A filter that
+    // compiled once compiles again; should it not, the whole filter stays.
     if (auto routed = expr::compile(s.config.filter, filter_options, tested)) {
-      s.routed_filter = std::move(*routed);
+      s.filter = std::move(*routed);
+      s.routed = true;
     }
   }
 }

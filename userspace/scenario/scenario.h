@@ -37,10 +37,10 @@ struct Scenario {
   uint32_t family = 0;
   std::string hash;           // sha256 of the file (scenario_hash)
   std::string version = "?";  // scenario_version
-  expr::Program filter;       // {evt}
-  // The filter without the equalities the router has tested when it lists this scenario (see
-  // ScenarioSet::candidates); what the engine runs on a routed event. Invalid when unindexed.
-  expr::Program routed_filter;
+  // {evt}. When `routed`, compiled without the equalities the router tests before it lists
+  // this scenario (ScenarioSet::candidates): run it only on the events the router lists.
+  expr::Program filter;
+  bool routed = false;
   expr::Program groupby;          // {evt}; may be invalid (no groupby)
   expr::Program distinct;         // {evt}
   expr::Program cancel_on;        // {evt}
@@ -102,7 +102,8 @@ class ScenarioSet {
     std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_value;
     parser::StringMap::SharedHint hint;  // where the field's key sits in its map
   };
-  // filter_options: how the filters were compiled, to compile their routed_filter.
+  // filter_options: how the filters were compiled, to compile them again without what the
+  // router tests.
   void build_index(const expr::CompileOptions& filter_options);
 
   std::vector<Scenario> scenarios_;

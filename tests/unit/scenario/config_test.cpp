@@ -290,17 +290,27 @@ filter: evt.Meta.log_type != 'x'
     auto v = p.run(vars);
     return v && v->truthy();
   };
-  ASSERT_TRUE(s[0].routed_filter.valid());
-  EXPECT_TRUE(truthy(s[0].routed_filter));
-  EXPECT_FALSE(truthy(s[0].filter));
+  ASSERT_TRUE(s[0].routed);
+  EXPECT_TRUE(truthy(s[0].filter));
   // What the router does not test stays: the verb, and Meta.tag, which a filter writes.
   evt.parsed.set("verb", "HEAD");
-  EXPECT_FALSE(truthy(s[0].routed_filter));
-  ASSERT_TRUE(s[2].routed_filter.valid());
-  EXPECT_TRUE(truthy(s[2].routed_filter));
+  EXPECT_FALSE(truthy(s[0].filter));
+  ASSERT_TRUE(s[2].routed);
+  EXPECT_TRUE(truthy(s[2].filter));
   evt.meta.set("tag", "other");
-  EXPECT_FALSE(truthy(s[2].routed_filter));
-  EXPECT_FALSE(s[3].routed_filter.valid());
+  EXPECT_FALSE(truthy(s[2].filter));
+  // An unrouted filter is whole.
+  EXPECT_FALSE(s[3].routed);
+  evt.meta.set("log_type", "x");
+  EXPECT_FALSE(truthy(s[3].filter));
+  // The router lists the routed scenarios only where their equalities hold (http_status is
+  // 200 here, so not the first).
+  std::vector<uint32_t> c;
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{3}));
+  evt.meta.set("log_type", "http_access-log");
+  set->candidates(evt, c);
+  EXPECT_EQ(c, (std::vector<uint32_t>{1, 2, 3}));
 }
 
 }  // namespace
