@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the bench scripts; sourced, not run.
 
+# The hub collections the replay benchmarks load, as the differential check does: arguments of
+# `phalanx replay` for the generated ssh and nginx mixes.
+replay_ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecurity/linux)
+replay_nginx_args=(--type nginx --collection crowdsecurity/nginx
+                   --collection crowdsecurity/base-http-scenarios
+                   --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
+
 # median: the middle of the numbers on stdin, the mean of the two middle ones for an even
 # count, "nan" for none.
 median() {

@@ -39,9 +39,8 @@ trap 'rm -rf "$work"' EXIT
 # Year-less syslog stamps take the current year on both sides (CrowdSec uses the wall clock).
 year=${YEAR:-$(date -u +%Y)}
 
-ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecurity/linux)
-nginx_args=(--type nginx --collection crowdsecurity/nginx --collection crowdsecurity/base-http-scenarios
-            --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
+ssh_args=("${replay_ssh_args[@]}")
+nginx_args=("${replay_nginx_args[@]}")
 
 
 # One run: prints "lines_per_s wall_s rss_kb alerts".

@@ -39,9 +39,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bench/loggen/phalanx-loggen" --kind ssh --lines "${LINES_SSH:-200000}" --seed "${SEED:-1}" >"$work/ssh.log"
 "$build/bench/loggen/phalanx-loggen" --kind nginx --lines "${LINES_NGINX:-100000}" --seed "${SEED:-1}" >"$work/nginx.log"
-ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecurity/linux)
-nginx_args=(--type nginx --collection crowdsecurity/nginx --collection crowdsecurity/base-http-scenarios
-            --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
+ssh_args=("${replay_ssh_args[@]}")
+nginx_args=("${replay_nginx_args[@]}")
 
 # One run: prints lines/s; the alerts go to $work/<side>.<mix>.json.
 run_once() {

@@ -38,9 +38,8 @@ trap 'rm -rf "$work"' EXIT
 "$build/bench/loggen/phalanx-loggen" --kind ssh --lines "$lines_ssh" --seed "$seed" >"$work/ssh.log"
 "$build/bench/loggen/phalanx-loggen" --kind nginx --lines "$lines_nginx" --seed "$seed" >"$work/nginx.log"
 
-ssh_args=(--type syslog --collection crowdsecurity/sshd --collection crowdsecurity/linux)
-nginx_args=(--type nginx --collection crowdsecurity/nginx --collection crowdsecurity/base-http-scenarios
-            --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
+ssh_args=("${replay_ssh_args[@]}")
+nginx_args=("${replay_nginx_args[@]}")
 
 
 # One run: prints "lines_per_s wall_s rss_kb"; the alerts go to $work/alerts.<shards>.json.
