@@ -2,6 +2,7 @@
 #include "enrich/date.h"
 
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -65,6 +66,18 @@ ParseDateResult success(const Attempt& a) {
   return ParseDateResult{to_zoned_saturating(a.time), true, a.marshaled};
 }
 
+// Whether a value starting with c can parse with layout, by the layout's first element: a digit
+// there (2006, 01, 02, or a literal digit) takes a digit, a letter (Mon, Jan, MST, PM, or a
+// literal letter) takes a letter. A syslog stamp ("Nov 23 ...") skips the five layouts before
+// its own that start with a year or a day number, without walking them.
+bool may_start(std::string_view layout, char c) {
+  const auto l = static_cast<unsigned char>(layout.front());
+  const auto v = static_cast<unsigned char>(c);
+  if (std::isdigit(l)) return std::isdigit(v) != 0;
+  if (std::isalpha(l)) return std::isalpha(v) != 0;
+  return true;
+}
+
 // The last few successful parses, per thread. A parsed result depends on the text, the format
 // and the year alone, and log lines come in runs that share a timestamp (every line written in
 // the same second), so a run parses its date once. Failures are not kept: they read the clock.
@@ -116,6 +129,7 @@ ParseDateResult parse_date(std::string_view str, std::string_view str_time_forma
       }
     }
     for (std::string_view layout : kParseDateLayouts) {
+      if (!may_start(layout, str[0])) continue;
       if (auto a = try_layout(str, layout, year)) {
         return recent.put(str, str_time_format, year, success(*a));
       }
