@@ -16,6 +16,7 @@ using Args = std::span<const Value>;
 Result<std::vector<TimePoint>> sorted_times(const Value& v, std::string_view fn) {
   PHALANX_TRY(Iterable it, iterate(v, fn));
   std::vector<TimePoint> times;
+  times.reserve(it.size);
   for (size_t i = 0; i < it.size; ++i) {
     Value t = it.at(i);
     if (!t.is_time()) {
@@ -31,6 +32,7 @@ Result<std::vector<TimePoint>> sorted_times(const Value& v, std::string_view fn)
 Result<Value> fn_median_interval(Args a, RunContext&) {
   PHALANX_TRY(auto times, sorted_times(a[0], "MedianInterval"));
   std::vector<Duration> gaps;
+  gaps.reserve(times.size() - 1);
   for (size_t i = 1; i < times.size(); ++i)
     gaps.push_back(times[i] - times[i - 1]);
   std::sort(gaps.begin(), gaps.end());
