@@ -42,8 +42,12 @@ std::string_view hinted_get(const StringMap& m, std::string_view key) {
     const char* key = nullptr;
     uint32_t at = 0;
   };
-  thread_local std::array<Slot, 512> slots;
-  Slot& slot = slots[(reinterpret_cast<uintptr_t>(key.data()) >> 4) % slots.size()];
+  constexpr unsigned kBits = 10;
+  thread_local std::array<Slot, size_t{1} << kBits> slots;
+  // Multiplicative hashing of the address: the keys' strings sit wherever the programs that
+  // hold them were allocated, and a plain modulo let a layout put a few hot ones together.
+  const uint64_t h = (reinterpret_cast<uintptr_t>(key.data()) >> 3) * 0x9E3779B97F4A7C15ull;
+  Slot& slot = slots[h >> (64 - kBits)];
   if (slot.key != key.data()) slot = Slot{key.data(), 0};
   const std::string* v = m.find(key, slot.at);
   return v != nullptr ? std::string_view(*v) : std::string_view();
