@@ -8,6 +8,13 @@ replay_nginx_args=(--type nginx --collection crowdsecurity/nginx
                    --collection crowdsecurity/base-http-scenarios
                    --collection crowdsecurity/http-cve --collection crowdsecurity/linux)
 
+# replay_logs LOGGEN DIR LINES_SSH LINES_NGINX SEED: the generated ssh and nginx mixes the replay
+# benchmarks read, as DIR/ssh.log and DIR/nginx.log.
+replay_logs() {
+  "$1" --kind ssh --lines "$3" --seed "$5" >"$2/ssh.log"
+  "$1" --kind nginx --lines "$4" --seed "$5" >"$2/nginx.log"
+}
+
 # median: the middle of the numbers on stdin, the mean of the two middle ones for an even
 # count, "nan" for none.
 median() {

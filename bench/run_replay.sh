@@ -34,8 +34,7 @@ cmake --build build-bench -j"${JOBS:-2}" --target phalanx phalanx-loggen scenari
 phalanx=$repo/build-bench/userspace/cli/phalanx
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-./build-bench/bench/loggen/phalanx-loggen --kind ssh --lines "$lines_ssh" --seed "$seed" >"$work/ssh.log"
-./build-bench/bench/loggen/phalanx-loggen --kind nginx --lines "$lines_nginx" --seed "$seed" >"$work/nginx.log"
+replay_logs ./build-bench/bench/loggen/phalanx-loggen "$work" "$lines_ssh" "$lines_nginx" "$seed"
 # Year-less syslog stamps take the current year on both sides (CrowdSec uses the wall clock).
 year=${YEAR:-$(date -u +%Y)}
 

@@ -37,8 +37,8 @@ new=$build/userspace/cli/phalanx
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/bench/loggen/phalanx-loggen" --kind ssh --lines "${LINES_SSH:-200000}" --seed "${SEED:-1}" >"$work/ssh.log"
-"$build/bench/loggen/phalanx-loggen" --kind nginx --lines "${LINES_NGINX:-100000}" --seed "${SEED:-1}" >"$work/nginx.log"
+replay_logs "$build/bench/loggen/phalanx-loggen" "$work" "${LINES_SSH:-200000}" "${LINES_NGINX:-100000}" \
+  "${SEED:-1}"
 ssh_args=("${replay_ssh_args[@]}")
 nginx_args=("${replay_nginx_args[@]}")
 

@@ -35,8 +35,7 @@ fi
 phalanx=$repo/$build/userspace/cli/phalanx
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/bench/loggen/phalanx-loggen" --kind ssh --lines "$lines_ssh" --seed "$seed" >"$work/ssh.log"
-"$build/bench/loggen/phalanx-loggen" --kind nginx --lines "$lines_nginx" --seed "$seed" >"$work/nginx.log"
+replay_logs "$build/bench/loggen/phalanx-loggen" "$work" "$lines_ssh" "$lines_nginx" "$seed"
 
 ssh_args=("${replay_ssh_args[@]}")
 nginx_args=("${replay_nginx_args[@]}")

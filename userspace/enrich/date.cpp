@@ -85,7 +85,8 @@ class RecentDates {
  public:
   const ParseDateResult* find(std::string_view str, std::string_view format, int year) const {
     for (const Entry& e : entries_) {
-      if (e.used && e.year == year && e.str == str && e.format == format) return &e.result;
+      // An unused entry has no text, and parse_date() never looks one up.
+      if (!e.str.empty() && e.year == year && e.str == str && e.format == format) return &e.result;
     }
     return nullptr;
   }
@@ -93,7 +94,6 @@ class RecentDates {
                              ParseDateResult result) {
     Entry& e = entries_[next_];
     next_ = (next_ + 1) % entries_.size();
-    e.used = true;
     e.str.assign(str);
     e.format.assign(format);
     e.year = year;
@@ -103,7 +103,6 @@ class RecentDates {
 
  private:
   struct Entry {
-    bool used = false;
     int year = 0;
     std::string str, format;
     ParseDateResult result;

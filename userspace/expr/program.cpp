@@ -91,27 +91,8 @@ const FunctionSpec* find_builtin(std::string_view name) {
 
 }  // namespace detail
 
-namespace {
-
-Result<std::shared_ptr<const detail::CompiledProgram>> compile_ast(std::string_view source,
-                                                                   const detail::Ast& ast,
-                                                                   const CompileOptions& options) {
-  auto compiled = std::make_shared<detail::CompiledProgram>();
-  compiled->source = std::string(source);
-  compiled->var_count = options.variables.size();
-  detail::Compiler compiler(options, *compiled);
-  PHALANX_TRY(compiled->root, compiler.compile(ast));
-  compiled->constraints = detail::extract_constraints(ast, options.variables);
-  return std::shared_ptr<const detail::CompiledProgram>(std::move(compiled));
-}
-
-}  // namespace
-
 Result<Program> compile(std::string_view source, const CompileOptions& options) {
-  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
-  Program program;
-  PHALANX_TRY(program.impl_, compile_ast(source, *ast, options));
-  return program;
+  return compile(source, options, {});
 }
 
 Result<Program> compile(std::string_view source, const CompileOptions& options,
@@ -129,8 +110,14 @@ Result<Program> compile(std::string_view source, const CompileOptions& options,
     c.text.clear();
     c.kids.clear();
   }
+  auto compiled = std::make_shared<detail::CompiledProgram>();
+  compiled->source = std::string(source);
+  compiled->var_count = options.variables.size();
+  detail::Compiler compiler(options, *compiled);
+  PHALANX_TRY(compiled->root, compiler.compile(*ast));
+  compiled->constraints = detail::extract_constraints(*ast, options.variables);
   Program program;
-  PHALANX_TRY(program.impl_, compile_ast(source, *ast, options));
+  program.impl_ = std::move(compiled);
   return program;
 }
 

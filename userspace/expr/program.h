@@ -105,7 +105,6 @@ class Program {
   bool valid() const { return impl_ != nullptr; }
 
  private:
-  friend Result<Program> compile(std::string_view, const CompileOptions&);
   friend Result<Program> compile(std::string_view, const CompileOptions&, std::span<const size_t>);
   std::shared_ptr<const detail::CompiledProgram> impl_;
 };

@@ -158,14 +158,17 @@ scope:
   EXPECT_EQ(diags.error_count(), 2u) << all(diags);
 }
 
+// A scenario set from one file's text, without data files or host functions.
+std::unique_ptr<ScenarioSet> load_text(const std::string& yaml, Diagnostics& diags) {
+  return ScenarioSet::load({.items = {{"x.yaml", yaml}}, .data_files = nullptr, .functions = {}},
+                           diags);
+}
+
 TEST(ScenarioSet, CompileErrorsNameTheScenarioAndKey) {
   Diagnostics diags;
-  auto set = ScenarioSet::load(
-      {.items = {{"x.yaml",
-                  "type: trigger\nname: broken\ndescription: d\nfilter: evt.Meta.x ==\n---\n"
-                  "type: trigger\nname: fine\ndescription: d\nfilter: evt.Meta.x == 'a'\n"}},
-       .data_files = nullptr,
-       .functions = {}},
+  auto set = load_text(
+      "type: trigger\nname: broken\ndescription: d\nfilter: evt.Meta.x ==\n---\n"
+      "type: trigger\nname: fine\ndescription: d\nfilter: evt.Meta.x == 'a'\n",
       diags);
   ASSERT_EQ(set->size(), 1u);
   EXPECT_EQ(set->scenarios()[0].name(), "fine");
@@ -175,7 +178,7 @@ TEST(ScenarioSet, CompileErrorsNameTheScenarioAndKey) {
 
 TEST(ScenarioSet, RouterListsOnlyCandidates) {
   Diagnostics diags;
-  auto set = ScenarioSet::load({.items = {{"x.yaml", R"(type: trigger
+  auto set = load_text(R"(type: trigger
 name: ssh
 description: d
 filter: evt.Meta.log_type == 'ssh_failed-auth' && evt.Meta.x != 'y'
@@ -189,10 +192,8 @@ type: trigger
 name: any
 description: d
 filter: evt.Meta.source_ip != ''
-)"}},
-                                .data_files = nullptr,
-                                .functions = {}},
-                               diags);
+)",
+                       diags);
   ASSERT_EQ(set->size(), 3u) << all(diags);
   EXPECT_EQ(set->indexed_count(), 2u);
   parser::Event evt;
@@ -228,8 +229,7 @@ filter: evt.Meta.log_type == 'http_access-log' && evt.Meta.tag == 'seen'
 
 TEST(ScenarioSet, RouterChecksEveryEqualityOfAFilter) {
   Diagnostics diags;
-  auto set = ScenarioSet::load(
-      {.items = {{"x.yaml", kRoutedHttp}}, .data_files = nullptr, .functions = {}}, diags);
+  auto set = load_text(kRoutedHttp, diags);
   ASSERT_EQ(set->size(), 3u) << all(diags);
   parser::Event evt;
   std::vector<uint32_t> c;
@@ -255,15 +255,13 @@ TEST(ScenarioSet, RouterChecksEveryEqualityOfAFilter) {
 
 TEST(ScenarioSet, RoutedFilterLeavesOutWhatTheRouterTested) {
   Diagnostics diags;
-  auto set = ScenarioSet::load({.items = {{"x.yaml", std::string(kRoutedHttp) + R"(---
+  auto set = load_text(std::string(kRoutedHttp) + R"(---
 type: trigger
 name: unrouted
 description: d
 filter: evt.Meta.log_type != 'x'
-)"}},
-                                .data_files = nullptr,
-                                .functions = {}},
-                               diags);
+)",
+                       diags);
   ASSERT_EQ(set->size(), 4u) << all(diags);
   const auto& s = set->scenarios();
   // An event that fails every equality but passes the rest of each filter.
