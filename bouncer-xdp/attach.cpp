@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bouncer-xdp/attach.h"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <sys/mount.h>
@@ -11,11 +14,13 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <utility>
 
 #include "bouncer-xdp/xdp_object.h"
 #include "core/log.h"
@@ -165,14 +170,114 @@ Result<std::vector<Attachment>> list_attached() {
 
 namespace {
 
+// The kernel's tag of a program (a hash of its instructions, map references left out): equal
+// for two loads of one build, different across builds whose program changed.
+Result<std::array<uint8_t, BPF_TAG_SIZE>> prog_tag(int prog_fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
+    return Error::from_errno("reading program info");
+  std::array<uint8_t, BPF_TAG_SIZE> tag{};
+  std::memcpy(tag.data(), info.tag, tag.size());
+  return tag;
+}
+
+// A program fd, closed on scope exit. Move-only.
+struct ProgFd {
+  explicit ProgFd(int f) : fd(f) {}
+  ProgFd(ProgFd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
+  ProgFd& operator=(ProgFd&&) = delete;
+  ~ProgFd() {
+    if (fd >= 0) close(fd);
+  }
+  int fd = -1;
+};
+
+uint32_t mode_flag(const std::string& mode) {
+  if (mode == "native") return XDP_FLAGS_DRV_MODE;
+  if (mode == "generic") return XDP_FLAGS_SKB_MODE;
+  return XDP_FLAGS_HW_MODE;
+}
+
+// This build's program (loaded over the pinned maps) and the one attached as `existing`.
+struct Programs {
+  XdpObject current;
+  ProgFd attached;
+};
+
+Result<Programs> programs(const std::string& pin_dir, const Attachment& existing) {
+  PHALANX_TRY(XdpObject current, XdpObject::open_pinned(pin_dir));
+  Programs p{std::move(current), ProgFd{bpf_prog_get_fd_by_id(existing.prog_id)}};
+  if (p.attached.fd < 0)
+    return Error::from_errno(fmt::format("opening program id {}", existing.prog_id));
+  return p;
+}
+
+// The interface's only program, `existing`, swapped for this build's in one step: the kernel
+// checks that `existing` is still the one attached (XDP_FLAGS_REPLACE).
+Result<void> replace_alone(const Programs& p, int ifindex, const Attachment& existing) {
+  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = p.attached.fd);
+  if (int err = bpf_xdp_attach(ifindex, p.current.prog_fd(),
+                               XDP_FLAGS_REPLACE | mode_flag(existing.mode), &opts);
+      err != 0)
+    return Error::from_errno("replacing program id " + std::to_string(existing.prog_id), -err);
+  return ok();
+}
+
+// Removes the program with this id from the interface's dispatcher.
+Result<void> detach_id(int ifindex, uint32_t prog_id) {
+  MultiprogRef ref{xdp_multiprog__get_from_ifindex(ifindex)};
+  if (libxdp_get_error(ref.mp) != 0) {
+    ref.mp = nullptr;
+    return Error("reading the dispatcher", EIO);
+  }
+  for (xdp_program* p = xdp_multiprog__next_prog(nullptr, ref.mp); p != nullptr;
+       p = xdp_multiprog__next_prog(p, ref.mp)) {
+    if (xdp_program__id(p) != prog_id) continue;
+    if (int err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(ref.mp), 0); err)
+      return Error::from_errno(fmt::format("removing program id {}", prog_id), -err);
+    return ok();
+  }
+  return ok();  // gone already
+}
+
 // One attempt to attach in one mode; returns libxdp's result (0 or -errno).
 using Attempt = std::function<Result<int>(xdp_attach_mode)>;
 
-// Reuses our program when it is there already, otherwise tries native then generic as `mode`
-// says, one attempt each.
-Result<Attachment> attach_with(const std::string& ifname, XdpMode mode, const Attempt& attempt) {
+// Our program found on the interface (`existing`) but of another build: replaced by this
+// build's, in the mode it has, without a moment where neither drops.
+Result<Attachment> replace(const Programs& p, const std::string& ifname, const Attachment& existing,
+                           const Attempt& attempt) {
+  PHALANX_TRY(int ifindex, ifindex_of(ifname));
+  const std::string what = "replacing the program of another build on " + ifname;
+  if (!existing.dispatcher) {
+    if (auto r = replace_alone(p, ifindex, existing); !r) return r.error().context(what);
+  } else {
+    const auto m = existing.mode == "native" ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+    PHALANX_TRY(int err, attempt(m));
+    if (err != 0) return Error::from_errno(what + ": adding ours to the dispatcher", -err);
+    if (auto r = detach_id(ifindex, existing.prog_id); !r) return r.error().context(what);
+  }
+  PHALANX_TRY(Attachment now, find_attached(ifname));
+  if (now.prog_id == 0 || now.prog_id == existing.prog_id)
+    return Error(what + ": the old program is still attached", EIO);
+  now.replaced_id = existing.prog_id;
+  return now;
+}
+
+// Reuses our program when this build's is there already, replaces one of another build, and
+// otherwise tries native then generic as `mode` says, one attempt each. pin_dir is empty for a
+// program loaded without pins (benchmarks), which is always reused.
+Result<Attachment> attach_with(const std::string& pin_dir, const std::string& ifname, XdpMode mode,
+                               const Attempt& attempt) {
   PHALANX_TRY(Attachment existing, find_attached(ifname));
   if (!existing.mode.empty()) {
+    if (!pin_dir.empty()) {
+      PHALANX_TRY(Programs p, programs(pin_dir, existing));
+      PHALANX_TRY(const auto ours_tag, prog_tag(p.current.prog_fd()));
+      PHALANX_TRY(const auto their_tag, prog_tag(p.attached.fd));
+      if (ours_tag != their_tag) return replace(p, ifname, existing, attempt);
+    }
     existing.reused = true;
     return existing;
   }
@@ -211,7 +316,7 @@ int attach_program(xdp_program* prog, const std::string& ifname, xdp_attach_mode
 Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode) {
   // A fresh copy per attempt: a failed attempt may leave its copy loaded, and a loaded program
   // can no longer join a dispatcher.
-  return attach_with(ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+  return attach_with(pin_dir, ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
     PHALANX_TRY(XdpObject fresh, XdpObject::open_unloaded(pin_dir));
     xdp_program_opts opts{};
     opts.sz = sizeof(opts);
@@ -226,7 +331,7 @@ Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname,
 }
 
 Result<Attachment> attach_loaded(int prog_fd, const std::string& ifname, XdpMode mode) {
-  return attach_with(ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+  return attach_with("", ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
     // libxdp closes the fd it was given when the wrapper is closed: hand it a duplicate.
     const int fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) return Error::from_errno("attaching to " + ifname + ": duplicating program fd");

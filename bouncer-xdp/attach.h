@@ -30,8 +30,9 @@ struct Attachment {
   std::string ifname;
   std::string mode;  // "native", "generic", "hw" or "" when not attached
   uint32_t prog_id = 0;
-  bool reused = false;      // attach(): it was already there (a restart), left in place
-  bool dispatcher = false;  // behind libxdp's dispatcher (else the interface's only program)
+  bool reused = false;       // attach(): it was already there (a restart), left in place
+  uint32_t replaced_id = 0;  // attach(): the program of another build it replaced, else 0
+  bool dispatcher = false;   // behind libxdp's dispatcher (else the interface's only program)
 };
 
 // Mounts a bpffs on the parent directory of pin_dir (normally /sys/fs/bpf) unless it is one
@@ -39,13 +40,16 @@ struct Attachment {
 Result<void> ensure_bpffs(const std::string& pin_dir);
 
 // Attaches the blocklist program over the maps pinned in pin_dir (loaded there by
-// XdpObject::open_and_load) to ifname, unless a program named kProgramName already is (then it
-// is reused: it shares the pinned maps, so enforcement never pauses). Each attempt hands libxdp
-// a fresh, unloaded copy of the program, which libxdp loads as an extension of its dispatcher:
-// programs already on the interface (attached through libxdp) keep running beside ours. A
-// program loaded beforehand could only be attached alone, and fails with EBUSY where another
-// one is. kAuto tries native first. Errors: "attaching to IF: ..." (ENODEV for an unknown
-// interface, EOPNOTSUPP, EBUSY, ...).
+// XdpObject::open_and_load) to ifname, unless a program named kProgramName already is. That one
+// is reused when it is this build's program (same tag: a restart); it shares the pinned maps,
+// so enforcement never pauses. A program of another build (an upgrade, or a downgrade) is
+// replaced without a gap, in the mode it has: alone, by one atomic XDP_FLAGS_REPLACE; behind
+// libxdp's dispatcher, by adding ours and then removing it (both drop meanwhile). Each attempt
+// hands libxdp a fresh, unloaded copy of the program, which libxdp loads as an extension of its
+// dispatcher: programs already on the interface (attached through libxdp) keep running beside ours.
+// A program loaded beforehand could only be attached alone, and fails with EBUSY where another one
+// is. kAuto tries native first. Errors: "attaching to IF: ..." (ENODEV for an unknown interface,
+// EOPNOTSUPP, EBUSY, ...).
 Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode);
 
 // For an object loaded without pins (benchmarks): attaches that loaded program, which libxdp

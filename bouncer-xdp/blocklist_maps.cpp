@@ -180,8 +180,8 @@ MapFds map_fds(const XdpObject& object) {
   MapFds fds;
   fds.allow_v4 = bpf_map__fd(m.phx_allow_v4);
   fds.allow_v6 = bpf_map__fd(m.phx_allow_v6);
-  fds.pfilter_v4 = bpf_map__fd(m.phx_pfilter_v4);
-  fds.pfilter_v6 = bpf_map__fd(m.phx_pfilter_v6);
+  fds.pfilter_v4 = bpf_map__fd(m.phx_pf2_v4);
+  fds.pfilter_v6 = bpf_map__fd(m.phx_pf2_v6);
   fds.counters = bpf_map__fd(m.phx_counters);
   fds.gens_ban_v4 = bpf_map__fd(m.phx_ban_v4);
   fds.gens_ban_v6 = bpf_map__fd(m.phx_ban_v6);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bouncer-xdp/daemon.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/utsname.h>
@@ -84,6 +85,16 @@ class UsageReporter {
   bool warned_404_ = false;
 };
 
+// Once no program of an earlier build is attached, the pins only it used go.
+void remove_retired_pins(const std::string& pin_dir) {
+  auto removed = XdpObject::remove_retired_pins(pin_dir);
+  if (!removed) {
+    logger()->warn("{}", removed.error().message());
+  } else if (!removed->empty()) {
+    logger()->info("removed the pins an earlier build used: {}", fmt::join(*removed, ", "));
+  }
+}
+
 }  // namespace
 
 std::vector<net::Cidr> safety_allow_list(const XdpBouncerConfig& config) {
@@ -109,15 +120,27 @@ int run_daemon(const XdpBouncerConfig& config) {
   if (!object) return fail(object.error());
   auto maps = BlocklistMaps::open(map_fds(*object));
   if (!maps) return fail(maps.error());
+  if (object->created_prefilter()) {
+    // New bitmaps beside pinned bans (a first start, or an upgrade that changed the bitmap's
+    // layout): they get the bans' bits before this build's program reads them.
+    auto fill = maps->rebuild_prefilter();
+    if (!fill) return fail(fill.error().context("building the prefilter from the pinned bans"));
+  }
   if (auto r = install_allow_list(*maps, config); !r)
     return fail(r.error().context("installing the allow list"));
   for (const auto& ifname : config.interfaces) {
     auto a = attach(config.maps.pin_dir, ifname, config.mode);
     if (!a) return fail(a.error());
-    logger()->info("{}: {} in {} mode (prog id {}{})", ifname,
-                   a->reused ? "already attached, kept" : "attached", a->mode, a->prog_id,
+    std::string how = "attached";
+    if (a->reused) {
+      how = "already attached, kept";
+    } else if (a->replaced_id != 0) {
+      how = fmt::format("replaced prog id {} of another build", a->replaced_id);
+    }
+    logger()->info("{}: {} in {} mode (prog id {}{})", ifname, how, a->mode, a->prog_id,
                    a->dispatcher ? ", libxdp dispatcher" : "");
   }
+  remove_retired_pins(config.maps.pin_dir);
 
   XdpBackend backend(*maps);
   bouncer::StreamConfig stream = config.stream;
@@ -191,6 +214,7 @@ int run_detach(const XdpBouncerConfig& config) {
   }
   std::error_code ec;
   if (!std::filesystem::exists(config.maps.pin_dir, ec)) return rc;
+  remove_retired_pins(config.maps.pin_dir);
   auto object = XdpObject::open_and_load(config.maps);
   if (!object) return fail(object.error().context("opening the pinned maps to unpin them"));
   if (auto r = object->unpin_maps(); !r) return fail(r.error());

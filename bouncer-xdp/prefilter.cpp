@@ -119,10 +119,10 @@ PrefilterImage::PrefilterImage() : v4_(PHX_PF_V4_WORDS, 0), v6_(PHX_PF_V6_WORDS,
 
 Result<Prefilter> Prefilter::map(int fd_v4, int fd_v6) {
   void* v4 = mmap(nullptr, kV4Bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_v4, 0);
-  if (v4 == MAP_FAILED) return Error::from_errno("mapping prefilter: phx_pfilter_v4");
+  if (v4 == MAP_FAILED) return Error::from_errno("mapping prefilter: phx_pf2_v4");
   void* v6 = mmap(nullptr, kV6Bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_v6, 0);
   if (v6 == MAP_FAILED) {
-    Error err = Error::from_errno("mapping prefilter: phx_pfilter_v6");
+    Error err = Error::from_errno("mapping prefilter: phx_pf2_v6");
     munmap(v4, kV4Bytes);
     return err;
   }

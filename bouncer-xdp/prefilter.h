@@ -71,7 +71,7 @@ class PrefilterImage {
   std::vector<uint64_t> v6_;
 };
 
-// The live bitmaps, mmap'ed from phx_pfilter_v4/_v6. Move-only; unmaps on destruction.
+// The live bitmaps, mmap'ed from phx_pf2_v4/_v6. Move-only; unmaps on destruction.
 // Thread-safety: the setters are atomic per word; store() must not race with the setters.
 class Prefilter {
  public:

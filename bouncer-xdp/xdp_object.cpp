@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "xdp_blocklist.skel.h"
 
@@ -78,6 +80,15 @@ std::string foreign_pin(xdp_blocklist& skel) {
   return {};
 }
 
+// Pin names of maps that earlier builds had and this one has not: the prefilter bitmaps before
+// their multiplicative hash (the layout changed, so the name did).
+constexpr const char* kRetiredPins[] = {"phx_pfilter_v4", "phx_pfilter_v6"};
+
+bool pinned(const bpf_map* map) {
+  const char* path = bpf_map__pin_path(map);
+  return path != nullptr && access(path, F_OK) == 0;
+}
+
 }  // namespace
 
 Result<XdpObject> XdpObject::open_unloaded(const std::string& pin_dir) {
@@ -118,6 +129,7 @@ Result<XdpObject> XdpObject::open_and_load(const LoadOptions& options) {
     if (int err = disable_pinning(*skel); err)
       return Error::from_errno("loading xdp blocklist: disabling pinning", -err);
   }
+  object.created_prefilter_ = !pinned(skel->maps.phx_pf2_v4) || !pinned(skel->maps.phx_pf2_v6);
   if (int err = xdp_blocklist__load(skel); err) {
     if (const std::string pin = foreign_pin(*skel); !pin.empty())
       return Error("loading xdp blocklist: " + pin +
@@ -132,13 +144,16 @@ Result<XdpObject> XdpObject::open_and_load(const LoadOptions& options) {
 }
 
 XdpObject::XdpObject(XdpObject&& other) noexcept
-    : skel_(std::exchange(other.skel_, nullptr)), options_(std::move(other.options_)) {}
+    : skel_(std::exchange(other.skel_, nullptr)),
+      options_(std::move(other.options_)),
+      created_prefilter_(other.created_prefilter_) {}
 
 XdpObject& XdpObject::operator=(XdpObject&& other) noexcept {
   if (this != &other) {
     xdp_blocklist__destroy(skel_);
     skel_ = std::exchange(other.skel_, nullptr);
     options_ = std::move(other.options_);
+    created_prefilter_ = other.created_prefilter_;
   }
   return *this;
 }
@@ -163,6 +178,19 @@ Result<void> XdpObject::unpin_maps() {
       return Error::from_errno(std::string("unpinning map ") + bpf_map__name(map), -err);
   }
   return ok();
+}
+
+Result<std::vector<std::string>> XdpObject::remove_retired_pins(const std::string& pin_dir) {
+  std::vector<std::string> removed;
+  for (const char* name : kRetiredPins) {
+    const std::string path = pin_dir + "/" + name;
+    if (unlink(path.c_str()) == 0) {
+      removed.emplace_back(name);
+    } else if (errno != ENOENT) {
+      return Error::from_errno("removing the retired pin " + path);
+    }
+  }
+  return removed;
 }
 
 }  // namespace phalanx::xdp

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bpf/xdp_blocklist.h"
 #include "core/result.h"
@@ -61,6 +62,15 @@ class XdpObject {
   int prog_fd() const;
   // Removes every map's pin file (for an explicit uninstall); a no-op for unpinned maps.
   Result<void> unpin_maps();
+  // Whether open_and_load created the prefilter bitmaps (none were pinned under their names):
+  // then they are empty, and the ban maps reused from the pins need their bits
+  // (BlocklistMaps::rebuild_prefilter) before the program of this build enforces them.
+  bool created_prefilter() const { return created_prefilter_; }
+  // Removes the pins of maps that earlier builds used and this one no longer does (a bitmap
+  // whose layout changed takes a new name, so that the program of the earlier build keeps
+  // reading its own until it is replaced). Call once no program of such a build is attached:
+  // the maps live on while one still holds them. Returns the names removed.
+  static Result<std::vector<std::string>> remove_retired_pins(const std::string& pin_dir);
   // What it was loaded with; the ban map sizes are 0 (like the generation in force) for
   // open_pinned and open_unloaded.
   const LoadOptions& options() const { return options_; }
@@ -69,6 +79,7 @@ class XdpObject {
   explicit XdpObject(xdp_blocklist* skel) : skel_(skel) {}
   xdp_blocklist* skel_ = nullptr;
   LoadOptions options_;
+  bool created_prefilter_ = false;
 };
 
 }  // namespace phalanx::xdp

@@ -75,8 +75,8 @@ PHX_LPM_MAP(phx_allow_v6, struct phx_lpm_v6_key, PHX_ALLOW_MAX);
 		__uint(pinning, LIBBPF_PIN_BY_NAME);                                               \
 	} name SEC(".maps")
 
-PHX_PREFILTER_MAP(phx_pfilter_v4, PHX_PF_V4_WORDS);
-PHX_PREFILTER_MAP(phx_pfilter_v6, PHX_PF_V6_WORDS);
+PHX_PREFILTER_MAP(phx_pf2_v4, PHX_PF_V4_WORDS);
+PHX_PREFILTER_MAP(phx_pf2_v6, PHX_PF_V6_WORDS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -158,7 +158,7 @@ static __always_inline __u32 phx_check_v4(const struct phx_src *src, __u32 *orig
 	struct phx_lpm_v4_key lk = {.prefixlen = 32, .addr = src->addr[0]};
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
 	__u64 hp = phx_pf_hash_v4_prefix(src->addr[0]);
-	__u64 word = phx_pf_load(&phx_pfilter_v4, phx_pf_word(hp, PHX_PF_V4_LOG2));
+	__u64 word = phx_pf_load(&phx_pf2_v4, phx_pf_word(hp, PHX_PF_V4_LOG2));
 	int exact = phx_pf_has(word, phx_pf_exact_bits(phx_pf_hash_v4(src->addr[0])));
 	int range = phx_pf_has(word, phx_pf_range_bits(hp, PHX_PF_V4_LOG2));
 	__u64 now = 0;
@@ -181,7 +181,7 @@ static __always_inline __u32 phx_check_v6(const struct phx_src *src, __u32 *orig
 	struct phx_lpm_v6_key lk = {.prefixlen = 128};
 	const struct phx_entry *ban = NULL, *allow = NULL, *stale = NULL, *ignored = NULL;
 	__u64 hp = phx_pf_hash_v6_prefix(src->addr);
-	__u64 word = phx_pf_load(&phx_pfilter_v6, phx_pf_word(hp, PHX_PF_V6_LOG2));
+	__u64 word = phx_pf_load(&phx_pf2_v6, phx_pf_word(hp, PHX_PF_V6_LOG2));
 	int exact = phx_pf_has(word, phx_pf_exact_bits(phx_pf_hash_v6(src->addr)));
 	int range = phx_pf_has(word, phx_pf_range_bits(hp, PHX_PF_V6_LOG2));
 	__u64 now = 0;

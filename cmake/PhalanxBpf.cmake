@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# phalanx_bpf_object(NAME src [DEPENDS header...]): compiles src with clang -target bpf into
+# phalanx_bpf_object(NAME src [DEPENDS header...] [OPT level]): compiles src with clang -target
+# bpf (at OPT, default -O2; a test builds the blocklist at -O1 to get another program) into
 # ${NAME}.bpf.o, turns it into ${NAME}.skel.h with `bpftool gen skeleton` (the ELF is embedded in
 # the header: nothing is loaded by path at run time), and exposes an INTERFACE target
 # ${NAME}_skel that adds the skeleton's directory, bpf/ (for the shared ABI header) and libbpf.
@@ -25,12 +26,15 @@ set(PHALANX_BPF_SYS_INCLUDES "${_phalanx_bpf_sys_includes}" CACHE INTERNAL "clan
 set(PHALANX_BPF_INCLUDE_DIR ${PROJECT_SOURCE_DIR}/bpf CACHE INTERNAL "the BPF ABI headers")
 
 function(phalanx_bpf_object NAME SRC)
-  cmake_parse_arguments(B "" "" "DEPENDS" ${ARGN})
+  cmake_parse_arguments(B "" "OPT" "DEPENDS" ${ARGN})
+  if(NOT B_OPT)
+    set(B_OPT -O2)
+  endif()
   get_filename_component(src ${SRC} ABSOLUTE)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.skel.h)
   add_custom_command(OUTPUT ${obj}
-    COMMAND ${PHALANX_BPF_CLANG} -g -O2 -target bpf -Wall -Werror
+    COMMAND ${PHALANX_BPF_CLANG} -g ${B_OPT} -target bpf -Wall -Werror
             -I${PHALANX_BPF_INCLUDE_DIR} ${PHALANX_BPF_SYS_INCLUDES}
             -MD -MF ${obj}.d -c ${src} -o ${obj}
     DEPENDS ${src} ${B_DEPENDS}

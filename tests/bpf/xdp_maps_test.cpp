@@ -295,8 +295,9 @@ TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
   if (!first && bpf_unavailable(first.error()))
     GTEST_SKIP() << "BPF unavailable here: " << first.error().message();
   ASSERT_TRUE(first.has_value()) << first.error().message();
+  EXPECT_TRUE(first->created_prefilter());
   EXPECT_TRUE(std::filesystem::exists(options.pin_dir + "/phx_ban_v4"));
-  EXPECT_TRUE(std::filesystem::exists(options.pin_dir + "/phx_pfilter_v4"));
+  EXPECT_TRUE(std::filesystem::exists(options.pin_dir + "/phx_pf2_v4"));
   {
     auto maps = BlocklistMaps::open(map_fds(*first));
     ASSERT_TRUE(maps.has_value());
@@ -308,6 +309,32 @@ TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
   auto r = run_program(second->prog_fd(), v4_frame("192.0.2.77").bytes());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->action, XDP_DROP) << "second loader did not reuse the pinned ban and prefilter";
+  EXPECT_FALSE(second->created_prefilter());
+
+  // The bitmaps pinned under a retired name, as an earlier build with another layout left them:
+  // a loader creates new ones beside the pinned bans, and says so; they take the bans' bits
+  // from rebuild_prefilter(); remove_retired_pins() removes the old names.
+  for (const char* fam : {"v4", "v6"}) {
+    ASSERT_EQ(rename((options.pin_dir + "/phx_pf2_" + fam).c_str(),
+                     (options.pin_dir + "/phx_pfilter_" + fam).c_str()),
+              0);
+  }
+  {
+    auto upgraded = XdpObject::open_and_load(options);
+    ASSERT_TRUE(upgraded.has_value()) << upgraded.error().message();
+    EXPECT_TRUE(upgraded->created_prefilter());
+    auto maps = BlocklistMaps::open(map_fds(*upgraded));
+    ASSERT_TRUE(maps.has_value()) << maps.error().message();
+    EXPECT_EQ(run_program(upgraded->prog_fd(), v4_frame("192.0.2.77").bytes())->action, XDP_PASS)
+        << "new bitmaps start empty";
+    ASSERT_TRUE(maps->rebuild_prefilter().has_value());
+    EXPECT_EQ(run_program(upgraded->prog_fd(), v4_frame("192.0.2.77").bytes())->action, XDP_DROP);
+  }
+  auto removed = XdpObject::remove_retired_pins(options.pin_dir);
+  ASSERT_TRUE(removed.has_value()) << removed.error().message();
+  EXPECT_EQ(*removed, (std::vector<std::string>{"phx_pfilter_v4", "phx_pfilter_v6"}));
+  EXPECT_FALSE(std::filesystem::exists(options.pin_dir + "/phx_pfilter_v4"));
+  EXPECT_TRUE(XdpObject::remove_retired_pins(options.pin_dir)->empty());
 
   // Other ban map sizes: the pins are reused, the generation in force is kept, and the next
   // generation (a resync) takes the new size.

@@ -10,14 +10,17 @@
 # Decisions are added with the package's cscli; traffic is ping from B to A. Checks: banned
 # sources dropped and counted by origin, others flow; IPv6 and ranges; lift on delete; lift on
 # expiry with the daemon stopped; kill -9 and restart under a 100 pkt/s flood lets no banned
-# packet through; --detach leaves nothing behind. The whole run is in a private mount namespace
+# packet through; an upgrade (a program of another build attached, its prefilter pinned under
+# an earlier name) is replaced under a 500 pkt/s flood without letting one through; --detach
+# leaves nothing behind. The whole run is in a private mount namespace
 # with its own bpffs, so the host's /sys/fs/bpf is untouched. Traffic stays inside the two
 # namespaces. Exit 77 (skipped) with the reason when the kernel or the package is unavailable.
 #
-# Usage: xdp_netns_test.sh PHALANX_XDP_BIN PHALANX_CLI_BIN
+# Usage: xdp_netns_test.sh PHALANX_XDP_BIN PHALANX_CLI_BIN XDP_STAND_IN_BIN
 set -uo pipefail
 XDP_BIN=$(realpath "$1")
 CLI_BIN=$(realpath "$2")
+STAND_IN=$(realpath "$3")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 source "$HERE/check_lib.sh"
@@ -197,6 +200,29 @@ start_daemon
 resynced() { [ "$(grep -c "resync:" "$WORK/xdp.log")" -gt "$resyncs_before" ]; }
 check "restart resyncs from the LAPI" eventually 10 resynced
 check "bans survive the restart" blocked 10.200.0.2
+
+# An upgrade: the stand-in of an earlier build (another tag; its bitmaps pinned under the names
+# an earlier build used) holds $IFA. The daemon of this build starts under a flood: it builds
+# new bitmaps from the pinned bans, swaps its program in, and removes the retired pins.
+stop_daemon TERM
+A "$STAND_IN" "$PIN" "$IFA" >>"$WORK/xdp.log" 2>&1
+check "the stand-in of an earlier build holds $IFA" test -e "$PIN/phx_pfilter_v4"
+check "the stand-in enforces the pinned bans" blocked 10.200.0.2
+B ping -n -q -c 1000 -i 0.002 -W 1 -I 10.200.0.2 10.200.0.1 >"$WORK/flood2.txt" 2>&1 &
+FLOOD=$!
+sleep 0.5
+start_daemon
+check "the daemon replaces the program of another build" \
+  eventually 10 grep -q "$IFA: replaced prog id [0-9]* of another build" "$WORK/xdp.log"
+wait "$FLOOD"
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/flood2.txt")
+check "no banned packet got through the upgrade (received: $received of 1000)" \
+  test "$received" -eq 0
+check "the program of this build is kept on $IFC" \
+  grep -q "$IFC: already attached, kept" <(tail -n 20 "$WORK/xdp.log")
+check "the retired pins are removed" test ! -e "$PIN/phx_pfilter_v4" -a ! -e "$PIN/phx_pfilter_v6"
+check "bans in force after the upgrade" blocked 10.200.0.2
+check "other traffic flows after the upgrade" flows 10.200.0.3
 stop_daemon TERM
 A env PHX_E2E_KEY="$KEY" "$XDP_BIN" -c "$WORK/xdp.yaml" --detach >>"$WORK/xdp.log" 2>&1
 check "--detach removes the program" bash -c "! nsenter --net=/run/netns/$NSA ip link show $IFA | grep -q xdp"
