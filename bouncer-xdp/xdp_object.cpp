@@ -102,8 +102,15 @@ Result<XdpObject> XdpObject::open_unloaded(const std::string& pin_dir) {
   object.options_.max_ban_v4 = object.options_.max_ban_v6 = 0;
   object.options_.max_range_v4 = object.options_.max_range_v6 = 0;
   if (int err = adopt_pinned_sizes(*skel); err) {
-    if (err == -ENOENT)
+    if (err == -ENOENT) {
+      for (const char* name : kRetiredPins) {
+        if (access((pin_dir + "/" + name).c_str(), F_OK) == 0)
+          return Error("the maps in " + pin_dir + " were pinned by an earlier build (" + name +
+                           "); restart phalanx-xdp to move them to this build's layout",
+                       ENOENT);
+      }
       return Error("the XDP blocklist is not loaded (no pinned maps in " + pin_dir + ")", ENOENT);
+    }
     return Error::from_errno("opening pinned xdp blocklist in " + pin_dir, -err);
   }
   return object;

@@ -42,7 +42,9 @@ class XdpObject {
 
   // Opens the maps a bouncer pinned in pin_dir, whatever sizes it gave them, without creating
   // anything (for `phalanx xdp`, which inspects a running or stopped bouncer). Errors: code
-  // ENOENT when the maps are not all pinned there ("the XDP blocklist is not loaded").
+  // ENOENT when the maps are not all pinned there ("the XDP blocklist is not loaded"; "...
+  // pinned by an earlier build" when some carry a retired name: the daemon of this build has not
+  // been restarted since the upgrade).
   static Result<XdpObject> open_pinned(const std::string& pin_dir);
 
   // The same, opened but not loaded: for libxdp, which loads the program itself (as an extension

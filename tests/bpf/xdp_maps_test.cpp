@@ -319,6 +319,11 @@ TEST(XdpPinning, SecondLoaderReusesPinnedMaps) {
                      (options.pin_dir + "/phx_pfilter_" + fam).c_str()),
               0);
   }
+  auto inspect = XdpObject::open_pinned(options.pin_dir);  // `phalanx xdp` before the restart
+  ASSERT_FALSE(inspect.has_value());
+  EXPECT_NE(inspect.error().message().find("pinned by an earlier build (phx_pfilter_v4)"),
+            std::string::npos)
+      << inspect.error().message();
   {
     auto upgraded = XdpObject::open_and_load(options);
     ASSERT_TRUE(upgraded.has_value()) << upgraded.error().message();
