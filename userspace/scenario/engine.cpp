@@ -436,20 +436,22 @@ void Engine::pour_bucket(const Scenario& pouring, Key key, const EventPtr& evt,
 
 void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Event>& out) {
   Bucket& b = it->second;
-  const std::string mapkey = sha1_hex(s.config.filter + it->first.group + s.name());
+  const std::string& group = it->first.group;
 
   // The blackhole: whether an overflow of this key is hidden at b's overflow time, and if not,
   // hides the next ones. It runs after overflow_filter, which can discard an overflow first.
+  // The key is the bucket's group: the rest of the alert's mapkey (filter and name) is the same
+  // for every bucket of the scenario, so hashing it in would only cost a SHA-1 per overflow.
   auto blackholed = [&] {
     if (!s.config.blackhole) return false;
     auto& hidden = blackholes_[s.index];
     const TimePoint at = b.ovflw_ts.time;
     bool inside = false;
-    auto h = hidden.find(mapkey);
+    auto h = hidden.find(group);
     if (h != hidden.end() && h->second > at) {
       inside = true;
     } else {
-      hidden[mapkey] = at + *s.config.blackhole;
+      hidden[group] = at + *s.config.blackhole;
     }
     if (hidden.size() > 1024 && hidden.size() > 2 * buckets_.size()) {
       std::erase_if(hidden, [&](const auto& kv) { return kv.second <= at; });
@@ -466,7 +468,7 @@ void Engine::overflow(const Scenario& s, BucketMap::iterator it, std::vector<Eve
   }
 
   auto ovf = std::make_shared<parser::Overflow>();
-  ovf->mapkey = mapkey;
+  ovf->mapkey = sha1_hex(s.config.filter + group + s.name());
   ovf->bucket_id = std::to_string(b.id);
   ovf->reprocess = s.config.reprocess;
 

@@ -112,7 +112,7 @@ class Engine {
   // groupby of the scenarios one event is poured into; reset for every event.
   expr::EventMemo memo_;
   BucketMap buckets_;
-  // Per scenario: bucket key → end of its blackhole (log time in replay).
+  // Per scenario: bucket group → end of its blackhole (log time in replay).
   std::vector<std::unordered_map<std::string, TimePoint>> blackholes_;
   EngineStats stats_;
   std::vector<uint32_t> candidates_;
