@@ -199,26 +199,20 @@ uint32_t mode_flag(const std::string& mode) {
   return XDP_FLAGS_HW_MODE;
 }
 
-// This build's program (loaded over the pinned maps) and the one attached as `existing`.
-struct Programs {
-  XdpObject current;
-  ProgFd attached;
-};
-
-Result<Programs> programs(const std::string& pin_dir, const Attachment& existing) {
-  PHALANX_TRY(XdpObject current, XdpObject::open_pinned(pin_dir));
-  Programs p{std::move(current), ProgFd{bpf_prog_get_fd_by_id(existing.prog_id)}};
-  if (p.attached.fd < 0)
-    return Error::from_errno(fmt::format("opening program id {}", existing.prog_id));
+// The program with this id, opened.
+Result<ProgFd> open_prog(uint32_t id) {
+  ProgFd p{bpf_prog_get_fd_by_id(id)};
+  if (p.fd < 0) return Error::from_errno(fmt::format("opening program id {}", id));
   return p;
 }
 
-// The interface's only program, `existing`, swapped for this build's in one step: the kernel
-// checks that `existing` is still the one attached (XDP_FLAGS_REPLACE).
-Result<void> replace_alone(const Programs& p, int ifindex, const Attachment& existing) {
-  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = p.attached.fd);
-  if (int err = bpf_xdp_attach(ifindex, p.current.prog_fd(),
-                               XDP_FLAGS_REPLACE | mode_flag(existing.mode), &opts);
+// The interface's only program, `existing` (opened as `attached`), swapped for `current_fd` in
+// one step: the kernel checks that `existing` is still the one attached (XDP_FLAGS_REPLACE).
+Result<void> replace_alone(int current_fd, const ProgFd& attached, int ifindex,
+                           const Attachment& existing) {
+  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = attached.fd);
+  if (int err =
+          bpf_xdp_attach(ifindex, current_fd, XDP_FLAGS_REPLACE | mode_flag(existing.mode), &opts);
       err != 0)
     return Error::from_errno("replacing program id " + std::to_string(existing.prog_id), -err);
   return ok();
@@ -246,12 +240,13 @@ using Attempt = std::function<Result<int>(xdp_attach_mode)>;
 
 // Our program found on the interface (`existing`) but of another build: replaced by this
 // build's, in the mode it has, without a moment where neither drops.
-Result<Attachment> replace(const Programs& p, const std::string& ifname, const Attachment& existing,
-                           const Attempt& attempt) {
+Result<Attachment> replace(int current_fd, const ProgFd& attached, const std::string& ifname,
+                           const Attachment& existing, const Attempt& attempt) {
   PHALANX_TRY(int ifindex, ifindex_of(ifname));
   const std::string what = "replacing the program of another build on " + ifname;
   if (!existing.dispatcher) {
-    if (auto r = replace_alone(p, ifindex, existing); !r) return r.error().context(what);
+    if (auto r = replace_alone(current_fd, attached, ifindex, existing); !r)
+      return r.error().context(what);
   } else {
     const auto m = existing.mode == "native" ? XDP_MODE_NATIVE : XDP_MODE_SKB;
     PHALANX_TRY(int err, attempt(m));
@@ -265,18 +260,18 @@ Result<Attachment> replace(const Programs& p, const std::string& ifname, const A
   return now;
 }
 
-// Reuses our program when this build's is there already, replaces one of another build, and
-// otherwise tries native then generic as `mode` says, one attempt each. pin_dir is empty for a
-// program loaded without pins (benchmarks), which is always reused.
-Result<Attachment> attach_with(const std::string& pin_dir, const std::string& ifname, XdpMode mode,
+// Reuses our program when this build's (current_fd) is there already, replaces one of another
+// build, and otherwise tries native then generic as `mode` says, one attempt each. current_fd
+// is -1 for a program loaded without pins (benchmarks): whatever is there is reused.
+Result<Attachment> attach_with(int current_fd, const std::string& ifname, XdpMode mode,
                                const Attempt& attempt) {
   PHALANX_TRY(Attachment existing, find_attached(ifname));
   if (!existing.mode.empty()) {
-    if (!pin_dir.empty()) {
-      PHALANX_TRY(Programs p, programs(pin_dir, existing));
-      PHALANX_TRY(const auto ours_tag, prog_tag(p.current.prog_fd()));
-      PHALANX_TRY(const auto their_tag, prog_tag(p.attached.fd));
-      if (ours_tag != their_tag) return replace(p, ifname, existing, attempt);
+    if (current_fd >= 0) {
+      PHALANX_TRY(ProgFd attached, open_prog(existing.prog_id));
+      PHALANX_TRY(const auto ours_tag, prog_tag(current_fd));
+      PHALANX_TRY(const auto their_tag, prog_tag(attached.fd));
+      if (ours_tag != their_tag) return replace(current_fd, attached, ifname, existing, attempt);
     }
     existing.reused = true;
     return existing;
@@ -313,10 +308,11 @@ int attach_program(xdp_program* prog, const std::string& ifname, xdp_attach_mode
 
 }  // namespace
 
-Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode) {
+Result<Attachment> attach(const XdpObject& current, const std::string& ifname, XdpMode mode) {
   // A fresh copy per attempt: a failed attempt may leave its copy loaded, and a loaded program
   // can no longer join a dispatcher.
-  return attach_with(pin_dir, ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+  const std::string& pin_dir = current.options().pin_dir;
+  return attach_with(current.prog_fd(), ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
     PHALANX_TRY(XdpObject fresh, XdpObject::open_unloaded(pin_dir));
     xdp_program_opts opts{};
     opts.sz = sizeof(opts);
@@ -331,7 +327,7 @@ Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname,
 }
 
 Result<Attachment> attach_loaded(int prog_fd, const std::string& ifname, XdpMode mode) {
-  return attach_with("", ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
+  return attach_with(-1, ifname, mode, [&](xdp_attach_mode m) -> Result<int> {
     // libxdp closes the fd it was given when the wrapper is closed: hand it a duplicate.
     const int fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) return Error::from_errno("attaching to " + ifname + ": duplicating program fd");

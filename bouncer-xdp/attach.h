@@ -13,6 +13,8 @@
 
 namespace phalanx::xdp {
 
+class XdpObject;
+
 // Name of the program as the kernel reports it (prog info), used to recognise ours.
 inline constexpr const char* kProgramName = "xdp_blocklist";
 
@@ -39,18 +41,19 @@ struct Attachment {
 // already, as bpftool does. Errors: "mounting bpffs on DIR: ..." with errno.
 Result<void> ensure_bpffs(const std::string& pin_dir);
 
-// Attaches the blocklist program over the maps pinned in pin_dir (loaded there by
-// XdpObject::open_and_load) to ifname, unless a program named kProgramName already is. That one
-// is reused when it is this build's program (same tag: a restart); it shares the pinned maps,
-// so enforcement never pauses. A program of another build (an upgrade, or a downgrade) is
-// replaced without a gap, in the mode it has: alone, by one atomic XDP_FLAGS_REPLACE; behind
-// libxdp's dispatcher, by adding ours and then removing it (both drop meanwhile). Each attempt
-// hands libxdp a fresh, unloaded copy of the program, which libxdp loads as an extension of its
-// dispatcher: programs already on the interface (attached through libxdp) keep running beside ours.
-// A program loaded beforehand could only be attached alone, and fails with EBUSY where another one
-// is. kAuto tries native first. Errors: "attaching to IF: ..." (ENODEV for an unknown interface,
-// EOPNOTSUPP, EBUSY, ...).
-Result<Attachment> attach(const std::string& pin_dir, const std::string& ifname, XdpMode mode);
+// Attaches the blocklist program to ifname over the maps `current` pinned (loaded by
+// XdpObject::open_and_load with a pin dir: this build's program), unless a program named
+// kProgramName already is there. That one is reused when it is this build's program (the same
+// tag as `current`'s: a restart); it shares the pinned maps, so enforcement never pauses. A
+// program of another build (an upgrade, or a downgrade) is replaced without a gap, in the mode
+// it has: alone, by `current`'s program in one atomic XDP_FLAGS_REPLACE; behind libxdp's
+// dispatcher, by adding ours and then removing it (both drop meanwhile). Each attempt hands
+// libxdp a fresh, unloaded copy of the program, which libxdp loads as an extension of its
+// dispatcher: programs already on the interface (attached through libxdp) keep running beside
+// ours. A program loaded beforehand could only be attached alone, and fails with EBUSY where
+// another one is. kAuto tries native first. Errors: "attaching to IF: ..." (ENODEV for an
+// unknown interface, EOPNOTSUPP, EBUSY, ...).
+Result<Attachment> attach(const XdpObject& current, const std::string& ifname, XdpMode mode);
 
 // For an object loaded without pins (benchmarks): attaches that loaded program, which libxdp
 // can only attach alone. Otherwise as attach().

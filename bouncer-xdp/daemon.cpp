@@ -129,7 +129,7 @@ int run_daemon(const XdpBouncerConfig& config) {
   if (auto r = install_allow_list(*maps, config); !r)
     return fail(r.error().context("installing the allow list"));
   for (const auto& ifname : config.interfaces) {
-    auto a = attach(config.maps.pin_dir, ifname, config.mode);
+    auto a = attach(*object, ifname, config.mode);
     if (!a) return fail(a.error());
     std::string how = "attached";
     if (a->reused) {
