@@ -29,6 +29,15 @@ class Captures {
   size_t size() const { return values_.size(); }
   std::string_view operator[](size_t i) const { return values_[i]; }
   std::span<const std::string_view> values() const { return values_; }
+  // Points the captures that lie in `from` (the text they were matched in) at the same offsets
+  // of `to`, a copy of that text.
+  void rebase(std::string_view from, const char* to) {
+    for (std::string_view& v : values_) {
+      if (v.data() == nullptr || v.data() < from.data() || v.data() > from.data() + from.size())
+        continue;
+      v = std::string_view(to + (v.data() - from.data()), v.size());
+    }
+  }
 
  private:
   friend class Pattern;

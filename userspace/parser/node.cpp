@@ -296,21 +296,23 @@ bool Node::check_whitelist(Event& evt, EventObject& obj, ParseContext& ctx) cons
 }
 
 bool Node::run_grok(Event& evt, EventObject& obj, ParseContext& ctx, bool& node_state) const {
-  // Captures point into the matched text; anything but Line.Raw is copied to the context's
-  // buffer first, because storing captures into Parsed may move the source string.
+  // Captures point into the matched text. A field of Parsed is matched where it is, and copied
+  // to the context's buffer only when the grok matched, because storing the captures into
+  // Parsed may move or overwrite it: most groks of a parser are tried on a line and fail.
   std::string_view target;
   std::string& buffer = ctx.grok_input;
-  buffer.clear();
+  bool in_parsed = false;
   if (grok_on_raw_) {
     target = evt.line.raw;
   } else if (!grok_apply_on_.empty()) {
-    if (const std::string* v = evt.parsed.find(grok_apply_on_)) {
-      buffer.assign(*v);
-      target = buffer;
+    if (const std::string* v = evt.parsed.find(grok_apply_on_, grok_apply_on_hint_)) {
+      target = *v;
+      in_parsed = true;
     } else {
       node_state = false;  // the field is missing: the node fails, but the grok still runs on ""
     }
   } else if (grok_expression_) {
+    buffer.clear();
     auto out = run(*grok_expression_, obj, ctx);
     if (!out) {
       node_state = false;
@@ -326,6 +328,10 @@ bool Node::run_grok(Event& evt, EventObject& obj, ParseContext& ctx, bool& node_
   if (!grok_->match(target, ctx.captures)) {
     node_state = false;
     return false;
+  }
+  if (in_parsed) {
+    buffer.assign(target);
+    ctx.captures.rebase(target, buffer.data());
   }
   evt.parsed.set_sorted(grok_->semantics(), ctx.captures.values(), grok_->semantics_by_name());
   return true;

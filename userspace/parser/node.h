@@ -129,6 +129,7 @@ class Node {
   std::optional<grok::Pattern> grok_;
   bool grok_on_raw_ = false;
   std::string grok_apply_on_;
+  StringMap::SharedHint grok_apply_on_hint_;  // where grok_apply_on_ sits in evt.parsed
   std::optional<expr::Program> grok_expression_;
   std::vector<CompiledStatic> grok_statics_;
 

@@ -246,6 +246,25 @@ grok:
   EXPECT_EQ(r.event.parsed.get("rest"), "second");
 }
 
+TEST_F(NodeTest, GrokOnParsedKeyKeepsCapturesTheFieldsOverwriteClobbers) {
+  // The grok matches Parsed.message where it is stored. Writing the captures back sets the
+  // existing key first, over the text that "rest" was captured from, and then adds "rest" and
+  // "tail", which grows Parsed: every capture must still read the text as it was matched.
+  Event evt = log_event("");
+  evt.parsed.set("message", "second first third");
+  auto r = run_single(R"y(
+name: n
+grok:
+  pattern: '^%{WORD:rest} %{WORD:message} %{WORD:tail}$'
+  apply_on: message
+)y",
+                      std::move(evt));
+  EXPECT_TRUE(r.success);
+  EXPECT_EQ(r.event.parsed.get("message"), "first");
+  EXPECT_EQ(r.event.parsed.get("rest"), "second");
+  EXPECT_EQ(r.event.parsed.get("tail"), "third");
+}
+
 TEST_F(NodeTest, GrokStaticsRunOnlyOnMatch) {
   const std::string yaml = R"y(
 name: n
