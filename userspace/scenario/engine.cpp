@@ -229,16 +229,28 @@ size_t Engine::bucket_bytes() const {
 }
 
 void Engine::pour(const Event& evt, std::vector<Event>& out) {
+  if (route(evt)) pour_shared(std::make_shared<Event>(evt), out);
+}
+
+void Engine::pour(Event&& evt, std::vector<Event>& out) {
+  if (route(evt)) pour_shared(std::make_shared<Event>(std::move(evt)), out);
+}
+
+bool Engine::route(const Event& evt) {
   ++stats_.events;
   origins_.clear();
   scenarios_.candidates(evt, candidates_);
   if (options_.owned != nullptr) {
     std::erase_if(candidates_, [&](uint32_t i) { return (*options_.owned)[i] == 0; });
   }
-  if (candidates_.empty()) return;
-  EventPtr shared;
-  Event& mutable_evt = const_cast<Event&>(evt);  // filters may call SetMeta, as in the hub
-  parser::EventObject obj(&mutable_evt);
+  return !candidates_.empty();
+}
+
+void Engine::pour_shared(std::shared_ptr<Event> owned, std::vector<Event>& out) {
+  // The filters (which may call SetMeta, as in the hub) and every bucket that takes the event
+  // see the same copy of it.
+  parser::EventObject obj(owned.get());
+  const EventPtr shared = std::move(owned);
   const Value vars[] = {Value::object(&obj)};
   memo_.reset();
   expr::RunContext filter_run = run_;
@@ -264,7 +276,6 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
       }
       group.assign(g->as_string());
     }
-    if (!shared) shared = std::make_shared<const Event>(evt);
     const size_t before = out.size();
     pour_bucket(s, Key{s.family, std::move(group)}, shared, out);
     origins_.resize(origins_.size() + (out.size() - before), index);

@@ -57,8 +57,11 @@ class Engine {
 
   // Pours one event (a parsed log event, or an overflow being reprocessed) into every scenario
   // whose filter matches it. Overflows that carry an alert are appended to `out` as events of
-  // type kOverflow.
+  // type kOverflow. The filters and the buckets work on one copy of the event, so what a filter
+  // sets (SetMeta) is in the event every bucket holds; the caller's event is left as it was.
   void pour(const parser::Event& evt, std::vector<parser::Event>& out);
+  // pour() of an event the caller gives up: the buckets keep it instead of a copy.
+  void pour(parser::Event&& evt, std::vector<parser::Event>& out);
   // For each overflow the last pour() appended to `out`, the index of the scenario that poured
   // it (overflows come out in that order; ShardedDetector merges shards by it).
   const std::vector<uint32_t>& last_origins() const { return origins_; }
@@ -99,6 +102,10 @@ class Engine {
   TimePoint now() const;
   // The event time of a time-machine event; nullopt when MarshaledTime is empty or invalid.
   std::optional<ZonedTime> event_time(const parser::Event& evt);
+  // Counts the event and lists in candidates_ the scenarios it may go to; false if none.
+  bool route(const parser::Event& evt);
+  // Runs the candidates' filters on `owned` and pours it into the buckets of those that take it.
+  void pour_shared(std::shared_ptr<parser::Event> owned, std::vector<parser::Event>& out);
   void pour_bucket(const Scenario& s, Key key, const std::shared_ptr<const parser::Event>& evt,
                    std::vector<parser::Event>& out);
   void overflow(const Scenario& s, BucketMap::iterator it, std::vector<parser::Event>& out);

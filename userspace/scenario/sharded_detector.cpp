@@ -91,7 +91,7 @@ struct ShardedDetector::Shard {
     }
     for (auto& item : job.items) {
       scratch.clear();
-      engine.pour(item.evt, scratch);
+      engine.pour(std::move(item.evt), scratch);
       const auto& origins = engine.last_origins();
       for (size_t i = 0; i < scratch.size(); ++i)
         result.push_back({item.seq, origins[i], std::move(scratch[i])});
@@ -233,7 +233,7 @@ void ShardedDetector::feed(parser::Event&& evt, std::vector<parser::Event>& aler
                            std::vector<parser::Event>* dump) {
   if (direct_) {
     group_.clear();
-    shards_[0]->engine.pour(evt, group_);
+    shards_[0]->engine.pour(std::move(evt), group_);
     if (!group_.empty()) drain(group_, alerts, dump);
     return;
   }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "scenario_fixture.h"
 
 namespace phalanx::scenario {
@@ -51,6 +53,38 @@ TEST_F(Buckets, LeakyOverflowsOnTheCapacityPlusOnethEventWithinTheWindow) {
   EXPECT_EQ(a.events[0].meta[0].key, "log_type");  // keys sorted
   EXPECT_EQ(a.scenario_hash.size(), 64u);
   EXPECT_EQ(engine_->bucket_count(), 0u);  // the bucket died with its overflow
+}
+
+TEST_F(Buckets, FiltersAndBucketsShareOneCopyOfTheEvent) {
+  // test/tagger's filter tags every event after test/first's bucket took it, as hub filters
+  // call SetMeta: the bucket holds the tagged event, as CrowdSec's buckets hold a pointer to it.
+  load(R"(type: leaky
+name: test/first
+description: d
+filter: 'true'
+groupby: evt.Meta.source_ip
+capacity: 1
+leakspeed: 10s
+---
+type: trigger
+name: test/tagger
+description: d
+filter: evt.SetMeta('tagged', 'yes') && false
+)");
+  std::vector<parser::Event> out;
+  const auto first = log_event("1.2.3.4", 0);
+  engine_->pour(first, out);
+  EXPECT_FALSE(first.meta.contains("tagged"));  // the caller's event is left as it was
+  engine_->pour(log_event("1.2.3.4", 5), out);  // overflows before test/tagger sees it
+  ASSERT_EQ(out.size(), 1u);
+  const auto& a = alert(out[0]);
+  ASSERT_EQ(a.events.size(), 2u);
+  auto tagged = [](const parser::AlertEvent& e) {
+    return std::any_of(e.meta.begin(), e.meta.end(),
+                       [](const parser::MetaItem& m) { return m.key == "tagged"; });
+  };
+  EXPECT_TRUE(tagged(a.events[0]));
+  EXPECT_FALSE(tagged(a.events[1]));
 }
 
 TEST_F(Buckets, LeakyDoesNotOverflowWhenEventsAreSpreadBeyondTheLeak) {
