@@ -34,11 +34,16 @@ struct ParseContext {
   expr::RunContext* run = nullptr;
   const Enrichers* enrichers = nullptr;
   grok::Captures captures;
-  std::string grok_input;    // a copy of a Parsed field being grokked (captures point into it)
+  std::string grok_input;    // a copy of the Parsed field a grok matched (captures point into it)
   std::string static_value;  // the string a static's expression yielded, being written
   // When set, the top-level nodes count into it, indexed as Pipeline::counted_nodes() lists
   // them (sized by the caller).
   std::vector<NodeCount>* node_counts = nullptr;
+  // How many keys the last event parsed here ended with in Parsed, Meta and Enriched: the
+  // next event reserves that much, since events of one source tend to carry the same keys.
+  uint32_t parsed_keys = 0;
+  uint32_t meta_keys = 0;
+  uint32_t enriched_keys = 0;
 };
 
 // A stash cache that a parser's `stash:` entries declare: its capacity and default TTL.

@@ -167,6 +167,14 @@ Result<bool> Pipeline::parse(Event& evt, ParseContext& ctx, ParseObserver* obser
     return false;
   }
   if (evt.stage.empty()) evt.stage = stages_.front().name;
+  evt.parsed.reserve(ctx.parsed_keys);
+  evt.meta.reserve(ctx.meta_keys);
+  evt.enriched.reserve(ctx.enriched_keys);
+  auto remember_sizes = [&] {
+    ctx.parsed_keys = static_cast<uint32_t>(evt.parsed.size());
+    ctx.meta_keys = static_cast<uint32_t>(evt.meta.size());
+    ctx.enriched_keys = static_cast<uint32_t>(evt.enriched.size());
+  };
   EventObject obj(&evt);
   for (size_t si = 0; si < stages_.size(); ++si) {
     const Stage& stage = stages_[si];
@@ -183,10 +191,12 @@ Result<bool> Pipeline::parse(Event& evt, ParseContext& ctx, ParseObserver* obser
       if (ok && node.next_stage()) break;
     }
     if (!stage_ok) {
+      remember_sizes();
       evt.process = false;
       return false;
     }
   }
+  remember_sizes();
   evt.process = true;
   return true;
 }

@@ -119,6 +119,8 @@ class StringMap {
     return true;
   }
   void clear() { items_.clear(); }
+  // Room for n keys, so that a map filled key by key is not reallocated on the way.
+  void reserve(size_t n) { items_.reserve(n); }
 
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
