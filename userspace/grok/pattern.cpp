@@ -117,6 +117,7 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
   LeanRegex lean = lean_captures(expansion);
   impl->regex = std::move(expansion.regex);
   impl->compiled = std::move(lean.regex);
+  impl->search = "(?s:.*?)(?:" + impl->compiled + ")";
   for (size_t i = 0; i < expansion.semantics.size(); ++i) {
     impl->names.push_back(expansion.semantics[i].name);
     impl->groups.push_back(lean.groups[i]);
@@ -126,7 +127,7 @@ Result<Pattern> Pattern::build(std::string source, Expansion expansion,
   std::sort(impl->by_name.begin(), impl->by_name.end(),
             [&](uint32_t a, uint32_t b) { return impl->names[a] < impl->names[b]; });
   impl->utf8 =
-      std::make_unique<RE2>(impl->compiled, re2_options(RE2::Options::EncodingUTF8, options));
+      std::make_unique<RE2>(impl->search, re2_options(RE2::Options::EncodingUTF8, options));
   if (!impl->utf8->ok()) return re2_error(impl->source, *impl->utf8);
   if (impl->utf8->NumberOfCapturingGroups() != lean.group_count) {
     return Error("compiling grok pattern '" + impl->source + "': counted " +
@@ -152,7 +153,7 @@ const PcreExtractor* Pattern::extractor() const {
   if (impl.pcre_ready.load(std::memory_order_acquire)) return impl.pcre.get();
   std::lock_guard lock(impl.pcre_mutex);
   if (!impl.pcre_ready.load(std::memory_order_relaxed)) {
-    impl.pcre = PcreExtractor::create(impl.compiled, impl.lean_group_count);
+    impl.pcre = PcreExtractor::create(impl.search, impl.lean_group_count);
     impl.pcre_ready.store(true, std::memory_order_release);
   }
   return impl.pcre.get();
@@ -160,7 +161,7 @@ const PcreExtractor* Pattern::extractor() const {
 
 const RE2& Pattern::latin1() const {
   std::call_once(impl_->latin1_once, [&] {
-    impl_->latin1 = std::make_unique<RE2>(impl_->compiled, impl_->latin1_options);
+    impl_->latin1 = std::make_unique<RE2>(impl_->search, impl_->latin1_options);
   });
   return *impl_->latin1;
 }
@@ -187,14 +188,13 @@ bool Pattern::match(std::string_view line, Captures& out) const {
   const bool known = impl.pcre_ready.load(std::memory_order_acquire);
   if ((known && impl.pcre == nullptr) || line.empty() || !PcreExtractor::line_supported(line))
     return extract_with_re2(*impl.utf8, line, out);
-  // RE2's DFA (forward, then backward for the start) decides, in linear time.
+  // RE2's DFA decides, in linear time, and finds where the match ends.
   re2::StringPiece span;
-  if (!impl.utf8->Match(line, 0, line.size(), RE2::UNANCHORED, &span, 1)) return false;
+  if (!impl.utf8->Match(line, 0, line.size(), RE2::ANCHOR_START, &span, 1)) return false;
   const PcreExtractor* pcre = known ? impl.pcre.get() : extractor();
   if (pcre == nullptr) return extract_with_re2(*impl.utf8, line, out);
-  size_t start = static_cast<size_t>(span.data() - line.data());
   const size_t* ov = nullptr;
-  if (!pcre->extract(line, start, start + span.size(), out.pcre_, ov))
+  if (!pcre->extract(line, 0, span.size(), out.pcre_, ov))
     return extract_with_re2(*impl.utf8, line, out);
   out.values_.resize(impl.groups.size());
   for (size_t i = 0; i < impl.groups.size(); ++i) {
@@ -212,7 +212,7 @@ bool Pattern::extract_with_re2(const RE2& re, std::string_view line, Captures& o
   // lines, +15% on non-matching ones). Asking for no more groups than the highest semantic
   // one keeps the submatch engine's per-thread state small.
   out.groups_.resize(static_cast<size_t>(impl.submatches));
-  if (!re.Match(line, 0, line.size(), RE2::UNANCHORED, out.groups_.data(), impl.submatches))
+  if (!re.Match(line, 0, line.size(), RE2::ANCHOR_START, out.groups_.data(), impl.submatches))
     return false;
   out.values_.resize(impl.groups.size());
   for (size_t i = 0; i < impl.groups.size(); ++i) {
@@ -225,7 +225,7 @@ bool Pattern::extract_with_re2(const RE2& re, std::string_view line, Captures& o
 
 bool Pattern::matches(std::string_view line) const {
   if (impl_->names.empty()) return false;
-  return regex_for(line).Match(line, 0, line.size(), RE2::UNANCHORED, nullptr, 0);
+  return regex_for(line).Match(line, 0, line.size(), RE2::ANCHOR_START, nullptr, 0);
 }
 
 }  // namespace phalanx::grok

@@ -108,7 +108,13 @@ class Pattern {
   struct Impl {
     std::string source;
     std::string regex;     // the expansion, as regex() shows it
-    std::string compiled;  // what RE2 compiles: `regex` with only the semantics capturing
+    std::string compiled;  // `regex` with only the semantics capturing
+    // What RE2 and PCRE2 compile: `compiled` behind a lazy (?s:.*?). Matched anchored at the
+    // start of the line, it finds the match an unanchored search of `compiled` finds (the
+    // leftmost start, then the same leftmost-first choices), in RE2's one forward DFA pass; an
+    // unanchored RE2 search asked for the match's span runs a second, backward pass for its
+    // start. Group 0 then spans from the line's start; only groups 1 and up are read.
+    std::string search;
     std::vector<std::string> names;
     std::vector<uint32_t> by_name;  // indexes of names, sorted by name
     std::vector<int> groups;        // capture group of each semantic

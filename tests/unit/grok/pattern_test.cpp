@@ -339,6 +339,48 @@ TEST(PatternFastExtractionTest, SameGroupsAsRe2) {
   }
 }
 
+// A pattern is matched anchored at the line's start behind a lazy prefix; that must find what an
+// unanchored search of the expansion finds: the leftmost start, then the first alternative and
+// the greedy or lazy lengths the expansion asks for. The reference here is RE2 itself, searching
+// the plain expansion unanchored, with every group capturing.
+TEST(PatternFastExtractionTest, AnchoredSearchFindsTheUnanchoredMatch) {
+  struct Case {
+    std::string pattern;
+    std::string line;
+  };
+  const std::vector<Case> cases = {
+      {"from %{IP:ip}", "Failed password for root from 198.51.100.8 port 4242 ssh2"},
+      {"%{WORD:w}=%{INT:n}", "skip=x then a=1 b=2"},  // the leftmost start wins, not a=1's
+      {"(?:a|ab)%{DATA:y}d", "zz abcd"},              // the first alternative, not the longest
+      {"%{DATA:lazy}:%{GREEDYDATA:rest}", "p q:r:s"},
+      {"user %{USERNAME:u}( port %{INT:p})?", "user bob and user carol port 22"},
+      {"^%{WORD:first}", "anchored here"},
+      {"%{WORD:last}$", "ends with word"},
+      {"\\b%{INT:n}\\b", "x12y 34 56"},  // word boundaries look at the text before the match
+      {"(?i)ssh%{INT:v}", "banner SSH2 then ssh3"},
+  };
+  for (const Case& c : cases) {
+    auto expansion = base().expand(c.pattern);
+    ASSERT_TRUE(expansion) << c.pattern;
+    RE2 plain(expansion->regex);
+    ASSERT_TRUE(plain.ok()) << plain.error();
+    std::vector<re2::StringPiece> groups(static_cast<size_t>(expansion->group_count) + 1);
+    ASSERT_TRUE(plain.Match(c.line, 0, c.line.size(), RE2::UNANCHORED, groups.data(),
+                            static_cast<int>(groups.size())))
+        << c.pattern << " on " << c.line;
+    Fields want;
+    for (const Semantic& s : expansion->semantics) {
+      const re2::StringPiece& g = groups[static_cast<size_t>(s.group)];
+      want[s.name] = g.data() == nullptr ? "" : std::string(g.data(), g.size());
+    }
+    for (bool fast : {true, false}) {
+      Fields got;
+      EXPECT_TRUE(run(compile_with(c.pattern, fast), c.line, got)) << c.pattern;
+      EXPECT_EQ(got, want) << c.pattern << " on " << c.line << (fast ? " (PCRE2)" : " (RE2)");
+    }
+  }
+}
+
 // Where PCRE2 and RE2 could disagree, the fast path stands aside.
 TEST(PatternFastExtractionTest, DeclinesWhereEnginesDiffer) {
   // PCRE2's \s matches a vertical tab, RE2's does not: here PCRE2 alone would give b = "y".
