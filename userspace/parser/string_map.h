@@ -121,6 +121,8 @@ class StringMap {
   void clear() { items_.clear(); }
   // Room for n keys, so that a map filled key by key is not reallocated on the way.
   void reserve(size_t n) { items_.reserve(n); }
+  // Gives back the room reserved beyond the keys held.
+  void shrink_to_fit() { items_.shrink_to_fit(); }
 
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }

@@ -233,7 +233,14 @@ void Engine::pour(const Event& evt, std::vector<Event>& out) {
 }
 
 void Engine::pour(Event&& evt, std::vector<Event>& out) {
-  if (route(evt)) pour_shared(std::make_shared<Event>(std::move(evt)), out);
+  if (!route(evt)) return;
+  auto owned = std::make_shared<Event>(std::move(evt));
+  // Buckets may hold the event for hours: no more room than its keys need (a copy would have
+  // had just that).
+  owned->parsed.shrink_to_fit();
+  owned->meta.shrink_to_fit();
+  owned->enriched.shrink_to_fit();
+  pour_shared(std::move(owned), out);
 }
 
 bool Engine::route(const Event& evt) {
