@@ -69,6 +69,14 @@ const char* mode_name(enum xdp_attach_mode mode) {
   }
 }
 
+// mode_name()'s inverse, for the mode an Attachment reports.
+enum xdp_attach_mode mode_of(const std::string& name) {
+  if (name == "native") return XDP_MODE_NATIVE;
+  if (name == "generic") return XDP_MODE_SKB;
+  if (name == "hw") return XDP_MODE_HW;
+  return XDP_MODE_UNSPEC;
+}
+
 Result<int> ifindex_of(const std::string& ifname) {
   const unsigned idx = if_nametoindex(ifname.c_str());
   if (idx == 0) return Error::from_errno("interface '" + ifname + "'");
@@ -193,10 +201,18 @@ struct ProgFd {
   int fd = -1;
 };
 
-uint32_t mode_flag(const std::string& mode) {
-  if (mode == "native") return XDP_FLAGS_DRV_MODE;
-  if (mode == "generic") return XDP_FLAGS_SKB_MODE;
-  return XDP_FLAGS_HW_MODE;
+// The kernel's attach flag for a mode.
+uint32_t mode_flag(enum xdp_attach_mode mode) {
+  switch (mode) {
+    case XDP_MODE_NATIVE:
+      return XDP_FLAGS_DRV_MODE;
+    case XDP_MODE_SKB:
+      return XDP_FLAGS_SKB_MODE;
+    case XDP_MODE_HW:
+      return XDP_FLAGS_HW_MODE;
+    default:
+      return 0;
+  }
 }
 
 // The program with this id, opened.
@@ -211,8 +227,8 @@ Result<ProgFd> open_prog(uint32_t id) {
 Result<void> replace_alone(int current_fd, const ProgFd& attached, int ifindex,
                            const Attachment& existing) {
   LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = attached.fd);
-  if (int err =
-          bpf_xdp_attach(ifindex, current_fd, XDP_FLAGS_REPLACE | mode_flag(existing.mode), &opts);
+  if (int err = bpf_xdp_attach(ifindex, current_fd,
+                               XDP_FLAGS_REPLACE | mode_flag(mode_of(existing.mode)), &opts);
       err != 0)
     return Error::from_errno("replacing program id " + std::to_string(existing.prog_id), -err);
   return ok();
@@ -248,8 +264,7 @@ Result<Attachment> replace(int current_fd, const ProgFd& attached, const std::st
     if (auto r = replace_alone(current_fd, attached, ifindex, existing); !r)
       return r.error().context(what);
   } else {
-    const auto m = existing.mode == "native" ? XDP_MODE_NATIVE : XDP_MODE_SKB;
-    PHALANX_TRY(int err, attempt(m));
+    PHALANX_TRY(int err, attempt(mode_of(existing.mode)));
     if (err != 0) return Error::from_errno(what + ": adding ours to the dispatcher", -err);
     if (auto r = detach_id(ifindex, existing.prog_id); !r) return r.error().context(what);
   }
