@@ -41,8 +41,9 @@ int run_lint(const LintOptions& opts) {
     std::cout << (error ? "error: " : "warning: ") << d.to_string() << "\n";
   }
   std::cout << fmt::format(
-      "{} scenario(s) loaded ({} routed by field value), {} error(s), {} warning(s)\n",
-      scenarios->size(), scenarios->indexed_count(), errors, warnings);
+      "{} scenario(s) loaded ({} routed by field value, {} by literal), {} error(s), {} "
+      "warning(s)\n",
+      scenarios->size(), scenarios->indexed_count(), scenarios->guarded_count(), errors, warnings);
   return errors == 0 ? kExitOk : kExitFailure;
 }
 

@@ -17,6 +17,7 @@ struct CompiledProgram {
   size_t var_count = 0;
   size_t slot_count = 0;
   std::vector<EqualityConstraint> constraints;
+  std::vector<LiteralConstraint> literal_constraints;
   // Host functions copied out of the options, so call nodes may point at them.
   std::vector<std::unique_ptr<HostFunction>> host_functions;
   // Data files (and their indexes) the nodes refer to.
@@ -27,5 +28,8 @@ struct CompiledProgram {
 struct Ast;
 std::vector<EqualityConstraint> extract_constraints(const Ast& root,
                                                     const std::vector<std::string>& variables);
+// The literal constraints of the top-level conjuncts that are not equality constraints.
+std::vector<LiteralConstraint> extract_literal_constraints(const Ast& root,
+                                                           const CompileOptions& options);
 
 }  // namespace phalanx::expr::detail

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "expr/program.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
 
 #include "expr/builtins.h"
 #include "expr/compiler.h"
+#include "expr/go_format.h"
+#include "expr/utf8.h"
 
 namespace phalanx::expr {
 namespace detail {
@@ -63,7 +66,157 @@ std::optional<EqualityConstraint> constraint_of(const Ast& a,
   return c;
 }
 
+// Prints subjects of literal constraints (see LiteralConstraint) as source text.
+class SubjectPrinter {
+ public:
+  SubjectPrinter(const std::vector<std::string>& variables, bool builtin_case,
+                 const std::vector<HostFunction>& functions)
+      : variables_(variables), builtin_case_(builtin_case), functions_(functions) {}
+
+  struct Printed {
+    std::string text;
+    std::vector<std::vector<std::string>> reads;
+  };
+
+  // A `let` in front of the conjuncts: its name stands for the printed value from now on, or
+  // for nothing printable (it may hide a variable).
+  void bind(const std::string& name, std::optional<Printed> value) {
+    lets_.emplace_back(name, std::move(value));
+  }
+
+  std::optional<Printed> subject(const Ast& a) const {
+    Printed out;
+    if (!print(a, out, true)) return std::nullopt;
+    return out;
+  }
+
+  // The text of a string literal, folded when written as Upper("...") or Lower("...").
+  std::optional<std::string> literal(const Ast& a) const {
+    if (a.kind == AstKind::kString) return a.text;
+    if (a.kind == AstKind::kCall && a.kids.size() == 1 && a.kids[0]->kind == AstKind::kString &&
+        builtin_case_) {
+      if (a.text == "Upper") return go_to_upper(a.kids[0]->text);
+      if (a.text == "Lower") return go_to_lower(a.kids[0]->text);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool print(const Ast& a, Printed& out, bool top) const {
+    switch (a.kind) {
+      case AstKind::kIdent: {
+        for (auto it = lets_.rbegin(); it != lets_.rend(); ++it) {
+          if (it->first != a.text) continue;
+          if (!it->second) return false;
+          out.text += it->second->text;  // a path or a call: no parentheses needed
+          out.reads.insert(out.reads.end(), it->second->reads.begin(), it->second->reads.end());
+          return true;
+        }
+        return false;  // a bare variable is no field
+      }
+      case AstKind::kMember: {
+        std::vector<std::string> path = path_of(a, variables_);
+        if (path.size() < 2 || shadowed(path[0])) return false;
+        out.text += path[0];
+        for (size_t i = 1; i < path.size(); ++i)
+          out.text += "[" + go_quote(path[i]) + "]";
+        out.reads.push_back(std::move(path));
+        return true;
+      }
+      case AstKind::kString:
+        if (top) return false;
+        out.text += go_quote(a.text);
+        return true;
+      case AstKind::kCall: {
+        const FunctionSpec* spec = find_builtin(a.text);
+        if (spec == nullptr || !spec->pure || a.kids.empty() || hosted(a.text)) return false;
+        out.text += a.text + "(";
+        for (size_t i = 0; i < a.kids.size(); ++i) {
+          if (i != 0) out.text += ", ";
+          if (!print(*a.kids[i], out, false)) return false;
+        }
+        out.text += ")";
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+  bool shadowed(const std::string& name) const {
+    return std::any_of(lets_.begin(), lets_.end(), [&](const auto& l) { return l.first == name; });
+  }
+  bool hosted(std::string_view name) const {
+    return std::any_of(functions_.begin(), functions_.end(),
+                       [&](const HostFunction& f) { return f.name == name; });
+  }
+
+  const std::vector<std::string>& variables_;
+  bool builtin_case_;
+  const std::vector<HostFunction>& functions_;
+  std::vector<std::pair<std::string, std::optional<Printed>>> lets_;
+};
+
+// Adds to `any` the tests of a || chain of literal tests; false when a is not one (or one of
+// its literals is empty, which every text contains).
+bool literal_tests(const Ast& a, const SubjectPrinter& printer,
+                   std::vector<LiteralConstraint::Test>& any) {
+  if (a.kind != AstKind::kBinary) return false;
+  if (a.text == "||") {
+    for (const auto& kid : a.kids) {
+      if (!literal_tests(*kid, printer, any)) return false;
+    }
+    return true;
+  }
+  const std::string& op = a.text;
+  if (op != "==" && op != "contains" && op != "startsWith" && op != "endsWith" && op != "in" &&
+      op != "matches") {
+    return false;
+  }
+  const Ast& l = *a.kids[0];
+  const Ast& r = *a.kids[1];
+  auto add = [&](const SubjectPrinter::Printed& s, std::optional<std::string> literal) {
+    if (!literal || literal->empty()) return false;
+    any.push_back({s.text, s.reads, std::move(*literal), op == "matches"});
+    return true;
+  };
+  if (op == "in") {
+    auto s = printer.subject(l);
+    if (!s || r.kind != AstKind::kArray || r.kids.empty()) return false;
+    for (const auto& item : r.kids) {
+      if (!add(*s, printer.literal(*item))) return false;
+    }
+    return true;
+  }
+  if (auto s = printer.subject(l)) return add(*s, printer.literal(r));
+  if (op != "==") return false;
+  auto s = printer.subject(r);
+  return s && add(*s, printer.literal(l));
+}
+
 }  // namespace
+
+std::vector<LiteralConstraint> extract_literal_constraints(const Ast& root,
+                                                           const CompileOptions& options) {
+  const bool builtin_case =
+      std::none_of(options.functions.begin(), options.functions.end(),
+                   [](const HostFunction& f) { return f.name == "Upper" || f.name == "Lower"; });
+  SubjectPrinter printer(options.variables, builtin_case, options.functions);
+  const Ast* body = &root;
+  while (body->kind == AstKind::kLet) {
+    printer.bind(body->text, printer.subject(*body->kids[0]));
+    body = body->kids[1].get();
+  }
+  std::vector<const Ast*> conjuncts;
+  collect_conjuncts(*body, conjuncts);
+  std::vector<LiteralConstraint> out;
+  for (const Ast* conjunct : conjuncts) {
+    // An equality constraint routes the scenario already.
+    if (body == &root && constraint_of(*conjunct, options.variables)) continue;
+    LiteralConstraint c;
+    if (literal_tests(*conjunct, printer, c.any)) out.push_back(std::move(c));
+  }
+  return out;
+}
 
 std::vector<EqualityConstraint> extract_constraints(const Ast& root,
                                                     const std::vector<std::string>& variables) {
@@ -116,6 +269,7 @@ Result<Program> compile(std::string_view source, const CompileOptions& options,
   detail::Compiler compiler(options, *compiled);
   PHALANX_TRY(compiled->root, compiler.compile(*ast));
   compiled->constraints = detail::extract_constraints(*ast, options.variables);
+  compiled->literal_constraints = detail::extract_literal_constraints(*ast, options);
   Program program;
   program.impl_ = std::move(compiled);
   return program;
@@ -163,6 +317,11 @@ std::optional<Value> Program::constant_value() const {
 const std::vector<EqualityConstraint>& Program::equality_constraints() const {
   static const std::vector<EqualityConstraint> kNone;
   return impl_ ? impl_->constraints : kNone;
+}
+
+const std::vector<LiteralConstraint>& Program::literal_constraints() const {
+  static const std::vector<LiteralConstraint> kNone;
+  return impl_ ? impl_->literal_constraints : kNone;
 }
 
 const std::string& Program::source() const {

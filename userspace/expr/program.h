@@ -14,6 +14,7 @@
 // hubtest asserts {"results"}.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,6 +76,23 @@ struct EqualityConstraint {
   size_t conjunct = 0;              // which top-level conjunct, counted from 0 (see compile())
 };
 
+// A top-level conjunct that can only hold when a literal occurs in the text of an expression
+// S over the variables: `S contains "lit"` (or startsWith, endsWith, ==, `in [...]`) or
+// `S matches "re"`, where S is a variable's path or calls of pure built-ins over paths and
+// literals (Upper(PathUnescape(evt.Meta.http_path))); or a `||` of such tests, one of which
+// must hold. Leading `let` bindings of such expressions are seen through, and literals written
+// as Upper("...") or Lower("...") are folded. The scenario router matches every scenario's
+// literals against an event at once and skips the filters that cannot be true.
+struct LiteralConstraint {
+  struct Test {
+    std::string subject;                          // S as source text, compiles as S
+    std::vector<std::vector<std::string>> reads;  // the paths S reads: {"evt", "Meta", "x"}
+    std::string literal;                          // never empty; a regexp when `regex`
+    bool regex = false;                           // `S matches literal`
+  };
+  std::vector<Test> any;
+};
+
 namespace detail {
 struct CompiledProgram;
 }
@@ -100,6 +118,8 @@ class Program {
   std::optional<Value> constant_value() const;
   // Equality constraints of the top-level conjuncts, for routing indexes. Empty when none.
   const std::vector<EqualityConstraint>& equality_constraints() const;
+  // Literal constraints of the top-level conjuncts that are not equality constraints.
+  const std::vector<LiteralConstraint>& literal_constraints() const;
   const std::string& source() const;
   // Whether the program was compiled (a default-constructed Program was not).
   bool valid() const { return impl_ != nullptr; }

@@ -262,8 +262,10 @@ void Engine::pour_shared(std::shared_ptr<Event> owned, std::vector<Event>& out) 
   memo_.reset();
   expr::RunContext filter_run = run_;
   filter_run.memo = &memo_;
+  scenarios_.new_event(guard_scratch_);
   for (uint32_t index : candidates_) {
     const Scenario& s = scenarios_.scenarios()[index];
+    if (!scenarios_.guards_hold(index, vars, filter_run, guard_scratch_)) continue;
     // A routed filter leaves out the equalities candidates() has just tested.
     auto match = s.filter.run(vars, filter_run);
     if (!match) {
@@ -288,6 +290,7 @@ void Engine::pour_shared(std::shared_ptr<Event> owned, std::vector<Event>& out) 
     origins_.resize(origins_.size() + (out.size() - before), index);
     // What the bucket ran (distinct, conditions, overflows) may have changed the event.
     memo_.reset();
+    scenarios_.new_event(guard_scratch_);
   }
   if (stats_.events >= next_collect_ ||
       (options_.max_buckets && buckets_.size() > options_.max_buckets)) {

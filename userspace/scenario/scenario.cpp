@@ -2,6 +2,8 @@
 #include "scenario/scenario.h"
 
 #include <openssl/evp.h>
+#include <re2/re2.h>
+#include <re2/set.h>
 
 #include <algorithm>
 #include <array>
@@ -11,7 +13,28 @@
 #include <set>
 #include <sstream>
 
+#include "core/log.h"
+#include "grok/syntax.h"
+
 namespace phalanx::scenario {
+
+struct ScenarioSet::LiteralSubject {
+  std::string text;                   // LiteralConstraint::Test::subject
+  expr::Program value;                // {evt}; its calls share the filters' memo
+  std::vector<std::string> literals;  // pattern i is literals[i], literal id first + i
+  uint32_t first = 0;
+  // With more than kMaxScanned literals, one automaton finds them all, byte for byte (Latin-1:
+  // a literal matches the bytes of the text, whatever they encode); fewer are searched one by
+  // one, which costs less than a pass of the automaton. Null when it did not compile: every
+  // literal then counts as found.
+  static constexpr size_t kMaxScanned = 8;
+  std::unique_ptr<RE2::Set> set;
+  bool scan = false;
+};
+
+ScenarioSet::ScenarioSet() = default;
+ScenarioSet::~ScenarioSet() = default;
+
 namespace {
 
 Result<std::string> read_file(const std::string& path) {
@@ -227,6 +250,163 @@ std::set<std::vector<std::string>> fields_filter_writes(const Scenario& s) {
   return out;
 }
 
+void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
+                               const std::set<std::vector<std::string>>& written) {
+  auto readable = [&](const std::vector<std::string>& path) {
+    if (path.size() < 2 || path[0] != "evt") return false;
+    const std::vector<std::string> rest(path.begin() + 1, path.end());
+    return !written.count(rest) && !written.count({rest[0]});
+  };
+  // The literal a test looks for; "" when it has none to offer.
+  auto literal_of = [](const expr::LiteralConstraint::Test& t) -> std::string {
+    if (!t.regex) return t.literal;
+    // A regexp that folds case may match the literal in other cases.
+    return grok::may_fold_case(t.literal) ? std::string() : grok::required_literal(t.literal);
+  };
+  // By scenario, its guards as (subject, literal in subject) until the literals are numbered.
+  std::vector<std::vector<std::vector<std::pair<uint32_t, uint32_t>>>> found(scenarios_.size());
+  std::map<std::string, uint32_t> subject_index;
+  std::vector<std::map<std::string, uint32_t>> literal_index;  // by subject
+  for (const auto& s : scenarios_) {
+    for (const auto& c : s.filter.literal_constraints()) {
+      std::vector<std::string> literals;
+      for (const auto& t : c.any) {
+        if (!std::all_of(t.reads.begin(), t.reads.end(), readable)) break;
+        literals.push_back(literal_of(t));
+        if (literals.back().empty()) break;
+      }
+      if (literals.size() != c.any.size() || literals.back().empty()) continue;
+      std::vector<std::pair<uint32_t, uint32_t>> guard;
+      for (size_t i = 0; i < c.any.size(); ++i) {
+        auto [it, added] = subject_index.try_emplace(c.any[i].subject, uint32_t(subjects_.size()));
+        if (added) {
+          auto value = expr::compile(c.any[i].subject, filter_options);
+          if (!value) {  // not expected: the subject is part of a filter that compiled
+            log::get("scenario")
+                ->warn("scenario {}: routing by {} is off: {}", s.name(), c.any[i].subject,
+                       value.error().message());
+            subject_index.erase(it);
+            break;
+          }
+          auto subject = std::make_unique<LiteralSubject>();
+          subject->text = c.any[i].subject;
+          subject->value = std::move(*value);
+          subjects_.push_back(std::move(subject));
+          literal_index.emplace_back();
+        }
+        LiteralSubject& subject = *subjects_[it->second];
+        auto [lit, fresh] =
+            literal_index[it->second].try_emplace(literals[i], uint32_t(subject.literals.size()));
+        if (fresh) subject.literals.push_back(literals[i]);
+        guard.emplace_back(it->second, lit->second);
+      }
+      if (guard.size() == c.any.size()) found[s.index].push_back(std::move(guard));
+    }
+  }
+  // Number the literals subject after subject, and compile one automaton per subject.
+  uint32_t next = 0;
+  for (uint32_t sub = 0; sub < subjects_.size(); ++sub) {
+    LiteralSubject& subject = *subjects_[sub];
+    subject.first = next;
+    next += uint32_t(subject.literals.size());
+    subject_of_.resize(next, sub);
+    if (subject.literals.size() <= LiteralSubject::kMaxScanned) {
+      subject.scan = true;
+      continue;
+    }
+    RE2::Options options;
+    options.set_encoding(RE2::Options::EncodingLatin1);
+    options.set_log_errors(false);
+    auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    bool ok = true;
+    for (const std::string& literal : subject.literals)
+      ok = ok && set->Add(RE2::QuoteMeta(literal), nullptr) >= 0;
+    if (ok && set->Compile()) {
+      subject.set = std::move(set);
+    } else {
+      log::get("scenario")
+          ->warn(
+              "the literals scenario filters look for in {} did not compile into one "
+              "automaton: those filters run on every event",
+              subject.text);
+    }
+  }
+  // A scenario's guards are tested cheapest first: those on plain fields before those that
+  // compute (the calls of its subjects), which a failed cheap one spares.
+  auto cost = [&](const std::vector<std::pair<uint32_t, uint32_t>>& guard) {
+    size_t calls = 0;
+    for (auto [sub, lit] : guard)
+      calls = std::max<size_t>(
+          calls, size_t(std::count(subjects_[sub]->text.begin(), subjects_[sub]->text.end(), '(')));
+    return calls;
+  };
+  guards_.assign(scenarios_.size(), {});
+  for (size_t i = 0; i < scenarios_.size(); ++i) {
+    std::stable_sort(found[i].begin(), found[i].end(),
+                     [&](const auto& a, const auto& b) { return cost(a) < cost(b); });
+    for (const auto& guard : found[i]) {
+      auto& ids = guards_[i].emplace_back();
+      for (auto [sub, lit] : guard)
+        ids.push_back(subjects_[sub]->first + lit);
+    }
+  }
+  guarded_count_ = size_t(
+      std::count_if(guards_.begin(), guards_.end(), [](const auto& g) { return !g.empty(); }));
+}
+
+void ScenarioSet::start_event(Scratch& scratch) const {
+  if (++scratch.generation == 0 || scratch.subject_read.size() != subjects_.size() ||
+      scratch.found.size() != subject_of_.size()) {
+    // A first event, another set, or 2^32 events on: no stamp may match the generation.
+    scratch.subject_read.assign(subjects_.size(), 0);
+    scratch.found.assign(subject_of_.size(), 0);
+    scratch.generation = 1;
+  }
+}
+
+bool ScenarioSet::test_guards(uint32_t scenario, std::span<const expr::Value> vars,
+                              expr::RunContext& run, Scratch& scratch) const {
+  if (scratch.subject_read.size() != subjects_.size()) start_event(scratch);  // a first event
+  for (const auto& guard : guards_[scenario]) {
+    const bool holds = std::any_of(guard.begin(), guard.end(), [&](uint32_t id) {
+      const uint32_t sub = subject_of_[id];
+      if (scratch.subject_read[sub] != scratch.generation) match_subject(sub, vars, run, scratch);
+      return scratch.found[id] == scratch.generation;
+    });
+    if (!holds) return false;
+  }
+  return true;
+}
+
+void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
+                                expr::RunContext& run, Scratch& scratch) const {
+  const LiteralSubject& subject = *subjects_[sub];
+  const uint32_t now = scratch.generation;
+  scratch.subject_read[sub] = now;
+  auto all_found = [&] {
+    std::fill_n(scratch.found.begin() + subject.first, subject.literals.size(), now);
+  };
+  if (!subject.scan && subject.set == nullptr) return all_found();
+  auto value = subject.value.run(vars, run);
+  // An error fails the filter's test as well: no literal is found. A value other than a
+  // string (`Split(...) contains x` tests an array) is beyond the automaton.
+  if (!value) return;
+  if (!value->is_string()) return all_found();
+  if (subject.scan) {
+    const std::string_view text = value->as_string();
+    for (size_t i = 0; i < subject.literals.size(); ++i) {
+      if (text.find(subject.literals[i]) != std::string_view::npos) {
+        scratch.found[subject.first + i] = now;
+      }
+    }
+    return;
+  }
+  scratch.hits.clear();
+  if (!subject.set->Match(value->as_string(), &scratch.hits)) return;
+  for (int hit : scratch.hits)
+    scratch.found[subject.first + uint32_t(hit)] = now;
+}
+
 void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
   // Each scenario is indexed under the constraint whose field the most scenarios share, so a
   // typical event looks up one or two fields; its other constraints are checked after.
@@ -235,6 +415,7 @@ void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
   std::set<std::vector<std::string>> written;
   for (const auto& s : scenarios_)
     written.merge(fields_filter_writes(s));
+  build_guards(filter_options, written);
   auto usable = [&](const expr::EqualityConstraint& c) {
     if (c.path.size() < 2 || c.path[0] != "evt") return false;
     const std::vector<std::string> rest(c.path.begin() + 1, c.path.end());
@@ -312,22 +493,23 @@ void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& ou
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   }
-  if (check_fields_.empty()) return;
-  // Each checked field is read once per event, when a candidate first needs it. An absent
-  // field fails the check, as `nil == 'x'` and `nil in [...]` are false.
-  std::array<std::optional<std::string_view>, kMaxCheckFields> value;
-  std::array<bool, kMaxCheckFields> read{};
-  std::erase_if(out, [&](uint32_t i) {
-    for (const Check& c : checks_[i]) {
-      if (!read[c.field]) {
-        value[c.field] = event_field(evt, check_fields_[c.field], &check_hints_[c.field]);
-        read[c.field] = true;
+  if (!check_fields_.empty()) {
+    // Each checked field is read once per event, when a candidate first needs it. An absent
+    // field fails the check, as `nil == 'x'` and `nil in [...]` are false.
+    std::array<std::optional<std::string_view>, kMaxCheckFields> value;
+    std::array<bool, kMaxCheckFields> read{};
+    std::erase_if(out, [&](uint32_t i) {
+      for (const Check& c : checks_[i]) {
+        if (!read[c.field]) {
+          value[c.field] = event_field(evt, check_fields_[c.field], &check_hints_[c.field]);
+          read[c.field] = true;
+        }
+        const auto& v = value[c.field];
+        if (!v || std::find(c.values.begin(), c.values.end(), *v) == c.values.end()) return true;
       }
-      const auto& v = value[c.field];
-      if (!v || std::find(c.values.begin(), c.values.end(), *v) == c.values.end()) return true;
-    }
-    return false;
-  });
+      return false;
+    });
+  }
 }
 
 }  // namespace phalanx::scenario

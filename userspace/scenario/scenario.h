@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,20 @@ class ScenarioSet {
  public:
   // Never fails as a whole: problems go to diags and the scenarios that compiled are kept.
   static std::unique_ptr<ScenarioSet> load(const LoadOptions& options, Diagnostics& diags);
+  ScenarioSet();
+  ~ScenarioSet();
+  ScenarioSet(const ScenarioSet&) = delete;
+  ScenarioSet& operator=(const ScenarioSet&) = delete;
+
+  // What guards_hold() works in, one per thread.
+  struct Scratch {
+    // Stamped with the event's generation: by literal subject, matched for this event; by
+    // literal, found in its subject's text. A new event only moves the generation on.
+    uint32_t generation = 0;
+    std::vector<uint32_t> subject_read;
+    std::vector<uint32_t> found;
+    std::vector<int> hits;
+  };
 
   const std::vector<Scenario>& scenarios() const { return scenarios_; }
   size_t size() const { return scenarios_.size(); }
@@ -86,8 +101,24 @@ class ScenarioSet {
   // joined by `&&`) is found through one of them in an index, and listed only when every such
   // field has one of its values; the others are always listed.
   void candidates(const parser::Event& evt, std::vector<uint32_t>& out) const;
+  // Whether the literals that scenario's filter requires (expr::LiteralConstraint, such as
+  // Upper(evt.Meta.http_path) contains '/JSON/SETUP-RESTORE.ACTION' in the hub's CVE
+  // scenarios) occur in the event `vars` binds; false when its filter cannot be true. Each
+  // expression the literals are looked for in is computed once per event and searched for all
+  // of them in one pass of an automaton, where each filter would search in turn. The
+  // expressions run with `run`, whose memo the filters then share. Call new_event() for each
+  // event, and again after anything that may have changed it.
+  bool guards_hold(uint32_t scenario, std::span<const expr::Value> vars, expr::RunContext& run,
+                   Scratch& scratch) const {
+    return guards_[scenario].empty() || test_guards(scenario, vars, run, scratch);
+  }
+  void new_event(Scratch& scratch) const {
+    if (guarded_count_ != 0) start_event(scratch);
+  }
   // How many scenarios the router can skip by field value (for lint and metrics).
   size_t indexed_count() const { return indexed_count_; }
+  // How many scenarios the router can skip by the literals their filters require.
+  size_t guarded_count() const { return guarded_count_; }
 
  private:
   struct FieldIndex {
@@ -105,6 +136,14 @@ class ScenarioSet {
   // filter_options: how the filters were compiled, to compile them again without what the
   // router tests.
   void build_index(const expr::CompileOptions& filter_options);
+  // The literal guards; before build_index, which recompiles the filters.
+  void build_guards(const expr::CompileOptions& filter_options,
+                    const std::set<std::vector<std::string>>& written);
+  bool test_guards(uint32_t scenario, std::span<const expr::Value> vars, expr::RunContext& run,
+                   Scratch& scratch) const;
+  void start_event(Scratch& scratch) const;
+  void match_subject(uint32_t subject, std::span<const expr::Value> vars, expr::RunContext& run,
+                     Scratch& scratch) const;
 
   std::vector<Scenario> scenarios_;
   std::shared_ptr<expr::DataFiles> data_files_;
@@ -120,6 +159,13 @@ class ScenarioSet {
   std::vector<std::vector<Check>> checks_;                  // by scenario index
   std::vector<uint32_t> unindexed_;
   size_t indexed_count_ = 0;
+  // An expression over the event that guards look for literals in, with how it finds them.
+  struct LiteralSubject;
+  std::vector<std::unique_ptr<LiteralSubject>> subjects_;
+  std::vector<uint32_t> subject_of_;  // by literal id
+  // By scenario: its guards, each the literal ids of which one must occur.
+  std::vector<std::vector<std::vector<uint32_t>>> guards_;
+  size_t guarded_count_ = 0;
 };
 
 // The value of an event field named by a path below evt ({"Meta", "log_type"}); nullopt when

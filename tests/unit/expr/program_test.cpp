@@ -103,6 +103,113 @@ TEST(ExprProgram, EstablishedConjunctsAreLeftOut) {
   EXPECT_EQ(full->source(), src);
 }
 
+// Each constraint as its tests, "subject ~ literal" ("=~" for a regexp).
+std::vector<std::vector<std::string>> literal_constraints_of(const std::string& src,
+                                                             CompileOptions opts = {
+                                                                 .variables = {"evt"}}) {
+  auto p = compile(src, opts);
+  EXPECT_TRUE(p.has_value()) << src << ": " << (p ? "" : p.error().message());
+  std::vector<std::vector<std::string>> out;
+  if (!p) return out;
+  for (const auto& c : p->literal_constraints()) {
+    auto& tests = out.emplace_back();
+    for (const auto& t : c.any)
+      tests.push_back(t.subject + (t.regex ? " =~ " : " ~ ") + t.literal);
+  }
+  return out;
+}
+
+TEST(ExprProgram, LiteralConstraints) {
+  struct Row {
+    std::string source;
+    std::vector<std::vector<std::string>> want;
+  };
+  const std::string path = R"(evt["Meta"]["http_path"])";
+  const std::vector<Row> rows = {
+      {"Upper(evt.Meta.http_path) contains Upper('/vendor/x')",
+       {{"Upper(" + path + ") ~ /VENDOR/X"}}},
+      {"evt.Meta.log_type == 'http' && Lower(evt.Meta.http_path) startsWith '/a' && "
+       "evt.Meta.http_path endsWith '.php'",
+       {{"Lower(" + path + ") ~ /a"}, {path + " ~ .php"}}},
+      {"Upper(PathUnescape(evt.Meta.http_path)) contains 'A' or "
+       "Upper(PathUnescape(evt.Meta.http_path)) contains Lower('B')",
+       {{"Upper(PathUnescape(" + path + ")) ~ A", "Upper(PathUnescape(" + path + ")) ~ b"}}},
+      {"Upper(evt.Meta.http_path) matches Upper('/a/[^/]+')",
+       {{"Upper(" + path + ") =~ /A/[^/]+"}}},
+      {"'POST' == Upper(evt.Parsed.verb)", {{R"(Upper(evt["Parsed"]["verb"]) ~ POST)"}}},
+      {"Lower(evt.Meta.m) in ['get', Lower('PUT')]",
+       {{R"(Lower(evt["Meta"]["m"]) ~ get)", R"(Lower(evt["Meta"]["m"]) ~ put)"}}},
+      {"evt.Meta.s in ['404', '403'] || evt.Meta.p contains 'x'",
+       {{R"(evt["Meta"]["s"] ~ 404)", R"(evt["Meta"]["s"] ~ 403)", R"(evt["Meta"]["p"] ~ x)"}}},
+      // Seen through leading lets; equalities in their body count as literals.
+      {"let r = Lower(evt.Parsed.request); evt.Meta.s in ['404'] && r contains '/x'",
+       {{R"(evt["Meta"]["s"] ~ 404)"}, {R"(Lower(evt["Parsed"]["request"]) ~ /x)"}}},
+      // Equalities on plain fields route the scenario already.
+      {"evt.Meta.a == 'x' && evt.Meta.b in ['y']", {}},
+      {"evt.Meta.a contains ''", {}},
+      {"evt.Meta.a contains 'x' || evt.Meta.b != 'y'", {}},
+      {"not (evt.Meta.a contains 'x')", {}},
+      {"evt.Meta.a contains evt.Meta.b", {}},
+      {"Upper(evt.Meta.a) contains 1", {}},
+      {"evt.Meta?.a contains 'x'", {}},
+      {"evt contains 'x'", {}},
+      {"let evt = 1; evt.Meta.a contains 'x'", {}},
+      {"let a = evt.Meta.a; let a = 'z'; a contains 'x'", {}},
+      {"Upper(evt.Meta.a) + 'q' contains 'x'", {}},
+      {"any(evt.Meta.a, {# contains 'x'})", {}},
+  };
+  for (const Row& r : rows)
+    EXPECT_EQ(literal_constraints_of(r.source), r.want) << r.source;
+  // A host function that takes the name of Upper or Lower leaves their literals unknown.
+  CompileOptions hosted{.variables = {"evt"}};
+  hosted.functions.push_back(
+      {"Upper", 1, 1, [](std::span<const Value> a, RunContext&) { return Result<Value>(a[0]); }});
+  EXPECT_TRUE(literal_constraints_of("Upper(evt.Meta.a) contains 'X'", hosted).empty());
+  EXPECT_TRUE(literal_constraints_of("evt.Meta.a contains Upper('x')", hosted).empty());
+}
+
+// What the router relies on: whenever the program is true, one literal of each constraint
+// occurs in the value of its subject, compiled on its own.
+TEST(ExprProgram, LiteralConstraintsHoldWheneverTheProgramIsTrue) {
+  const std::vector<std::string> sources = {
+      "Upper(m.a) contains Upper('/x/') && Lower(m.b) in ['get', 'post']",
+      "PathUnescape(m.a) startsWith '/%' || Lower(m.a) endsWith '.PHP' || m.a == 'q'",
+      "let u = Upper(m.b); u == 'GET' || u contains 'OS'",
+  };
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"/x/y", "GET"},    {"/X/", "post"}, {"/%25z", "Get"}, {"/a.php", "PoSt"},
+      {"/A.PHP", "head"}, {"q", "x"},      {"Q", "os"},      {"", ""},
+  };
+  CompileOptions opts{.variables = {"m"}};
+  size_t true_runs = 0;
+  for (const std::string& src : sources) {
+    auto p = compile(src, opts);
+    ASSERT_TRUE(p.has_value()) << src;
+    ASSERT_FALSE(p->literal_constraints().empty()) << src;
+    for (const auto& [a, b] : values) {
+      auto map = std::make_shared<Map>(true);
+      map->set("a", Value::string(a));
+      map->set("b", Value::string(b));
+      const Value vars[] = {Value::map(map)};
+      auto v = p->run(vars);
+      if (!v || !v->truthy()) continue;
+      ++true_runs;
+      for (const auto& c : p->literal_constraints()) {
+        bool found = false;
+        for (const auto& t : c.any) {
+          auto subject = compile(t.subject, opts);
+          ASSERT_TRUE(subject.has_value()) << t.subject;
+          auto text = subject->run(vars);
+          ASSERT_TRUE(text.has_value() && text->is_string()) << t.subject;
+          found = found || text->as_string().find(t.literal) != std::string_view::npos;
+        }
+        EXPECT_TRUE(found) << src << " with a=" << a << " b=" << b;
+      }
+    }
+  }
+  EXPECT_GE(true_runs, 8u);  // the table exercises the programs' true side
+}
+
 TEST(ExprProgram, Constants) {
   struct Row {
     std::string source;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "expr/event_memo.h"
 #include "parser/event_object.h"
 #include "scenario/scenario.h"
 
@@ -298,6 +299,85 @@ filter: evt.Meta.log_type != 'x'
   evt.meta.set("log_type", "http_access-log");
   set->candidates(evt, c);
   EXPECT_EQ(c, (std::vector<uint32_t>{1, 2, 3}));
+}
+
+// Filters that require literals, and two whose literals the router must not use.
+constexpr const char* kLiteralHttp = R"(type: trigger
+name: admin
+description: d
+filter: evt.Meta.log_type == 'http' && Upper(evt.Meta.http_path) contains Upper('/admin')
+---
+type: trigger
+name: wp
+description: d
+filter: Upper(evt.Meta.http_path) matches '/WP-[A-Z]+\\.PHP'
+---
+type: trigger
+name: xy
+description: d
+filter: let r = Lower(evt.Parsed.request); r contains '/x' || r contains '/y'
+---
+type: trigger
+name: many
+description: d
+filter: evt.Meta.http_path contains 'a1' || evt.Meta.http_path contains 'a2' || evt.Meta.http_path contains 'a3' || evt.Meta.http_path contains 'a4' || evt.Meta.http_path contains 'a5' || evt.Meta.http_path contains 'a6' || evt.Meta.http_path contains 'a7' || evt.Meta.http_path contains 'a8' || evt.Meta.http_path contains 'a9'
+---
+type: trigger
+name: tagger
+description: d
+filter: evt.SetMeta('tag', 'seen') && evt.Meta.tag contains 'seen'
+---
+type: trigger
+name: fold
+description: d
+filter: evt.Meta.http_path matches '(?i)/secret'
+)";
+
+TEST(ScenarioSet, RouterSkipsFiltersWhoseLiteralsAreAbsent) {
+  Diagnostics diags;
+  auto set = load_text(kLiteralHttp, diags);
+  ASSERT_EQ(set->size(), 6u) << all(diags);
+  // tagger reads what a filter writes; fold's regexp matches other cases of its text.
+  EXPECT_EQ(set->guarded_count(), 4u);
+  struct Row {
+    std::string path, request;
+    std::vector<bool> holds;  // by scenario
+  };
+  const std::vector<Row> rows = {
+      {"/Admin/login", "GET /Admin/login", {true, false, false, false, true, true}},
+      {"/wp-login.php", "GET /wp-login.php", {false, true, false, false, true, true}},
+      {"/X/y", "GET /X/y", {false, false, true, false, true, true}},
+      {"/b/a7", "GET /b", {false, false, false, true, true, true}},
+      {"/a%64min/Secret", "GET /", {false, false, false, false, true, true}},
+      {"", "", {false, false, false, false, true, true}},
+  };
+  const auto& s = set->scenarios();
+  ScenarioSet::Scratch scratch;
+  expr::EventMemo memo;
+  size_t true_filters = 0;
+  for (const Row& r : rows) {
+    parser::Event evt;
+    evt.meta.set("log_type", "http");
+    evt.meta.set("http_path", r.path);
+    evt.parsed.set("request", r.request);
+    parser::EventObject obj(&evt);
+    const expr::Value vars[] = {expr::Value::object(&obj)};
+    expr::RunContext run;
+    run.memo = &memo;
+    memo.reset();
+    set->new_event(scratch);
+    for (uint32_t i = 0; i < s.size(); ++i) {
+      const bool holds = set->guards_hold(i, vars, run, scratch);
+      EXPECT_EQ(holds, r.holds[i]) << s[i].name() << " on " << r.path;
+      // What the router relies on: a filter is never true where its guards fail.
+      auto v = s[i].filter.run(vars, run);
+      if (v && v->truthy()) {
+        ++true_filters;
+        EXPECT_TRUE(holds) << s[i].name() << " on " << r.path;
+      }
+    }
+  }
+  EXPECT_EQ(true_filters, 11u);  // each guarded one once, tagger six times, fold once
 }
 
 }  // namespace
