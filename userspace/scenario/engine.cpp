@@ -246,7 +246,7 @@ void Engine::pour(Event&& evt, std::vector<Event>& out) {
 bool Engine::route(const Event& evt) {
   ++stats_.events;
   origins_.clear();
-  scenarios_.candidates(evt, candidates_);
+  scenarios_.candidates(evt, candidates_, route_cache_);
   if (options_.owned != nullptr) {
     std::erase_if(candidates_, [&](uint32_t i) { return (*options_.owned)[i] == 0; });
   }

@@ -123,6 +123,7 @@ class Engine {
   std::vector<std::unordered_map<std::string, TimePoint>> blackholes_;
   EngineStats stats_;
   std::vector<uint32_t> candidates_;
+  ScenarioSet::RouteCache route_cache_;
   ScenarioSet::Scratch guard_scratch_;
   std::vector<uint32_t> origins_;
   // The newest event time seen in time-machine mode: buckets idle past it are collectable.

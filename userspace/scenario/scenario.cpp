@@ -479,6 +479,42 @@ void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {
   }
 }
 
+void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& out,
+                             RouteCache& cache) const {
+  if (cache.owner_ != this) {
+    cache = RouteCache();
+    cache.owner_ = this;
+  }
+  if (cache.given_up()) return candidates(evt, out);
+  // The key: every field the router reads, absent or with its value and length.
+  std::string& key = cache.key_;
+  key.clear();
+  auto add = [&](std::optional<std::string_view> v) {
+    if (!v) {
+      key += '\0';
+      return;
+    }
+    const auto n = uint32_t(v->size());
+    key += '\1';
+    key.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    key.append(*v);
+  };
+  for (const auto& index : indexes_)
+    add(event_field(evt, index.path, &index.hint));
+  for (size_t f = 0; f < check_fields_.size(); ++f)
+    add(event_field(evt, check_fields_[f], &check_hints_[f]));
+  if (auto it = cache.entries_.find(std::string_view(key)); it != cache.entries_.end()) {
+    out.assign(it->second.begin(), it->second.end());
+    return;
+  }
+  candidates(evt, out);
+  if (cache.entries_.size() >= RouteCache::kMaxEntries) {
+    cache.entries_.clear();
+    ++cache.restarts_;
+  }
+  cache.entries_.emplace(key, out);
+}
+
 void ScenarioSet::candidates(const parser::Event& evt, std::vector<uint32_t>& out) const {
   out.clear();
   out.insert(out.end(), unindexed_.begin(), unindexed_.end());

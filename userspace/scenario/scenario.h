@@ -101,6 +101,30 @@ class ScenarioSet {
   // joined by `&&`) is found through one of them in an index, and listed only when every such
   // field has one of its values; the others are always listed.
   void candidates(const parser::Event& evt, std::vector<uint32_t>& out) const;
+  // candidates() remembered by the values of the fields it reads, one cache per thread:
+  // events of one log type mostly agree on them, and routing one costs a lookup instead of
+  // an index walk per field. Bounded: a full cache starts over, and one that keeps filling
+  // up (routing fields that differ from event to event) is given up on.
+  class RouteCache {
+   public:
+    static constexpr size_t kMaxEntries = 256;
+    static constexpr size_t kMaxRestarts = 16;
+    bool given_up() const { return restarts_ >= kMaxRestarts; }
+
+   private:
+    friend class ScenarioSet;
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view v) const noexcept {
+        return std::hash<std::string_view>()(v);
+      }
+    };
+    const ScenarioSet* owner_ = nullptr;
+    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> entries_;
+    std::string key_;
+    size_t restarts_ = 0;
+  };
+  void candidates(const parser::Event& evt, std::vector<uint32_t>& out, RouteCache& cache) const;
   // Whether the literals that scenario's filter requires (expr::LiteralConstraint, such as
   // Upper(evt.Meta.http_path) contains '/JSON/SETUP-RESTORE.ACTION' in the hub's CVE
   // scenarios) occur in the event `vars` binds; false when its filter cannot be true. Each

@@ -216,7 +216,7 @@ ShardedDetector::~ShardedDetector() {
 }
 
 bool ShardedDetector::route(const parser::Event& evt) {
-  scenarios_.candidates(evt, candidates_);
+  scenarios_.candidates(evt, candidates_, route_cache_);
   std::fill(hits_.begin(), hits_.end(), 0);
   bool local = false;
   for (uint32_t i : candidates_) {

@@ -116,6 +116,7 @@ class ShardedDetector {
   size_t round_events_ = 0;
   uint64_t next_seq_ = 0;
   std::vector<uint32_t> candidates_;
+  ScenarioSet::RouteCache route_cache_;
   std::vector<uint8_t> hits_;
   std::vector<Out> merged_;
   std::vector<parser::Event> group_;

@@ -301,6 +301,53 @@ filter: evt.Meta.log_type != 'x'
   EXPECT_EQ(c, (std::vector<uint32_t>{1, 2, 3}));
 }
 
+// The cache gives what the router gives, through restarts and after it gives up.
+TEST(ScenarioSet, RouteCacheListsWhatTheRouterLists) {
+  Diagnostics diags;
+  auto set = load_text(std::string(kRoutedHttp) + R"(---
+type: trigger
+name: by-ip
+description: d
+filter: evt.Meta.source_ip in ['192.0.2.1', '192.0.2.2'] && evt.Meta.log_type == 'http_access-log'
+)",
+                       diags);
+  ASSERT_EQ(set->size(), 4u) << all(diags);
+  ScenarioSet::RouteCache cache;
+  std::vector<uint32_t> cached, plain;
+  const std::vector<std::string> types = {"http_access-log", "ssh_failed-auth", ""};
+  const std::vector<std::string> statuses = {"404", "200", "403"};
+  size_t events = 0;
+  // Every source address differs: the cache fills up again and again, then gives up.
+  for (size_t round = 0; !cache.given_up() || round < 2; ++round) {
+    for (size_t i = 0; i < 3 * ScenarioSet::RouteCache::kMaxEntries; ++i) {
+      parser::Event evt;
+      if (!types[i % 3].empty()) evt.meta.set("log_type", types[i % 3]);
+      evt.meta.set("http_status", statuses[(i / 3) % 3]);
+      evt.parsed.set("verb", i % 2 == 0 ? "GET" : "POST");
+      evt.meta.set("source_ip", i < 9
+                                    ? "192.0.2." + std::to_string(i % 3)
+                                    : "198.51." + std::to_string(round) + "." + std::to_string(i));
+      set->candidates(evt, cached, cache);
+      set->candidates(evt, plain);
+      ASSERT_EQ(cached, plain) << "event " << i << " of round " << round;
+      ++events;
+    }
+    ASSERT_LT(round, 2 * ScenarioSet::RouteCache::kMaxRestarts) << "the cache never gives up";
+  }
+  EXPECT_GT(events, ScenarioSet::RouteCache::kMaxEntries * ScenarioSet::RouteCache::kMaxRestarts);
+  // Another set with the same cache: it starts over rather than answer for the first.
+  auto other =
+      load_text("type: trigger\nname: x\ndescription: d\nfilter: evt.Meta.a == 'b'\n", diags);
+  parser::Event evt;
+  evt.meta.set("a", "b");
+  ScenarioSet::RouteCache fresh;
+  other->candidates(evt, cached, fresh);
+  EXPECT_EQ(cached, (std::vector<uint32_t>{0}));
+  set->candidates(evt, cached, fresh);
+  set->candidates(evt, plain);
+  EXPECT_EQ(cached, plain);
+}
+
 // Filters that require literals, and two whose literals the router must not use.
 constexpr const char* kLiteralHttp = R"(type: trigger
 name: admin
