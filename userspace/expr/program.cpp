@@ -8,6 +8,7 @@
 
 #include "expr/builtins.h"
 #include "expr/compiler.h"
+#include "expr/data_files.h"
 #include "expr/go_format.h"
 #include "expr/utf8.h"
 
@@ -69,9 +70,11 @@ std::optional<EqualityConstraint> constraint_of(const Ast& a,
 // Prints subjects of literal constraints (see LiteralConstraint) as source text.
 class SubjectPrinter {
  public:
-  SubjectPrinter(const std::vector<std::string>& variables, bool builtin_case,
-                 const std::vector<HostFunction>& functions)
-      : variables_(variables), builtin_case_(builtin_case), functions_(functions) {}
+  explicit SubjectPrinter(const CompileOptions& options)
+      : variables_(options.variables),
+        functions_(options.functions),
+        builtin_case_(!hosted("Upper") && !hosted("Lower")),
+        files_(options.data_files) {}
 
   struct Printed {
     std::string text;
@@ -88,6 +91,26 @@ class SubjectPrinter {
     Printed out;
     if (!print(a, out, true)) return std::nullopt;
     return out;
+  }
+
+  // The lines of File("name") when the compiler binds it to a loaded string file.
+  std::shared_ptr<const StringFile> file(const Ast& a) const {
+    if (a.kind != AstKind::kCall || a.text != "File" || a.kids.size() != 1 ||
+        a.kids[0]->kind != AstKind::kString || files_ == nullptr || hosted("File")) {
+      return nullptr;
+    }
+    return files_->strings(a.kids[0]->text);
+  }
+
+  // #, Upper(#) or Lower(#): how the element is folded; nullopt for anything else.
+  std::optional<std::string (*)(std::string_view)> element(const Ast& a) const {
+    auto is_element = [](const Ast& e) { return e.kind == AstKind::kPointer && e.text.empty(); };
+    if (is_element(a)) return [](std::string_view v) { return std::string(v); };
+    if (a.kind == AstKind::kCall && a.kids.size() == 1 && is_element(*a.kids[0]) && builtin_case_) {
+      if (a.text == "Upper") return &go_to_upper;
+      if (a.text == "Lower") return &go_to_lower;
+    }
+    return std::nullopt;
   }
 
   // The text of a string literal, folded when written as Upper("...") or Lower("...").
@@ -151,15 +174,44 @@ class SubjectPrinter {
   }
 
   const std::vector<std::string>& variables_;
-  bool builtin_case_;
   const std::vector<HostFunction>& functions_;
+  bool builtin_case_;
+  const DataFiles* files_;
   std::vector<std::pair<std::string, std::optional<Printed>>> lets_;
 };
+
+bool implies_substring(const std::string& op) {
+  return op == "==" || op == "contains" || op == "startsWith" || op == "endsWith";
+}
+
+// any(File("f"), {S op #}): S must contain one of the file's lines (folded as # is).
+bool file_test(const Ast& a, const SubjectPrinter& printer,
+               std::vector<LiteralConstraint::Test>& any) {
+  if (a.kids.size() != 2 || a.kids[1]->kind != AstKind::kClosure) return false;
+  auto file = printer.file(*a.kids[0]);
+  const Ast& body = *a.kids[1]->kids[0];
+  if (!file || body.kind != AstKind::kBinary || !implies_substring(body.text)) return false;
+  auto s = printer.subject(*body.kids[0]);
+  auto fold = printer.element(*body.kids[1]);
+  if ((!s || !fold) && body.text == "==") {
+    s = printer.subject(*body.kids[1]);
+    fold = printer.element(*body.kids[0]);
+  }
+  if (!s || !fold) return false;
+  LiteralConstraint::Test test{s->text, s->reads, {}, false};
+  for (const std::string& line : file->lines()) {
+    test.literals.push_back((*fold)(line));
+    if (test.literals.back().empty()) return false;  // every text contains ""
+  }
+  any.push_back(std::move(test));
+  return true;
+}
 
 // Adds to `any` the tests of a || chain of literal tests; false when a is not one (or one of
 // its literals is empty, which every text contains).
 bool literal_tests(const Ast& a, const SubjectPrinter& printer,
                    std::vector<LiteralConstraint::Test>& any) {
+  if (a.kind == AstKind::kCall && a.text == "any") return file_test(a, printer, any);
   if (a.kind != AstKind::kBinary) return false;
   if (a.text == "||") {
     for (const auto& kid : a.kids) {
@@ -168,39 +220,37 @@ bool literal_tests(const Ast& a, const SubjectPrinter& printer,
     return true;
   }
   const std::string& op = a.text;
-  if (op != "==" && op != "contains" && op != "startsWith" && op != "endsWith" && op != "in" &&
-      op != "matches") {
-    return false;
-  }
+  if (!implies_substring(op) && op != "in" && op != "matches") return false;
   const Ast& l = *a.kids[0];
   const Ast& r = *a.kids[1];
-  auto add = [&](const SubjectPrinter::Printed& s, std::optional<std::string> literal) {
-    if (!literal || literal->empty()) return false;
-    any.push_back({s.text, s.reads, std::move(*literal), op == "matches"});
-    return true;
-  };
   if (op == "in") {
     auto s = printer.subject(l);
     if (!s || r.kind != AstKind::kArray || r.kids.empty()) return false;
+    LiteralConstraint::Test test{s->text, s->reads, {}, false};
     for (const auto& item : r.kids) {
-      if (!add(*s, printer.literal(*item))) return false;
+      auto literal = printer.literal(*item);
+      if (!literal || literal->empty()) return false;
+      test.literals.push_back(std::move(*literal));
     }
+    any.push_back(std::move(test));
     return true;
   }
-  if (auto s = printer.subject(l)) return add(*s, printer.literal(r));
-  if (op != "==") return false;
-  auto s = printer.subject(r);
-  return s && add(*s, printer.literal(l));
+  auto s = printer.subject(l);
+  auto literal = printer.literal(r);
+  if ((!s || !literal) && op == "==") {
+    s = printer.subject(r);
+    literal = printer.literal(l);
+  }
+  if (!s || !literal || literal->empty()) return false;
+  any.push_back({s->text, s->reads, {std::move(*literal)}, op == "matches"});
+  return true;
 }
 
 }  // namespace
 
 std::vector<LiteralConstraint> extract_literal_constraints(const Ast& root,
                                                            const CompileOptions& options) {
-  const bool builtin_case =
-      std::none_of(options.functions.begin(), options.functions.end(),
-                   [](const HostFunction& f) { return f.name == "Upper" || f.name == "Lower"; });
-  SubjectPrinter printer(options.variables, builtin_case, options.functions);
+  SubjectPrinter printer(options);
   const Ast* body = &root;
   while (body->kind == AstKind::kLet) {
     printer.bind(body->text, printer.subject(*body->kids[0]));

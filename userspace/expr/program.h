@@ -77,18 +77,22 @@ struct EqualityConstraint {
 };
 
 // A top-level conjunct that can only hold when a literal occurs in the text of an expression
-// S over the variables: `S contains "lit"` (or startsWith, endsWith, ==, `in [...]`) or
-// `S matches "re"`, where S is a variable's path or calls of pure built-ins over paths and
-// literals (Upper(PathUnescape(evt.Meta.http_path))); or a `||` of such tests, one of which
-// must hold. Leading `let` bindings of such expressions are seen through, and literals written
-// as Upper("...") or Lower("...") are folded. The scenario router matches every scenario's
+// S over the variables: `S contains "lit"` (or startsWith, endsWith, ==, `in [...]`),
+// `S matches "re"`, or `any(File("f"), {S contains #})` (startsWith, endsWith, ==; # may be
+// folded by Upper or Lower) over a data file the compiler binds, whose lines are then the
+// literals. S is a variable's path or calls of pure built-ins over paths and literals
+// (Upper(PathUnescape(evt.Meta.http_path))). A `||` of such tests holds when one of them
+// does. Leading `let` bindings of such expressions are seen through, and literals written as
+// Upper("...") or Lower("...") are folded. The scenario router matches every scenario's
 // literals against an event at once and skips the filters that cannot be true.
 struct LiteralConstraint {
   struct Test {
     std::string subject;                          // S as source text, compiles as S
     std::vector<std::vector<std::string>> reads;  // the paths S reads: {"evt", "Meta", "x"}
-    std::string literal;                          // never empty; a regexp when `regex`
-    bool regex = false;                           // `S matches literal`
+    // The test can only hold when one of these occurs in S's text (none: it never holds).
+    // None is empty. With `regex`, the one literal is a regexp (`S matches literals[0]`).
+    std::vector<std::string> literals;
+    bool regex = false;
   };
   std::vector<Test> any;
 };

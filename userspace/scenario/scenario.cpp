@@ -257,50 +257,59 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
     const std::vector<std::string> rest(path.begin() + 1, path.end());
     return !written.count(rest) && !written.count({rest[0]});
   };
-  // The literal a test looks for; "" when it has none to offer.
-  auto literal_of = [](const expr::LiteralConstraint::Test& t) -> std::string {
-    if (!t.regex) return t.literal;
-    // A regexp that folds case may match the literal in other cases.
-    return grok::may_fold_case(t.literal) ? std::string() : grok::required_literal(t.literal);
-  };
   // By scenario, its guards as (subject, literal in subject) until the literals are numbered.
   std::vector<std::vector<std::vector<std::pair<uint32_t, uint32_t>>>> found(scenarios_.size());
   std::map<std::string, uint32_t> subject_index;
   std::vector<std::map<std::string, uint32_t>> literal_index;  // by subject
+  auto subject_of = [&](const expr::LiteralConstraint::Test& t) -> std::optional<uint32_t> {
+    auto [it, added] = subject_index.try_emplace(t.subject, uint32_t(subjects_.size()));
+    if (!added) return it->second;
+    auto value = expr::compile(t.subject, filter_options);
+    if (!value) {  // not expected: the subject is part of a filter that compiled
+      log::get("scenario")->warn("routing by {} is off: {}", t.subject, value.error().message());
+      subject_index.erase(it);
+      return std::nullopt;
+    }
+    auto subject = std::make_unique<LiteralSubject>();
+    subject->text = t.subject;
+    subject->value = std::move(*value);
+    subjects_.push_back(std::move(subject));
+    literal_index.emplace_back();
+    return it->second;
+  };
   for (const auto& s : scenarios_) {
     for (const auto& c : s.filter.literal_constraints()) {
-      std::vector<std::string> literals;
-      for (const auto& t : c.any) {
-        if (!std::all_of(t.reads.begin(), t.reads.end(), readable)) break;
-        literals.push_back(literal_of(t));
-        if (literals.back().empty()) break;
-      }
-      if (literals.size() != c.any.size() || literals.back().empty()) continue;
       std::vector<std::pair<uint32_t, uint32_t>> guard;
-      for (size_t i = 0; i < c.any.size(); ++i) {
-        auto [it, added] = subject_index.try_emplace(c.any[i].subject, uint32_t(subjects_.size()));
-        if (added) {
-          auto value = expr::compile(c.any[i].subject, filter_options);
-          if (!value) {  // not expected: the subject is part of a filter that compiled
-            log::get("scenario")
-                ->warn("scenario {}: routing by {} is off: {}", s.name(), c.any[i].subject,
-                       value.error().message());
-            subject_index.erase(it);
-            break;
+      bool usable = true;
+      for (const auto& t : c.any) {
+        std::vector<std::string> regex_literal;
+        if (t.regex) {
+          // A regexp that folds case may match its literal in other cases.
+          if (!grok::may_fold_case(t.literals[0])) {
+            regex_literal.push_back(grok::required_literal(t.literals[0]));
           }
-          auto subject = std::make_unique<LiteralSubject>();
-          subject->text = c.any[i].subject;
-          subject->value = std::move(*value);
-          subjects_.push_back(std::move(subject));
-          literal_index.emplace_back();
+          if (regex_literal.empty() || regex_literal[0].empty()) usable = false;
         }
-        LiteralSubject& subject = *subjects_[it->second];
-        auto [lit, fresh] =
-            literal_index[it->second].try_emplace(literals[i], uint32_t(subject.literals.size()));
-        if (fresh) subject.literals.push_back(literals[i]);
-        guard.emplace_back(it->second, lit->second);
+        if (!usable || !std::all_of(t.reads.begin(), t.reads.end(), readable)) {
+          usable = false;
+          break;
+        }
+        auto sub = subject_of(t);
+        if (!sub) {
+          usable = false;
+          break;
+        }
+        LiteralSubject& subject = *subjects_[*sub];
+        for (const std::string& literal : t.regex ? regex_literal : t.literals) {
+          auto [lit, fresh] =
+              literal_index[*sub].try_emplace(literal, uint32_t(subject.literals.size()));
+          if (fresh) subject.literals.push_back(literal);
+          guard.emplace_back(*sub, lit->second);
+        }
       }
-      if (guard.size() == c.any.size()) found[s.index].push_back(std::move(guard));
+      // A guard without literals (tests over empty data files) is never met, as its
+      // conjunct is never true.
+      if (usable) found[s.index].push_back(std::move(guard));
     }
   }
   // Number the literals subject after subject, and compile one automaton per subject.
@@ -344,10 +353,14 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
   for (size_t i = 0; i < scenarios_.size(); ++i) {
     std::stable_sort(found[i].begin(), found[i].end(),
                      [&](const auto& a, const auto& b) { return cost(a) < cost(b); });
-    for (const auto& guard : found[i]) {
-      auto& ids = guards_[i].emplace_back();
-      for (auto [sub, lit] : guard)
-        ids.push_back(subjects_[sub]->first + lit);
+    for (const auto& pairs : found[i]) {
+      Guard& guard = guards_[i].emplace_back();
+      for (auto [sub, lit] : pairs) {
+        auto part = std::find_if(guard.begin(), guard.end(),
+                                 [&](const GuardPart& p) { return p.subject == sub; });
+        if (part == guard.end()) part = guard.insert(guard.end(), GuardPart{sub, {}});
+        part->literals.push_back(subjects_[sub]->first + lit);
+      }
     }
   }
   guarded_count_ = size_t(
@@ -359,6 +372,7 @@ void ScenarioSet::start_event(Scratch& scratch) const {
       scratch.found.size() != subject_of_.size()) {
     // A first event, another set, or 2^32 events on: no stamp may match the generation.
     scratch.subject_read.assign(subjects_.size(), 0);
+    scratch.subject_hit.assign(subjects_.size(), 0);
     scratch.found.assign(subject_of_.size(), 0);
     scratch.generation = 1;
   }
@@ -367,11 +381,15 @@ void ScenarioSet::start_event(Scratch& scratch) const {
 bool ScenarioSet::test_guards(uint32_t scenario, std::span<const expr::Value> vars,
                               expr::RunContext& run, Scratch& scratch) const {
   if (scratch.subject_read.size() != subjects_.size()) start_event(scratch);  // a first event
-  for (const auto& guard : guards_[scenario]) {
-    const bool holds = std::any_of(guard.begin(), guard.end(), [&](uint32_t id) {
-      const uint32_t sub = subject_of_[id];
-      if (scratch.subject_read[sub] != scratch.generation) match_subject(sub, vars, run, scratch);
-      return scratch.found[id] == scratch.generation;
+  const uint32_t now = scratch.generation;
+  for (const Guard& guard : guards_[scenario]) {
+    const bool holds = std::any_of(guard.begin(), guard.end(), [&](const GuardPart& part) {
+      if (scratch.subject_read[part.subject] != now)
+        match_subject(part.subject, vars, run, scratch);
+      // A subject with none of its literals (the common case) rules out all of them at once.
+      return scratch.subject_hit[part.subject] == now &&
+             std::any_of(part.literals.begin(), part.literals.end(),
+                         [&](uint32_t id) { return scratch.found[id] == now; });
     });
     if (!holds) return false;
   }
@@ -385,6 +403,7 @@ void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
   scratch.subject_read[sub] = now;
   auto all_found = [&] {
     std::fill_n(scratch.found.begin() + subject.first, subject.literals.size(), now);
+    scratch.subject_hit[sub] = now;
   };
   if (!subject.scan && subject.set == nullptr) return all_found();
   auto value = subject.value.run(vars, run);
@@ -397,14 +416,19 @@ void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
     for (size_t i = 0; i < subject.literals.size(); ++i) {
       if (text.find(subject.literals[i]) != std::string_view::npos) {
         scratch.found[subject.first + i] = now;
+        scratch.subject_hit[sub] = now;
       }
     }
     return;
   }
+  // Most texts hold none of the literals: a first pass that stops at the first match and
+  // tracks no set of them says so for less; only a text with one is searched for them all.
+  if (!subject.set->Match(value->as_string(), nullptr)) return;
   scratch.hits.clear();
   if (!subject.set->Match(value->as_string(), &scratch.hits)) return;
   for (int hit : scratch.hits)
     scratch.found[subject.first + uint32_t(hit)] = now;
+  scratch.subject_hit[sub] = now;
 }
 
 void ScenarioSet::build_index(const expr::CompileOptions& filter_options) {

@@ -88,6 +88,7 @@ class ScenarioSet {
     // literal, found in its subject's text. A new event only moves the generation on.
     uint32_t generation = 0;
     std::vector<uint32_t> subject_read;
+    std::vector<uint32_t> subject_hit;  // by subject: one of its literals was found
     std::vector<uint32_t> found;
     std::vector<int> hits;
   };
@@ -187,8 +188,14 @@ class ScenarioSet {
   struct LiteralSubject;
   std::vector<std::unique_ptr<LiteralSubject>> subjects_;
   std::vector<uint32_t> subject_of_;  // by literal id
-  // By scenario: its guards, each the literal ids of which one must occur.
-  std::vector<std::vector<std::vector<uint32_t>>> guards_;
+  // By scenario: its guards, each met when one of its literals occurs; the literals grouped
+  // by the subject they are looked for in.
+  struct GuardPart {
+    uint32_t subject = 0;
+    std::vector<uint32_t> literals;  // literal ids
+  };
+  using Guard = std::vector<GuardPart>;
+  std::vector<std::vector<Guard>> guards_;
   size_t guarded_count_ = 0;
 };
 

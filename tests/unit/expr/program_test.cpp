@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "expr/data_files.h"
 #include "expr_test_util.h"
 
 namespace phalanx::expr::testing {
@@ -113,8 +114,10 @@ std::vector<std::vector<std::string>> literal_constraints_of(const std::string& 
   if (!p) return out;
   for (const auto& c : p->literal_constraints()) {
     auto& tests = out.emplace_back();
-    for (const auto& t : c.any)
-      tests.push_back(t.subject + (t.regex ? " =~ " : " ~ ") + t.literal);
+    for (const auto& t : c.any) {
+      for (const auto& literal : t.literals)
+        tests.push_back(t.subject + (t.regex ? " =~ " : " ~ ") + literal);
+    }
   }
   return out;
 }
@@ -160,6 +163,28 @@ TEST(ExprProgram, LiteralConstraints) {
   };
   for (const Row& r : rows)
     EXPECT_EQ(literal_constraints_of(r.source), r.want) << r.source;
+  // The lines of a data file the compiler binds are the literals of any(File(...), ...).
+  DataFiles files;
+  ASSERT_TRUE(files.add_strings("f.txt", {"/a", "b"}).has_value());
+  ASSERT_TRUE(files.add_strings("none.txt", {}).has_value());
+  CompileOptions with_files{.variables = {"evt"}, .data_files = &files};
+  const std::string p = R"(evt["Meta"]["p"])";
+  const std::vector<Row> file_rows = {
+      {"any(File('f.txt'), {Upper(evt.Meta.p) contains Upper(#)})",
+       {{"Upper(" + p + ") ~ /A", "Upper(" + p + ") ~ B"}}},
+      {"evt.Meta.x == 'y' && any(File('f.txt'), {evt.Meta.p endsWith #})",
+       {{p + " ~ /a", p + " ~ b"}}},
+      {"any(File('f.txt'), {Lower(# ) == Lower(evt.Meta.p)}) || evt.Meta.p startsWith 'c'",
+       {{"Lower(" + p + ") ~ /a", "Lower(" + p + ") ~ b", p + " ~ c"}}},
+      {"any(File('none.txt'), {evt.Meta.p contains #})", {{}}},
+      {"any(File('missing.txt'), {evt.Meta.p contains #})", {}},
+      {"any(File('f.txt'), {evt.Meta.p contains # + 'x'})", {}},
+      {"any(File('f.txt'), {# contains evt.Meta.p})", {}},
+      {"any(File('f.txt'), {evt.Meta.p matches #})", {}},
+      {"any(File('f.txt'), {evt.Meta[#] contains 'x'})", {}},
+  };
+  for (const Row& r : file_rows)
+    EXPECT_EQ(literal_constraints_of(r.source, with_files), r.want) << r.source;
   // A host function that takes the name of Upper or Lower leaves their literals unknown.
   CompileOptions hosted{.variables = {"evt"}};
   hosted.functions.push_back(
@@ -175,12 +200,15 @@ TEST(ExprProgram, LiteralConstraintsHoldWheneverTheProgramIsTrue) {
       "Upper(m.a) contains Upper('/x/') && Lower(m.b) in ['get', 'post']",
       "PathUnescape(m.a) startsWith '/%' || Lower(m.a) endsWith '.PHP' || m.a == 'q'",
       "let u = Upper(m.b); u == 'GET' || u contains 'OS'",
+      "any(File('f.txt'), {Upper(m.a) contains Upper(#)}) || any(File('f.txt'), {# == m.b})",
   };
   const std::vector<std::pair<std::string, std::string>> values = {
       {"/x/y", "GET"},    {"/X/", "post"}, {"/%25z", "Get"}, {"/a.php", "PoSt"},
       {"/A.PHP", "head"}, {"q", "x"},      {"Q", "os"},      {"", ""},
   };
-  CompileOptions opts{.variables = {"m"}};
+  DataFiles files;
+  ASSERT_TRUE(files.add_strings("f.txt", {"/x", "post", "q"}).has_value());
+  CompileOptions opts{.variables = {"m"}, .data_files = &files};
   size_t true_runs = 0;
   for (const std::string& src : sources) {
     auto p = compile(src, opts);
@@ -201,13 +229,14 @@ TEST(ExprProgram, LiteralConstraintsHoldWheneverTheProgramIsTrue) {
           ASSERT_TRUE(subject.has_value()) << t.subject;
           auto text = subject->run(vars);
           ASSERT_TRUE(text.has_value() && text->is_string()) << t.subject;
-          found = found || text->as_string().find(t.literal) != std::string_view::npos;
+          for (const auto& literal : t.literals)
+            found = found || text->as_string().find(literal) != std::string_view::npos;
         }
         EXPECT_TRUE(found) << src << " with a=" << a << " b=" << b;
       }
     }
   }
-  EXPECT_GE(true_runs, 8u);  // the table exercises the programs' true side
+  EXPECT_GE(true_runs, 12u);  // the table exercises the programs' true side
 }
 
 TEST(ExprProgram, Constants) {

@@ -427,5 +427,66 @@ TEST(ScenarioSet, RouterSkipsFiltersWhoseLiteralsAreAbsent) {
   EXPECT_EQ(true_filters, 11u);  // each guarded one once, tagger six times, fold once
 }
 
+// The lines of a data file are literals too, merged with the others of the same expression.
+TEST(ScenarioSet, RouterLooksForTheLinesOfDataFiles) {
+  auto files = std::make_shared<expr::DataFiles>();
+  ASSERT_TRUE(files->add_strings("paths.txt", {"/etc/passwd", "/.env"}).has_value());
+  ASSERT_TRUE(files->add_strings("empty.txt", {}).has_value());
+  Diagnostics diags;
+  auto set = ScenarioSet::load({.items = {{"x.yaml", R"yaml(type: trigger
+name: sensitive
+description: d
+filter: "any(File('paths.txt'), {Lower(evt.Meta.http_path) endsWith Lower(#)})"
+---
+type: trigger
+name: either
+description: d
+filter: "Lower(evt.Meta.http_path) contains '/admin' || any(File('paths.txt'), {evt.Parsed.request == #})"
+---
+type: trigger
+name: never
+description: d
+filter: "any(File('empty.txt'), {evt.Meta.http_path contains #})"
+)yaml"}},
+                                .data_files = files,
+                                .functions = {}},
+                               diags);
+  ASSERT_EQ(set->size(), 3u) << all(diags);
+  EXPECT_EQ(set->guarded_count(), 3u);
+  struct Row {
+    std::string path, request;
+    std::vector<bool> holds;  // by scenario
+  };
+  const std::vector<Row> rows = {
+      {"/x/ETC/PASSWD", "GET", {true, false, false}},
+      {"/.env", "/.env", {true, true, false}},
+      {"/Admin", "GET", {false, true, false}},
+      {"/etc/passwd.bak", "/etc/passwd.bak", {true, true, false}},
+  };
+  const auto& s = set->scenarios();
+  ScenarioSet::Scratch scratch;
+  size_t true_filters = 0;
+  for (const Row& r : rows) {
+    parser::Event evt;
+    evt.meta.set("http_path", r.path);
+    evt.parsed.set("request", r.request);
+    parser::EventObject obj(&evt);
+    const expr::Value vars[] = {expr::Value::object(&obj)};
+    expr::RunContext run;
+    set->new_event(scratch);
+    for (uint32_t i = 0; i < s.size(); ++i) {
+      const bool holds = set->guards_hold(i, vars, run, scratch);
+      EXPECT_EQ(holds, r.holds[i]) << s[i].name() << " on " << r.path;
+      auto v = s[i].filter.run(vars, run);
+      if (v && v->truthy()) {
+        ++true_filters;
+        EXPECT_TRUE(holds) << s[i].name() << " on " << r.path;
+      }
+    }
+  }
+  // The last row holds literals of both, and neither filter is true for it.
+  EXPECT_EQ(true_filters, 4u);
+}
+
 }  // namespace
 }  // namespace phalanx::scenario
