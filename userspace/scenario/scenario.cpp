@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "expr/utf8.h"
 #include "grok/syntax.h"
 
 namespace phalanx::scenario {
@@ -30,7 +31,40 @@ struct ScenarioSet::LiteralSubject {
   static constexpr size_t kMaxScanned = 8;
   std::unique_ptr<RE2::Set> set;
   bool scan = false;
+  // For Upper(x) and Lower(x), x itself: the literals are looked for in its text without
+  // regard to ASCII case, which spares computing the fold where a filter would not need it.
+  // Each literal is found whenever the folded text holds it, and perhaps more often (a
+  // literal not folded as the text is), which only lets the filter decide. Not valid when
+  // the text of x is not ASCII: Go's case mapping is beyond bytes there.
+  expr::Program unfolded;
 };
+
+namespace {
+
+// The x of a subject written Upper(x) or Lower(x), as text; "" for any other.
+std::string_view unfolded_text(std::string_view subject) {
+  for (std::string_view fold : {"Upper(", "Lower("}) {
+    if (subject.starts_with(fold) && subject.ends_with(')')) {
+      return subject.substr(fold.size(), subject.size() - fold.size() - 1);
+    }
+  }
+  return {};
+}
+
+// Whether text holds literal, ASCII letters compared without case.
+bool contains_ignoring_case(std::string_view text, std::string_view literal) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+  if (literal.size() > text.size()) return false;
+  for (size_t i = 0; i + literal.size() <= text.size(); ++i) {
+    size_t j = 0;
+    while (j < literal.size() && lower(text[i + j]) == lower(literal[j]))
+      ++j;
+    if (j == literal.size()) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 ScenarioSet::ScenarioSet() = default;
 ScenarioSet::~ScenarioSet() = default;
@@ -273,6 +307,11 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
     auto subject = std::make_unique<LiteralSubject>();
     subject->text = t.subject;
     subject->value = std::move(*value);
+    if (auto inner = unfolded_text(t.subject); !inner.empty()) {
+      if (auto unfolded = expr::compile(inner, filter_options)) {
+        subject->unfolded = std::move(*unfolded);
+      }
+    }
     subjects_.push_back(std::move(subject));
     literal_index.emplace_back();
     return it->second;
@@ -325,6 +364,7 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
     }
     RE2::Options options;
     options.set_encoding(RE2::Options::EncodingLatin1);
+    options.set_case_sensitive(!subject.unfolded.valid());
     options.set_log_errors(false);
     auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
     bool ok = true;
@@ -406,15 +446,20 @@ void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
     scratch.subject_hit[sub] = now;
   };
   if (!subject.scan && subject.set == nullptr) return all_found();
-  auto value = subject.value.run(vars, run);
+  const bool unfolded = subject.unfolded.valid();
+  auto value = (unfolded ? subject.unfolded : subject.value).run(vars, run);
   // An error fails the filter's test as well: no literal is found. A value other than a
   // string (`Split(...) contains x` tests an array) is beyond the automaton.
   if (!value) return;
-  if (!value->is_string()) return all_found();
+  if (!value->is_string() || (unfolded && !expr::is_ascii(value->as_string()))) {
+    return all_found();
+  }
   if (subject.scan) {
     const std::string_view text = value->as_string();
     for (size_t i = 0; i < subject.literals.size(); ++i) {
-      if (text.find(subject.literals[i]) != std::string_view::npos) {
+      const std::string& literal = subject.literals[i];
+      if (unfolded ? contains_ignoring_case(text, literal)
+                   : text.find(literal) != std::string_view::npos) {
         scratch.found[subject.first + i] = now;
         scratch.subject_hit[sub] = now;
       }

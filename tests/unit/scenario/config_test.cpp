@@ -488,5 +488,69 @@ filter: "any(File('empty.txt'), {evt.Meta.http_path contains #})"
   EXPECT_EQ(true_filters, 4u);
 }
 
+// Upper(x) and Lower(x) are searched in x without regard to ASCII case; a text that is not
+// ASCII is left to the filter, since Go's case mapping turns "ſ" into "S".
+TEST(ScenarioSet, FoldedSubjectsAreSearchedWithoutCase) {
+  auto files = std::make_shared<expr::DataFiles>();
+  std::vector<std::string> lines;
+  for (int i = 0; i < 12; ++i)
+    lines.push_back("/Line" + std::to_string(i) + "/");
+  ASSERT_TRUE(files->add_strings("lines.txt", lines).has_value());
+  Diagnostics diags;
+  auto set = ScenarioSet::load({.items = {{"x.yaml", R"yaml(type: trigger
+name: secret
+description: d
+filter: Upper(evt.Meta.http_path) contains '/SECRET'
+---
+type: trigger
+name: lines
+description: d
+filter: "any(File('lines.txt'), {Lower(evt.Meta.http_path) contains Lower(#)})"
+---
+type: trigger
+name: never
+description: d
+filter: Lower(evt.Meta.http_path) contains '/Admin'
+)yaml"}},
+                                .data_files = files,
+                                .functions = {}},
+                               diags);
+  ASSERT_EQ(set->size(), 3u) << all(diags);
+  EXPECT_EQ(set->guarded_count(), 3u);
+  struct Row {
+    std::string path;
+    std::vector<bool> holds;  // by scenario
+    std::vector<bool> filter;
+  };
+  const std::vector<Row> rows = {
+      {"/x/SeCrEt", {true, false, false}, {true, false, false}},
+      {"/x/line7/", {false, true, false}, {false, true, false}},
+      {"/LINE11/", {false, true, false}, {false, true, false}},
+      {"/admin", {false, false, true}, {false, false, false}},
+      {"/line3", {false, false, false}, {false, false, false}},
+      {"/\xC5\xBF"
+       "ecret",
+       {true, true, true},
+       {true, false, false}},  // "/ſecret"
+  };
+  const auto& s = set->scenarios();
+  ScenarioSet::Scratch scratch;
+  for (const Row& r : rows) {
+    parser::Event evt;
+    evt.meta.set("http_path", r.path);
+    parser::EventObject obj(&evt);
+    const expr::Value vars[] = {expr::Value::object(&obj)};
+    expr::RunContext run;
+    set->new_event(scratch);
+    for (uint32_t i = 0; i < s.size(); ++i) {
+      EXPECT_EQ(set->guards_hold(i, vars, run, scratch), r.holds[i])
+          << s[i].name() << " on " << r.path;
+      auto v = s[i].filter.run(vars, run);
+      ASSERT_TRUE(v.has_value()) << s[i].name();
+      EXPECT_EQ(v->truthy(), r.filter[i]) << s[i].name() << " on " << r.path;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace phalanx::scenario
