@@ -17,7 +17,6 @@ struct CompiledProgram {
   size_t var_count = 0;
   size_t slot_count = 0;
   std::vector<EqualityConstraint> constraints;
-  std::vector<LiteralConstraint> literal_constraints;
   // Host functions copied out of the options, so call nodes may point at them.
   std::vector<std::unique_ptr<HostFunction>> host_functions;
   // Data files (and their indexes) the nodes refer to.

@@ -319,7 +319,6 @@ Result<Program> compile(std::string_view source, const CompileOptions& options,
   detail::Compiler compiler(options, *compiled);
   PHALANX_TRY(compiled->root, compiler.compile(*ast));
   compiled->constraints = detail::extract_constraints(*ast, options.variables);
-  compiled->literal_constraints = detail::extract_literal_constraints(*ast, options);
   Program program;
   program.impl_ = std::move(compiled);
   return program;
@@ -369,9 +368,10 @@ const std::vector<EqualityConstraint>& Program::equality_constraints() const {
   return impl_ ? impl_->constraints : kNone;
 }
 
-const std::vector<LiteralConstraint>& Program::literal_constraints() const {
-  static const std::vector<LiteralConstraint> kNone;
-  return impl_ ? impl_->literal_constraints : kNone;
+Result<std::vector<LiteralConstraint>> literal_constraints(std::string_view source,
+                                                           const CompileOptions& options) {
+  PHALANX_TRY(detail::AstPtr ast, detail::parse(source));
+  return detail::extract_literal_constraints(*ast, options);
 }
 
 const std::string& Program::source() const {

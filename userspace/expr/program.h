@@ -122,8 +122,6 @@ class Program {
   std::optional<Value> constant_value() const;
   // Equality constraints of the top-level conjuncts, for routing indexes. Empty when none.
   const std::vector<EqualityConstraint>& equality_constraints() const;
-  // Literal constraints of the top-level conjuncts that are not equality constraints.
-  const std::vector<LiteralConstraint>& literal_constraints() const;
   const std::string& source() const;
   // Whether the program was compiled (a default-constructed Program was not).
   bool valid() const { return impl_ != nullptr; }
@@ -145,6 +143,13 @@ Result<Program> compile(std::string_view source, const CompileOptions& options);
 // number past the last conjunct is ignored.
 Result<Program> compile(std::string_view source, const CompileOptions& options,
                         std::span<const size_t> established);
+
+// The literal constraints of the top-level conjuncts of `source` that are not equality
+// constraints, for the scenario router. Computed on request rather than kept by every compiled
+// program: a data file's lines become literals, and only the router wants them. Errors: as
+// compile() where the source does not parse.
+Result<std::vector<LiteralConstraint>> literal_constraints(std::string_view source,
+                                                           const CompileOptions& options);
 
 // The names of every built-in function (expr-lang builtins and CrowdSec helpers).
 std::vector<std::string> builtin_function_names();

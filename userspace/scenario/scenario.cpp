@@ -9,6 +9,7 @@
 #include <array>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -26,10 +27,8 @@ struct ScenarioSet::LiteralSubject {
   uint32_t first = 0;
   // With more than kMaxScanned literals, one automaton finds them all, byte for byte (Latin-1:
   // a literal matches the bytes of the text, whatever they encode); fewer are searched one by
-  // one, which costs less than a pass of the automaton. Null when it did not compile: every
-  // literal then counts as found.
+  // one, which costs less than a pass of the automaton.
   static constexpr size_t kMaxScanned = 8;
-  std::unique_ptr<RE2::Set> set;
   bool scan = false;
   // For Upper(x) and Lower(x), x itself: the literals are looked for in its text without
   // regard to ASCII case, which spares computing the fold where a filter would not need it.
@@ -37,6 +36,37 @@ struct ScenarioSet::LiteralSubject {
   // literal not folded as the text is), which only lets the filter decide. Not valid when
   // the text of x is not ASCII: Go's case mapping is beyond bytes there.
   expr::Program unfolded;
+
+  // The automaton, compiled by the first event that needs it: the hub's scenarios look for
+  // about 7,700 literals in 50 fields (sigma rules alone 6,000 in a Windows command line), and
+  // automata for them all cost 5 MB where most hosts see only some of those logs. Null when
+  // it did not compile: every literal then counts as found. Thread-safe.
+  const RE2::Set* automaton() const {
+    std::call_once(compiled_, [this] {
+      RE2::Options options;
+      options.set_encoding(RE2::Options::EncodingLatin1);
+      options.set_case_sensitive(!unfolded.valid());
+      options.set_log_errors(false);
+      auto built = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+      bool ok = true;
+      for (const std::string& literal : literals)
+        ok = ok && built->Add(RE2::QuoteMeta(literal), nullptr) >= 0;
+      if (ok && built->Compile()) {
+        set_ = std::move(built);
+      } else {
+        log::get("scenario")
+            ->warn(
+                "the literals scenario filters look for in {} did not compile into one "
+                "automaton: those filters run on every event",
+                text);
+      }
+    });
+    return set_.get();
+  }
+
+ private:
+  mutable std::once_flag compiled_;
+  mutable std::unique_ptr<RE2::Set> set_;
 };
 
 namespace {
@@ -317,7 +347,9 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
     return it->second;
   };
   for (const auto& s : scenarios_) {
-    for (const auto& c : s.filter.literal_constraints()) {
+    auto constraints = expr::literal_constraints(s.config.filter, filter_options);
+    if (!constraints) continue;  // not expected: the filter compiled
+    for (const auto& c : *constraints) {
       std::vector<std::pair<uint32_t, uint32_t>> guard;
       bool usable = true;
       for (const auto& t : c.any) {
@@ -351,34 +383,14 @@ void ScenarioSet::build_guards(const expr::CompileOptions& filter_options,
       if (usable) found[s.index].push_back(std::move(guard));
     }
   }
-  // Number the literals subject after subject, and compile one automaton per subject.
+  // Number the literals subject after subject.
   uint32_t next = 0;
   for (uint32_t sub = 0; sub < subjects_.size(); ++sub) {
     LiteralSubject& subject = *subjects_[sub];
     subject.first = next;
     next += uint32_t(subject.literals.size());
     subject_of_.resize(next, sub);
-    if (subject.literals.size() <= LiteralSubject::kMaxScanned) {
-      subject.scan = true;
-      continue;
-    }
-    RE2::Options options;
-    options.set_encoding(RE2::Options::EncodingLatin1);
-    options.set_case_sensitive(!subject.unfolded.valid());
-    options.set_log_errors(false);
-    auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-    bool ok = true;
-    for (const std::string& literal : subject.literals)
-      ok = ok && set->Add(RE2::QuoteMeta(literal), nullptr) >= 0;
-    if (ok && set->Compile()) {
-      subject.set = std::move(set);
-    } else {
-      log::get("scenario")
-          ->warn(
-              "the literals scenario filters look for in {} did not compile into one "
-              "automaton: those filters run on every event",
-              subject.text);
-    }
+    subject.scan = subject.literals.size() <= LiteralSubject::kMaxScanned;
   }
   // A scenario's guards are tested cheapest first: those on plain fields before those that
   // compute (the calls of its subjects), which a failed cheap one spares.
@@ -445,7 +457,8 @@ void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
     std::fill_n(scratch.found.begin() + subject.first, subject.literals.size(), now);
     scratch.subject_hit[sub] = now;
   };
-  if (!subject.scan && subject.set == nullptr) return all_found();
+  const RE2::Set* set = subject.scan ? nullptr : subject.automaton();
+  if (!subject.scan && set == nullptr) return all_found();
   const bool unfolded = subject.unfolded.valid();
   auto value = (unfolded ? subject.unfolded : subject.value).run(vars, run);
   // An error fails the filter's test as well: no literal is found. A value other than a
@@ -468,9 +481,9 @@ void ScenarioSet::match_subject(uint32_t sub, std::span<const expr::Value> vars,
   }
   // Most texts hold none of the literals: a first pass that stops at the first match and
   // tracks no set of them says so for less; only a text with one is searched for them all.
-  if (!subject.set->Match(value->as_string(), nullptr)) return;
+  if (!set->Match(value->as_string(), nullptr)) return;
   scratch.hits.clear();
-  if (!subject.set->Match(value->as_string(), &scratch.hits)) return;
+  if (!set->Match(value->as_string(), &scratch.hits)) return;
   for (int hit : scratch.hits)
     scratch.found[subject.first + uint32_t(hit)] = now;
   scratch.subject_hit[sub] = now;
