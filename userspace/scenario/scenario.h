@@ -73,6 +73,12 @@ struct LoadOptions {
   std::vector<expr::HostFunction> functions;
 };
 
+// std::hash over string views, for maps keyed by std::string that are searched by view.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>()(v); }
+};
+
 class ScenarioSet {
  public:
   // Never fails as a whole: problems go to diags and the scenarios that compiled are kept.
@@ -114,14 +120,9 @@ class ScenarioSet {
 
    private:
     friend class ScenarioSet;
-    struct Hash {
-      using is_transparent = void;
-      size_t operator()(std::string_view v) const noexcept {
-        return std::hash<std::string_view>()(v);
-      }
-    };
     const ScenarioSet* owner_ = nullptr;
-    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> entries_;
+    std::unordered_map<std::string, std::vector<uint32_t>, StringViewHash, std::equal_to<>>
+        entries_;
     std::string key_;
     size_t restarts_ = 0;
   };
@@ -149,21 +150,19 @@ class ScenarioSet {
   struct FieldIndex {
     std::vector<std::string> path;  // {"Meta", "log_type"}
     // Transparent lookup: the router finds a field's value without copying it.
-    struct Hash {
-      using is_transparent = void;
-      size_t operator()(std::string_view v) const noexcept {
-        return std::hash<std::string_view>()(v);
-      }
-    };
-    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_value;
+    std::unordered_map<std::string, std::vector<uint32_t>, StringViewHash, std::equal_to<>>
+        by_value;
     parser::StringMap::SharedHint hint;  // where the field's key sits in its map
   };
   // filter_options: how the filters were compiled, to compile them again without what the
   // router tests.
   void build_index(const expr::CompileOptions& filter_options);
-  // The literal guards; before build_index, which recompiles the filters.
-  void build_guards(const expr::CompileOptions& filter_options,
-                    const std::set<std::vector<std::string>>& written);
+  // The event fields some filter writes (fields_filter_writes()), which routing must not read.
+  using Written = std::set<std::vector<std::string>>;
+  // Whether `path` ({"evt", "Meta", "x"}) names an event field no filter writes.
+  static bool unwritten(const Written& written, const std::vector<std::string>& path);
+  // The literal guards (guards.cpp); before build_index, which recompiles the filters.
+  void build_guards(const expr::CompileOptions& filter_options, const Written& written);
   bool test_guards(uint32_t scenario, std::span<const expr::Value> vars, expr::RunContext& run,
                    Scratch& scratch) const;
   void start_event(Scratch& scratch) const;
@@ -187,7 +186,7 @@ class ScenarioSet {
   // An expression over the event that guards look for literals in, with how it finds them.
   struct LiteralSubject;
   std::vector<std::unique_ptr<LiteralSubject>> subjects_;
-  std::vector<uint32_t> subject_of_;  // by literal id
+  size_t literal_count_ = 0;  // literal ids are 0 .. literal_count_ - 1
   // By scenario: its guards, each met when one of its literals occurs; the literals grouped
   // by the subject they are looked for in.
   struct GuardPart {

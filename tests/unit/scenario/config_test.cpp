@@ -441,13 +441,19 @@ TEST(ScenarioSet, RouterSkipsFiltersWhoseLiteralsAreAbsent) {
   EXPECT_EQ(count_true(check_guards(*set, rows)), 11u);
 }
 
+std::unique_ptr<ScenarioSet> load_with_files(std::shared_ptr<expr::DataFiles> files,
+                                             const std::string& yaml, Diagnostics& diags) {
+  return ScenarioSet::load(
+      {.items = {{"x.yaml", yaml}}, .data_files = std::move(files), .functions = {}}, diags);
+}
+
 // The lines of a data file are literals too, merged with the others of the same expression.
 TEST(ScenarioSet, RouterLooksForTheLinesOfDataFiles) {
   auto files = std::make_shared<expr::DataFiles>();
   ASSERT_TRUE(files->add_strings("paths.txt", {"/etc/passwd", "/.env"}).has_value());
   ASSERT_TRUE(files->add_strings("empty.txt", {}).has_value());
   Diagnostics diags;
-  auto set = ScenarioSet::load({.items = {{"x.yaml", R"yaml(type: trigger
+  auto set = load_with_files(files, R"yaml(type: trigger
 name: sensitive
 description: d
 filter: "any(File('paths.txt'), {Lower(evt.Meta.http_path) endsWith Lower(#)})"
@@ -461,10 +467,8 @@ type: trigger
 name: never
 description: d
 filter: "any(File('empty.txt'), {evt.Meta.http_path contains #})"
-)yaml"}},
-                                .data_files = files,
-                                .functions = {}},
-                               diags);
+)yaml",
+                             diags);
   ASSERT_EQ(set->size(), 3u) << all(diags);
   EXPECT_EQ(set->guarded_count(), 3u);
   const std::vector<GuardRow> rows = {
@@ -486,7 +490,7 @@ TEST(ScenarioSet, FoldedSubjectsAreSearchedWithoutCase) {
     lines.push_back("/Line" + std::to_string(i) + "/");
   ASSERT_TRUE(files->add_strings("lines.txt", lines).has_value());
   Diagnostics diags;
-  auto set = ScenarioSet::load({.items = {{"x.yaml", R"yaml(type: trigger
+  auto set = load_with_files(files, R"yaml(type: trigger
 name: secret
 description: d
 filter: Upper(evt.Meta.http_path) contains '/SECRET'
@@ -500,10 +504,8 @@ type: trigger
 name: never
 description: d
 filter: Lower(evt.Meta.http_path) contains '/Admin'
-)yaml"}},
-                                .data_files = files,
-                                .functions = {}},
-                               diags);
+)yaml",
+                             diags);
   ASSERT_EQ(set->size(), 3u) << all(diags);
   EXPECT_EQ(set->guarded_count(), 3u);
   const std::vector<GuardRow> rows = {
